@@ -1,0 +1,87 @@
+"""socecon_geo: map the social economy.
+
+Read organisation registers, geocode them by UK postcode (offline first), join them to
+the English Indices of Deprivation and to ward and LSOA boundaries, find candidate
+place-based clusters, and render interactive Folium maps.
+
+Public functions are imported lazily on first use, so ``import socecon_geo`` is quick.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # exceptions
+    "SocEconGeoError": "socecon_geo._errors",
+    "InputError": "socecon_geo._errors",
+    "CRSMismatchError": "socecon_geo._errors",
+    "UnknownAreaError": "socecon_geo._errors",
+    "DataUnavailableError": "socecon_geo._errors",
+    "DownloadError": "socecon_geo._errors",
+    "MissingDependencyError": "socecon_geo._errors",
+    "SocEconGeoWarning": "socecon_geo._errors",
+    # bundled West Midlands geography
+    "load_wards": "socecon_geo.bundle",
+    "load_lsoas": "socecon_geo.bundle",
+    "load_postcodes": "socecon_geo.bundle",
+    "load_authorities": "socecon_geo.bundle",
+    "bundle_provenance": "socecon_geo.bundle",
+    "WMCA_AUTHORITIES": "socecon_geo.bundle",
+    # postcodes
+    "normalise_postcodes": "socecon_geo.postcodes",
+    "normalise_postcode": "socecon_geo.postcodes",
+    # organisations
+    "read_organisations": "socecon_geo.organisations",
+    "combine_registers": "socecon_geo.organisations",
+    "ORGANISATION_TYPES": "socecon_geo.organisations",
+    # geocoding
+    "geocode": "socecon_geo.geocode",
+    "geocoding_report": "socecon_geo.geocode",
+    "OfflinePostcodeGeocoder": "socecon_geo.geocode",
+    "PostcodesIOGeocoder": "socecon_geo.geocode",
+    "build_postcode_table": "socecon_geo.geocode",
+    # deprivation
+    "read_deprivation": "socecon_geo.deprivation",
+    "fetch_deprivation": "socecon_geo.deprivation",
+    "attach_deprivation": "socecon_geo.deprivation",
+    # official boundaries
+    "read_boundaries": "socecon_geo.boundaries",
+    "fetch_boundaries": "socecon_geo.boundaries",
+    # areas
+    "assign_areas": "socecon_geo.areas",
+    "summarise_areas": "socecon_geo.areas",
+    "read_population": "socecon_geo.areas",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from socecon_geo._errors import (  # noqa: F401
+        CRSMismatchError,
+        DataUnavailableError,
+        DownloadError,
+        InputError,
+        MissingDependencyError,
+        SocEconGeoError,
+        SocEconGeoWarning,
+        UnknownAreaError,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        msg = f"module 'socecon_geo' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

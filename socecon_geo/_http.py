@@ -1,0 +1,259 @@
+"""One small HTTP layer for every download and web-service call.
+
+Timeouts, retries with exponential back-off, a user agent and an on-disk cache live
+here and nowhere else, so geocoders and dataset downloaders behave alike. Tests point
+the functions at a local server; nothing in the test suite touches the internet.
+
+The cache directory is, in order of precedence, the ``SOCECON_GEO_CACHE_DIR``
+environment variable, ``$XDG_CACHE_HOME/socecon_geo``, or ``~/.cache/socecon_geo``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from socecon_geo._errors import DownloadError
+
+__all__ = [
+    "HttpSettings",
+    "cache_dir",
+    "download_file",
+    "request_json",
+    "settings",
+]
+
+_RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+def _user_agent() -> str:
+    from socecon_geo import __version__
+
+    return f"socecon_geo/{__version__} (+https://pypi.org/project/socecon_geo/)"
+
+
+@dataclass
+class HttpSettings:
+    """Network behaviour shared by every request.
+
+    Attributes
+    ----------
+    timeout : float
+        Seconds to wait for a connection or a read before giving up on one attempt.
+    retries : int
+        Further attempts after the first, for timeouts, connection errors and the
+        HTTP statuses 408, 425, 429, 500, 502, 503 and 504.
+    backoff : float
+        Seconds before the first retry; doubled for each further one.
+    use_cache : bool
+        Whether JSON responses are cached on disk and reused.
+    """
+
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 1.0
+    use_cache: bool = True
+
+
+settings = HttpSettings()
+"""The module-wide :class:`HttpSettings`; change its attributes to tune every request."""
+
+
+def cache_dir() -> Path:
+    """Return the cache directory, creating it if needed.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$SOCECON_GEO_CACHE_DIR``, else ``$XDG_CACHE_HOME/socecon_geo``, else
+        ``~/.cache/socecon_geo``.
+    """
+    explicit = os.environ.get("SOCECON_GEO_CACHE_DIR")
+    if explicit:
+        path = Path(explicit).expanduser()
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        path = Path(base) / "socecon_geo"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _cache_key(method: str, url: str, params: Any, payload: Any) -> str:
+    blob = json.dumps([method, url, params, payload], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _send(
+    method: str,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    payload: Any = None,
+    stream: bool = False,
+    timeout: float | None = None,
+    retries: int | None = None,
+) -> requests.Response:
+    timeout = settings.timeout if timeout is None else timeout
+    retries = settings.retries if retries is None else retries
+    headers = {"User-Agent": _user_agent(), "Accept": "*/*"}
+    last_problem = "no attempt was made"
+    for attempt in range(retries + 1):
+        if attempt:
+            time.sleep(settings.backoff * 2 ** (attempt - 1))
+        try:
+            response = requests.request(
+                method,
+                url,
+                params=params,
+                json=payload,
+                headers=headers,
+                timeout=timeout,
+                stream=stream,
+            )
+        except requests.Timeout:
+            last_problem = f"no answer within {timeout:g} s"
+            continue
+        except requests.RequestException as exc:
+            last_problem = f"{type(exc).__name__}: {exc}"
+            continue
+        if response.status_code in _RETRY_STATUS:
+            last_problem = f"HTTP {response.status_code} {response.reason}"
+            response.close()
+            continue
+        if response.status_code >= 400:
+            msg = (
+                f"{method} {url} failed with HTTP {response.status_code} "
+                f"{response.reason}; this is not retried. Check the URL and parameters."
+            )
+            response.close()
+            raise DownloadError(msg)
+        return response
+    msg = (
+        f"{method} {url} failed after {retries + 1} attempt(s): {last_problem}. "
+        "Check the network connection, or pass a local file instead of downloading."
+    )
+    raise DownloadError(msg)
+
+
+def request_json(
+    method: str,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    payload: Any = None,
+    cache: bool | None = None,
+    timeout: float | None = None,
+    retries: int | None = None,
+) -> Any:
+    """Send a request and return its decoded JSON body, using the disk cache.
+
+    Parameters
+    ----------
+    method : {"GET", "POST"}
+        HTTP method.
+    url : str
+        Address of the service.
+    params : mapping, optional
+        Query-string parameters.
+    payload : object, optional
+        A JSON-serialisable request body (for POST).
+    cache : bool, optional
+        Reuse and store the response in the disk cache; defaults to
+        ``settings.use_cache``.
+    timeout, retries : optional
+        Override :data:`settings` for this call.
+
+    Returns
+    -------
+    object
+        The decoded JSON.
+
+    Raises
+    ------
+    DownloadError
+        When every attempt failed, the server refused the request, or the body is not
+        JSON.
+    """
+    use_cache = settings.use_cache if cache is None else cache
+    key = _cache_key(method, url, dict(params or {}), payload)
+    path = cache_dir() / "http" / f"{key}.json"
+    if use_cache and path.exists():
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            path.unlink(missing_ok=True)
+    response = _send(
+        method, url, params=params, payload=payload, timeout=timeout, retries=retries
+    )
+    try:
+        data = response.json()
+    except ValueError as exc:
+        msg = (
+            f"{method} {url} answered HTTP {response.status_code} but its body is not "
+            f"JSON ({exc}); the service may be down or the URL wrong."
+        )
+        raise DownloadError(msg) from None
+    if use_cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(path)
+    return data
+
+
+def download_file(
+    url: str,
+    destination: str | os.PathLike[str],
+    *,
+    timeout: float | None = None,
+    retries: int | None = None,
+) -> Path:
+    """Download ``url`` to ``destination`` atomically.
+
+    The body is streamed to a temporary file beside ``destination`` and renamed into
+    place only when complete, so an interrupted download never leaves a partial file
+    that looks finished.
+
+    Parameters
+    ----------
+    url : str
+        What to download.
+    destination : path-like
+        Where to write it; parent folders are created.
+    timeout, retries : optional
+        Override :data:`settings` for this call.
+
+    Returns
+    -------
+    pathlib.Path
+        ``destination``.
+
+    Raises
+    ------
+    DownloadError
+        When every attempt failed or the connection broke mid-download.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    tmp = destination.with_name(destination.name + ".part")
+    response = _send("GET", url, stream=True, timeout=timeout, retries=retries)
+    try:
+        with tmp.open("wb") as handle:
+            for chunk in response.iter_content(chunk_size=1 << 20):
+                handle.write(chunk)
+    except requests.RequestException as exc:
+        tmp.unlink(missing_ok=True)
+        msg = f"GET {url} broke off mid-download ({exc}); try again."
+        raise DownloadError(msg) from None
+    finally:
+        response.close()
+    tmp.replace(destination)
+    return destination
