@@ -190,9 +190,7 @@ def request_json(
             return json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             path.unlink(missing_ok=True)
-    response = _send(
-        method, url, params=params, payload=payload, timeout=timeout, retries=retries
-    )
+    response = _send(method, url, params=params, payload=payload, timeout=timeout, retries=retries)
     try:
         data = response.json()
     except ValueError as exc:
