@@ -1,0 +1,441 @@
+"""Tests of reading official ONS boundary files and downloading them from feature services."""
+
+from __future__ import annotations
+
+import dataclasses
+import http.server
+import json
+import re
+import threading
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import box, mapping, shape
+
+from socecon_geo import _http, datasets
+from socecon_geo._errors import DataUnavailableError, InputError, UnknownAreaError
+from socecon_geo.boundaries import fetch_boundaries, read_boundaries
+
+WMCA = [f"E080000{n}" for n in range(25, 32)]
+LSOA21_FILE = "boundaries/lsoa21_west_midlands_region_simplified.geojson"
+WARDS_FILE = "boundaries/wards_dec2022_bsc_wmca.geojson"
+
+
+# ------------------------------------------------------------------- real shared data
+
+
+@pytest.mark.shared_data
+def test_read_real_lsoa21_file(shared_data: Path) -> None:
+    lsoas = read_boundaries(shared_data / LSOA21_FILE)
+    assert len(lsoas) == 3_574
+    assert lsoas.crs.to_epsg() == 27700
+    assert lsoas.attrs["level"] == "lsoa21"
+    assert lsoas.attrs["vintage"] == 2021
+    assert lsoas.attrs["columns"]["ward_code"] == "WD24CD"
+    assert {"LSOA21CD", "lsoa21_code", "lsoa21_name", "ward_code", "lad_code"} <= set(lsoas.columns)
+    assert lsoas["lsoa21_code"].is_unique
+    assert int(lsoas["lad_code"].isin(WMCA).sum()) == 1_719
+    # British National Grid metres: the West Midlands lies around (400 km E, 290 km N)
+    xmin, ymin, xmax, ymax = lsoas.total_bounds
+    assert 300_000 < xmin < xmax < 480_000
+    assert 200_000 < ymin < ymax < 380_000
+    assert lsoas.geometry.is_valid.all()
+
+
+@pytest.mark.shared_data
+def test_read_real_wards_file(shared_data: Path) -> None:
+    wards = read_boundaries(shared_data / WARDS_FILE)
+    assert len(wards) == 192
+    assert wards.attrs["level"] == "ward"
+    assert wards.attrs["vintage"] == 2022
+    assert wards.attrs["columns"] == {
+        "ward_code": "WD22CD",
+        "ward_name": "WD22NM",
+        "lad_code": "LADCD",
+        "lad_name": "LADNM",
+    }
+    per_lad = wards.groupby("lad_code").size()
+    assert per_lad.reindex(WMCA).tolist() == [69, 18, 24, 24, 17, 20, 20]
+
+
+@pytest.mark.shared_data
+def test_fetch_boundaries_from_a_local_national_file(shared_data: Path) -> None:
+    lsoas = fetch_boundaries("lsoa21", authorities=WMCA, path=shared_data / LSOA21_FILE)
+    assert len(lsoas) == 1_719
+    birmingham = fetch_boundaries(
+        "lsoa21", authorities=["birmingham"], path=shared_data / LSOA21_FILE
+    )
+    assert len(birmingham) == 659
+    with pytest.raises(UnknownAreaError, match="'E09000001'"):
+        fetch_boundaries("lsoa21", authorities=["E09000001"], path=shared_data / LSOA21_FILE)
+
+
+# ------------------------------------------------------------------- reading fixtures
+
+
+@pytest.fixture
+def wards_sample(test_data: Path) -> Path:
+    return test_data / "boundaries" / "wards_sample.geojson"
+
+
+def test_read_fixture_repairs_invalid_geometry(wards_sample: Path) -> None:
+    wards = read_boundaries(wards_sample)
+    assert wards.attrs["geometries_repaired"] == 1
+    assert wards.geometry.is_valid.all()
+    assert wards["ward_code"].tolist() == ["E05900001", "E05900002", "E05900003"]
+    assert wards["lad_name"].tolist() == ["Testborough", "Testborough", "Sampleton"]
+    # originals kept, the Welsh-name column left alone
+    assert {"WD24CD", "WD24NM", "WD24NMW", "FID"} <= set(wards.columns)
+    assert wards.attrs["source_crs"] == "EPSG:4326"
+
+
+@pytest.mark.parametrize("driver", ["GPKG", "Parquet", "ESRI Shapefile", "zip"])
+def test_read_other_formats(tmp_path: Path, wards_sample: Path, driver: str) -> None:
+    raw = gpd.read_file(wards_sample).to_crs(27700)
+    raw = raw.rename(columns={"WD24CD": "wd24cd", "WD24NM": "wd24nm"})
+    if driver == "GPKG":
+        path = tmp_path / "wards.gpkg"
+        raw.to_file(path, driver="GPKG")
+    elif driver == "Parquet":
+        path = tmp_path / "wards.parquet"
+        raw.to_parquet(path)
+    else:
+        folder = tmp_path / "shp"
+        folder.mkdir()
+        raw.to_file(folder / "WD_DEC_24_UK_BGC.shp")
+        path = folder / "WD_DEC_24_UK_BGC.shp"
+        if driver == "zip":
+            path = tmp_path / "wards.zip"
+            with zipfile.ZipFile(path, "w") as archive:
+                for part in folder.iterdir():
+                    archive.write(part, part.name)
+    wards = read_boundaries(path)
+    assert wards.attrs["level"] == "ward"
+    assert wards.crs.to_epsg() == 27700
+    assert sorted(wards["ward_code"]) == ["E05900001", "E05900002", "E05900003"]
+
+
+def test_geopackage_with_several_layers(tmp_path: Path, wards_sample: Path) -> None:
+    raw = gpd.read_file(wards_sample)
+    path = tmp_path / "two.gpkg"
+    raw.to_file(path, layer="wards", driver="GPKG")
+    raw.to_file(path, layer="copy", driver="GPKG")
+    with pytest.raises(InputError, match=r"2 layers .*layer='\.\.\.'"):
+        read_boundaries(path)
+    assert len(read_boundaries(path, layer="wards")) == 3
+
+
+def test_column_variants_and_latest_vintage() -> None:
+    frame = gpd.GeoDataFrame(
+        {
+            "lsoa11cd": ["e01000001"],
+            "LSOA11NM": ["Somewhere 001A"],
+            "LAD22CD": ["E08000001"],
+            "LAD24CD": ["E08000099"],
+            "lad24nm": ["Newtown"],
+        },
+        geometry=[box(400000, 280000, 400100, 280100)],
+        crs=27700,
+    )
+    out = read_boundaries(frame)
+    assert out.attrs["level"] == "lsoa11"
+    assert out.attrs["vintage"] == 2011
+    assert out["lsoa11_code"].tolist() == ["E01000001"]
+    assert out["lad_code"].tolist() == ["E08000099"]  # LAD24CD beats LAD22CD
+    assert out["lad_name"].tolist() == ["Newtown"]
+    assert frame.columns.tolist()[:5] == ["lsoa11cd", "LSOA11NM", "LAD22CD", "LAD24CD", "lad24nm"]
+    lads = read_boundaries(frame, level="lad")
+    assert lads.attrs["level"] == "lad"
+    assert lads.attrs["vintage"] == 2024
+
+
+def test_missing_crs_is_an_error_with_a_fix(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame(
+        {"LAD24CD": ["E08000001"]}, geometry=[box(-1.9, 52.4, -1.8, 52.5)], crs=None
+    )
+    with pytest.raises(InputError, match=r"declares no coordinate reference system.*crs=4326"):
+        read_boundaries(frame)
+    fixed = read_boundaries(frame, crs=4326)
+    assert fixed.crs.to_epsg() == 27700
+    assert 390_000 < fixed.geometry.iloc[0].centroid.x < 420_000
+
+
+def test_file_and_column_errors(tmp_path: Path, wards_sample: Path) -> None:
+    with pytest.raises(InputError, match="boundary file not found"):
+        read_boundaries(tmp_path / "missing.geojson")
+    frame = gpd.GeoDataFrame({"id": [1]}, geometry=[box(0, 0, 1, 1)], crs=27700)
+    with pytest.raises(InputError, match=r"no recognised ONS code column \(found 'id'\)"):
+        read_boundaries(frame)
+    with pytest.raises(InputError, match=r"no lsoa21 code column: expected LSOA21CD"):
+        read_boundaries(wards_sample, level="lsoa21")
+    with pytest.raises(InputError, match="level must be one of"):
+        read_boundaries(wards_sample, level="msoa")  # type: ignore[arg-type]
+    table = tmp_path / "table.csv"
+    table.write_text("LAD24CD,value\nE08000001,1\n")
+    with pytest.raises(InputError, match="no geometry column"):
+        read_boundaries(table)
+    junk = tmp_path / "junk.geojson"
+    junk.write_text("{not json")
+    with pytest.raises(InputError, match=r"cannot read 'junk\.geojson' as a boundary file"):
+        read_boundaries(junk)
+
+
+# --------------------------------------------------------------- fake ArcGIS services
+
+
+def _feature(geometry: Any, **properties: Any) -> dict[str, Any]:
+    return {"type": "Feature", "properties": properties, "geometry": mapping(geometry)}
+
+
+ALPHA, BETA, GAMMA = "E08900001", "E08900002", "E06900003"
+LAD_FEATURES = [
+    _feature(box(-2.0, 52.0, -1.9, 52.1), FID=1, LAD24CD=ALPHA, LAD24NM="Alpha"),
+    _feature(box(-1.9, 52.0, -1.8, 52.1), FID=2, LAD24CD=BETA, LAD24NM="Beta, City of"),
+    # created after 2021: its LSOAs are still named after the old authority
+    _feature(box(-1.8, 52.0, -1.7, 52.1), FID=3, LAD24CD=GAMMA, LAD24NM="Gamma"),
+]
+WARD_FEATURES = [
+    _feature(box(-2.0, 52.0, -1.95, 52.1), WD24CD="E05900001", WD24NM="A1", LAD24CD=ALPHA),
+    _feature(box(-1.95, 52.0, -1.9, 52.1), WD24CD="E05900002", WD24NM="A2", LAD24CD=ALPHA),
+    _feature(box(-1.9, 52.0, -1.85, 52.05), WD24CD="E05900003", WD24NM="B1", LAD24CD=BETA),
+    _feature(box(-1.9, 52.05, -1.85, 52.1), WD24CD="E05900004", WD24NM="B2", LAD24CD=BETA),
+    _feature(box(-1.85, 52.0, -1.8, 52.1), WD24CD="E05900005", WD24NM="B3", LAD24CD=BETA),
+    _feature(box(-1.8, 52.0, -1.7, 52.1), WD24CD="E05900006", WD24NM="G1", LAD24CD=GAMMA),
+]
+LSOA_FEATURES = [
+    _feature(box(-2.0, 52.0, -1.95, 52.05), LSOA21CD="E01900001", LSOA21NM="Alpha 001A"),
+    _feature(box(-1.95, 52.0, -1.9, 52.05), LSOA21CD="E01900002", LSOA21NM="Alpha 001B"),
+    _feature(box(-2.0, 52.05, -1.9, 52.1), LSOA21CD="E01900003", LSOA21NM="Alpha Vale 001A"),
+    _feature(box(-1.9, 52.0, -1.8, 52.1), LSOA21CD="E01900004", LSOA21NM="Beta 001A"),
+    _feature(box(-1.8, 52.0, -1.75, 52.1), LSOA21CD="E01900005", LSOA21NM="Oldshire 001A"),
+    _feature(box(-1.75, 52.0, -1.7, 52.1), LSOA21CD="E01900006", LSOA21NM="Oldshire 002A"),
+]
+LAYERS = {
+    "LAD_SVC": LAD_FEATURES,
+    "WARD_SVC": WARD_FEATURES,
+    "LSOA_SVC": LSOA_FEATURES,
+    # the same wards under next year's field names
+    "WARD25_SVC": [
+        {
+            **f,
+            "properties": {
+                "WD25CD": f["properties"]["WD24CD"],
+                "WD25NM": f["properties"]["WD24NM"],
+                "LAD25CD": f["properties"]["LAD24CD"],
+            },
+        }
+        for f in WARD_FEATURES
+    ],
+}
+
+
+def _values(text: str) -> list[str]:
+    return [v.replace("''", "'") for v in re.findall(r"'((?:[^']|'')*)'", text)]
+
+
+def _matches(where: str, properties: dict[str, Any]) -> bool:
+    """Evaluate the small subset of ArcGIS SQL the library sends."""
+    if where.strip() == "1=1":
+        return True
+    for clause in where.split(" OR "):
+        in_match = re.fullmatch(r"\s*(\w+) IN \((.*)\)\s*", clause)
+        like = re.fullmatch(r"\s*(\w+) LIKE (.*)", clause)
+        if in_match and str(properties.get(in_match[1])) in _values(in_match[2]):
+            return True
+        if like:
+            pattern = re.escape(_values(like[2])[0]).replace("%", ".*").replace("_", ".")
+            if re.fullmatch(pattern, str(properties.get(like[1], ""))):
+                return True
+    return False
+
+
+class FakeArcGIS:
+    """A tiny ArcGIS REST feature service on 127.0.0.1 that caps pages like the real one."""
+
+    def __init__(self, max_records: int = 2) -> None:
+        self.max_records = max_records
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                url = urlparse(self.path)
+                params = {k: v[0] for k, v in parse_qs(url.query).items()}
+                outer.requests.append((url.path, params))
+                status, body = outer.answer(url.path, params)
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def url(self, service: str) -> str:
+        port = self.server.server_address[1]
+        return f"http://127.0.0.1:{port}/arcgis/rest/services/{service}/FeatureServer/0/query"
+
+    def queries(self, service: str) -> list[dict[str, str]]:
+        return [
+            p for path, p in self.requests if f"/{service}/" in path and p.get("f") == "geojson"
+        ]
+
+    def answer(self, path: str, params: dict[str, str]) -> tuple[int, Any]:
+        found = re.fullmatch(r"/arcgis/rest/services/(\w+)/FeatureServer/0/query", path)
+        if not found or found[1] not in LAYERS:
+            # ArcGIS answers unknown services with HTTP 200 and an error body
+            return 200, {"error": {"code": 400, "message": "Invalid URL", "details": []}}
+        features = [
+            f for f in LAYERS[found[1]] if _matches(params.get("where", "1=1"), f["properties"])
+        ]
+        if "geometry" in params:
+            envelope = box(*map(float, params["geometry"].split(",")))
+            features = [f for f in features if shape(f["geometry"]).intersects(envelope)]
+        if params.get("orderByFields"):
+            field = params["orderByFields"].split()[0]
+            features.sort(key=lambda f: str(f["properties"].get(field)))
+        offset = int(params.get("resultOffset", 0))
+        count = min(int(params.get("resultRecordCount", 1000)), self.max_records)
+        page = features[offset : offset + count]
+        if params.get("f") == "json":
+            names = list(LAYERS[found[1]][0]["properties"])
+            return 200, {
+                "fields": [{"name": n} for n in names],
+                "features": [{"attributes": f["properties"]} for f in page],
+            }
+        body: dict[str, Any] = {"type": "FeatureCollection", "features": page}
+        if offset + count < len(features):
+            body["properties"] = {"exceededTransferLimit": True}
+        return 200, body
+
+
+@pytest.fixture
+def arcgis(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArcGIS]:
+    monkeypatch.setattr(_http.settings, "retries", 0)
+    monkeypatch.setattr(_http.settings, "backoff", 0.0)
+    monkeypatch.setattr(_http.settings, "timeout", 5.0)
+    server = FakeArcGIS()
+    server.thread.start()
+    root = server.url("X").split("/X/")[0]
+    for level, svc in (("lad", "LAD_SVC"), ("ward", "WARD_SVC"), ("lsoa21", "LSOA_SVC")):
+        entry = dataclasses.replace(
+            datasets.BOUNDARY_SERVICES[level], base_url=root, services=(svc,)
+        )
+        monkeypatch.setitem(datasets.BOUNDARY_SERVICES, level, entry)
+    yield server
+    server.server.shutdown()
+    server.server.server_close()
+
+
+def test_fetch_wards_pages_and_caches(arcgis: FakeArcGIS) -> None:
+    wards = fetch_boundaries("ward", authorities=[ALPHA, BETA], page_size=2)
+    assert sorted(wards["ward_code"]) == [f"E0590000{i}" for i in range(1, 6)]
+    assert wards.crs.to_epsg() == 27700
+    assert wards.attrs["level"] == "ward"
+    pages = arcgis.queries("WARD_SVC")
+    assert [p["resultOffset"] for p in pages] == ["0", "2", "4"]
+    assert {p["resultRecordCount"] for p in pages} == {"2"}
+    first = pages[0]
+    assert first["where"] == f"LAD24CD IN ('{ALPHA}','{BETA}')"
+    assert (first["outFields"], first["outSR"], first["f"]) == ("*", "4326", "geojson")
+    assert wards.attrs["provenance"]["licence"] == "Open Government Licence v3.0"
+    # cached: no further requests
+    seen = len(arcgis.requests)
+    again = fetch_boundaries("ward", authorities=[BETA, ALPHA], page_size=2)
+    assert len(arcgis.requests) == seen
+    assert sorted(again["ward_code"]) == sorted(wards["ward_code"])
+    fetch_boundaries("ward", authorities=[ALPHA, BETA], page_size=2, refresh=True)
+    assert len(arcgis.requests) > seen
+
+
+def test_fetch_follows_exceeded_transfer_limit(arcgis: FakeArcGIS) -> None:
+    # the server caps pages at 2 although 2,000 were asked for
+    lads = fetch_boundaries("lad")
+    assert lads["lad_code"].tolist() == [GAMMA, ALPHA, BETA]  # ordered by the code field
+    assert [p["resultOffset"] for p in arcgis.queries("LAD_SVC")] == ["0", "2"]
+    assert lads.attrs["vintage"] == 2024
+
+
+def test_fetch_by_authority_name(arcgis: FakeArcGIS) -> None:
+    lads = fetch_boundaries("lad", authorities=["Beta, City of"])
+    assert lads["lad_code"].tolist() == [BETA]
+    assert arcgis.queries("LAD_SVC")[0]["where"] == "LAD24NM IN ('Beta, City of')"
+
+
+def test_fetch_lsoas_by_name_prefix_and_envelope(arcgis: FakeArcGIS) -> None:
+    lsoas = fetch_boundaries("lsoa21", authorities=[ALPHA, BETA, GAMMA])
+    by_lad = lsoas.groupby("lad_code")["lsoa21_code"].apply(sorted).to_dict()
+    assert by_lad == {
+        ALPHA: ["E01900001", "E01900002"],  # not 'Alpha Vale 001A'
+        BETA: ["E01900004"],  # ', City of' dropped from the name
+        GAMMA: ["E01900005", "E01900006"],  # found by envelope
+    }
+    assert lsoas.attrs["lsoa_selection"] == {ALPHA: "name", BETA: "name", GAMMA: "envelope"}
+    wheres = [p["where"] for p in arcgis.queries("LSOA_SVC")]
+    assert "LSOA21NM LIKE 'Alpha %'" in wheres
+    assert "LSOA21NM LIKE 'Beta %'" in wheres
+    assert lsoas["lad_name"].tolist().count("Gamma") == 2
+
+
+def test_service_fallback_and_override(arcgis: FakeArcGIS, monkeypatch: pytest.MonkeyPatch) -> None:
+    entry = dataclasses.replace(
+        datasets.BOUNDARY_SERVICES["ward"], services=("GONE_SVC", "WARD_SVC")
+    )
+    monkeypatch.setitem(datasets.BOUNDARY_SERVICES, "ward", entry)
+    wards = fetch_boundaries("ward", authorities=[GAMMA])
+    assert wards["ward_code"].tolist() == ["E05900006"]
+    assert "WARD_SVC" in wards.attrs["source"]
+    # another edition with other field names, given as a URL
+    newer = fetch_boundaries("ward", authorities=[GAMMA], service_url=arcgis.url("WARD25_SVC"))
+    assert newer.attrs["vintage"] == 2025
+    assert newer["ward_code"].tolist() == ["E05900006"]
+    assert arcgis.queries("WARD25_SVC")[0]["where"] == f"LAD25CD IN ('{GAMMA}')"
+    monkeypatch.setenv("SOCECON_GEO_WARD_BOUNDARIES", arcgis.url("WARD25_SVC"))
+    assert fetch_boundaries("ward", authorities=[ALPHA]).attrs["columns"]["ward_code"] == "WD25CD"
+
+
+def test_fetch_unknown_authority(arcgis: FakeArcGIS) -> None:
+    with pytest.raises(UnknownAreaError, match=r"'E08999999'"):
+        fetch_boundaries("ward", authorities=[ALPHA, "E08999999"])
+    with pytest.raises(InputError, match="unknown boundary level"):
+        fetch_boundaries("msoa")  # type: ignore[arg-type]
+
+
+def test_fetch_offline_names_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_http.settings, "retries", 0)
+    server = FakeArcGIS()
+    dead = server.url("WARD_SVC")
+    server.server.server_close()
+    entry = dataclasses.replace(
+        datasets.BOUNDARY_SERVICES["ward"],
+        base_url=dead.split("/WARD_SVC/")[0],
+        services=("WARD_SVC",),
+    )
+    monkeypatch.setitem(datasets.BOUNDARY_SERVICES, "ward", entry)
+    with pytest.raises(DataUnavailableError) as caught:
+        fetch_boundaries("ward", authorities=[ALPHA])
+    message = str(caught.value)
+    assert dead in message
+    assert "path='...'" in message
+    assert "SOCECON_GEO_WARD_BOUNDARIES" in message
+
+
+def test_fetch_local_file_without_lad_column(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame({"LSOA21CD": ["E01900001"]}, geometry=[box(0, 0, 1, 1)], crs=27700)
+    path = tmp_path / "lsoa.gpkg"
+    frame.to_file(path)
+    assert len(fetch_boundaries("lsoa21", path=path)) == 1
+    with pytest.raises(InputError, match="no authority column"):
+        fetch_boundaries("lsoa21", path=path, authorities=[ALPHA])

@@ -1,0 +1,640 @@
+"""Tests of the Indices of Deprivation reader, downloader and join."""
+
+from __future__ import annotations
+
+import dataclasses
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from socecon_geo import _http, datasets
+from socecon_geo._errors import DataUnavailableError, InputError
+from socecon_geo.deprivation import (
+    attach_deprivation,
+    convert_lsoa_codes,
+    fetch_deprivation,
+    read_deprivation,
+    read_lsoa_lookup,
+)
+
+WMCA = [f"E080000{n}" for n in range(25, 32)]
+IOD25 = "iod/IoD2025_LSOA21_scores_ranks_deciles.csv"
+FILE1 = "iod/File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv"
+FILE2 = "iod/File_2_-_IoD2019_Domains_of_Deprivation.csv"
+FILE6 = "iod/File_6_-_IoD2019_Population_Denominators.csv"
+
+
+# ----------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture
+def iod25_sample(test_data: Path) -> Path:
+    return test_data / "iod" / "iod2025_file7_sample.csv"
+
+
+@pytest.fixture
+def iod19_sample(test_data: Path) -> Path:
+    return test_data / "iod" / "iod2019_file7_sample.csv"
+
+
+@pytest.fixture
+def lookup_sample(test_data: Path) -> Path:
+    return test_data / "iod" / "lsoa11_lsoa21_lookup_sample.csv"
+
+
+@pytest.fixture(scope="module")
+def iod2025_real(shared_data: Path) -> pd.DataFrame:
+    return read_deprivation(shared_data / IOD25)
+
+
+# ------------------------------------------------------------------- real shared data
+
+
+@pytest.mark.shared_data
+def test_read_iod2025_real_file(shared_data: Path, iod2025_real: pd.DataFrame) -> None:
+    iod = iod2025_real
+    assert len(iod) == 33_755
+    assert iod["lsoa_code"].is_unique
+    assert iod.attrs["vintage"] == "iod2025"
+    assert iod.attrs["lsoa_vintage"] == 2021
+    assert iod.attrs["lad_vintage"] == 2024
+    assert iod.attrs["unrecognised_headings"] == []
+    # the shared file lacks IDACI/IDAOPI and the denominators: reported, not fatal
+    assert {"idaci_score", "idaopi_decile", "population_total"} <= set(
+        iod.attrs["missing_optional"]
+    )
+    for domain in ("income", "crime", "living_environment", "outdoors"):
+        assert f"{domain}_decile" in iod.columns
+    assert iod["imd_rank"].dtype == np.int64
+    assert iod["imd_score"].dtype == np.float64
+    assert sorted(iod["imd_rank"]) == list(range(1, 33_756))
+    assert iod["imd_decile"].value_counts().sort_index().index.tolist() == list(range(1, 11))
+    first = iod.iloc[0]
+    assert (first["lsoa_code"], first["imd_score"], first["imd_rank"]) == (
+        "E01000001",
+        8.742,
+        26525,
+    )
+
+
+@pytest.mark.shared_data
+def test_wmca_share_in_most_deprived_decile_iod2025(iod2025_real: pd.DataFrame) -> None:
+    wmca = iod2025_real[iod2025_real["lad_code"].isin(WMCA)]
+    assert len(wmca) == 1_719
+    decile1 = int((wmca["imd_decile"] == 1).sum())
+    share = decile1 / len(wmca)
+    quintile1 = float((wmca["imd_decile"] <= 2).mean())
+    by_lad = wmca.groupby("lad_name")["imd_decile"].apply(
+        lambda s: round(float((s == 1).mean()), 3)
+    )
+    print(
+        f"\nIoD2025: {decile1} of {len(wmca)} WMCA LSOAs (2021) are in England's most "
+        f"deprived decile = {share:.1%} (most deprived quintile {quintile1:.1%}); "
+        f"by authority: {by_lad.to_dict()}"
+    )
+    assert decile1 == 466
+    assert share == pytest.approx(0.2711, abs=5e-5)
+    assert by_lad["Birmingham"] == pytest.approx(0.428, abs=1e-3)
+    # 2.7 times England's 10%
+    assert share / 0.10 > 2.5
+
+
+@pytest.mark.shared_data
+def test_read_iod2019_files_1_2_6_combined(shared_data: Path) -> None:
+    iod = read_deprivation([shared_data / FILE1, shared_data / FILE2, shared_data / FILE6])
+    assert len(iod) == 32_844
+    assert iod.attrs["vintage"] == "iod2019"
+    assert iod.attrs["lsoa_vintage"] == 2011
+    assert iod.attrs["population_vintage"] == "mid-2015"
+    expected = {
+        "imd_rank",
+        "imd_decile",
+        "income_decile",
+        "living_environment_rank",
+        "population_total",
+        "population_working_age",
+    }
+    assert expected <= set(iod.columns)
+    # quoted thousands separators ("29,199", "1,296") are numbers
+    first = iod.set_index("lsoa_code").loc["E01000001"]
+    assert first["imd_rank"] == 29_199
+    assert first["population_total"] == 1_296
+    assert iod["population_total"].dtype == np.int64
+    wmca = iod[iod["lad_code"].isin(WMCA)]
+    assert len(wmca) == 1_680
+    decile1 = int((wmca["imd_decile"] == 1).sum())
+    print(
+        f"\nIoD2019: {decile1} of {len(wmca)} WMCA LSOAs (2011) in England's most deprived "
+        f"decile = {decile1 / len(wmca):.1%}; WMCA population mid-2015 "
+        f"{int(wmca['population_total'].sum()):,}"
+    )
+    assert decile1 == 444
+    assert wmca.groupby("lad_code").size().tolist() == [639, 195, 201, 186, 134, 167, 158]
+
+
+@pytest.mark.shared_data
+def test_read_iod2019_file1_alone(shared_data: Path) -> None:
+    iod = read_deprivation(shared_data / FILE1)
+    assert len(iod) == 32_844
+    assert list(iod.columns[:6]) == [
+        "lsoa_code",
+        "lsoa_name",
+        "lad_code",
+        "lad_name",
+        "imd_rank",
+        "imd_decile",
+    ]
+    assert "imd_score" in iod.attrs["missing_optional"]
+
+
+@pytest.mark.shared_data
+def test_wrong_files_as_deprivation_data(shared_data: Path) -> None:
+    census = shared_data / "population" / "census2021_lsoa21_usual_residents.csv"
+    with pytest.raises(InputError, match=r"does not look like an English Indices.*usual_residents"):
+        read_deprivation(census)
+    boundary = shared_data / "boundaries" / "wards_dec2022_bsc_wmca.geojson"
+    with pytest.raises(InputError, match=r"does not look like.*LSOA code \(2021\)"):
+        read_deprivation(boundary)
+    with pytest.raises(InputError, match=r"File 6 .*combine it with File 1 or 2"):
+        read_deprivation(shared_data / FILE6)
+
+
+@pytest.mark.shared_data
+def test_real_lsoa11_codes_against_iod2025_need_the_lookup(
+    shared_data: Path, iod2025_real: pd.DataFrame
+) -> None:
+    iod19 = read_deprivation(shared_data / FILE1)
+    wmca11 = iod19.loc[iod19["lad_code"].isin(WMCA), ["lsoa_code"]]
+    points = wmca11.rename(columns={"lsoa_code": "lsoa11_code"})
+    with pytest.raises(InputError, match=r"1680 of 1680 .*lsoa_lookup="):
+        attach_deprivation(points, iod2025_real)
+    lookup = read_lsoa_lookup(shared_data / "lookups" / "lsoa11_lsoa21_lad22.csv")
+    assert {"lsoa11_code", "lsoa21_code", "change_code", "lad_code"} <= set(lookup.columns)
+    out = attach_deprivation(points, iod2025_real, lsoa_lookup=lookup)
+    counts = out["deprivation_status"].value_counts().to_dict()
+    print(f"\nWMCA LSOA 2011 codes joined to IoD2025 via the ONS lookup: {counts}")
+    assert len(out) == 1_680
+    assert counts["joined"] + counts.get("ambiguous_lsoa", 0) == 1_680
+    assert counts["joined"] >= 0.9 * 1_680
+    # split LSOAs are flagged, never guessed
+    split = set(lookup.loc[lookup["change_code"] == "S", "lsoa11_code"])
+    flagged = set(out.loc[out["deprivation_status"] == "ambiguous_lsoa", "lsoa11_code"])
+    assert flagged == split & set(points["lsoa11_code"])
+    assert out.loc[out["deprivation_status"] == "ambiguous_lsoa", "imd_decile"].isna().all()
+
+
+# ------------------------------------------------------------------- reading fixtures
+
+
+def test_read_full_file7_fixture(iod25_sample: Path) -> None:
+    iod = read_deprivation(iod25_sample)
+    assert len(iod) == 5
+    assert iod.attrs["missing_optional"] == []
+    assert iod.attrs["population_vintage"] == "mid-2022"
+    assert {"idaci_score", "idaopi_decile", "children_young_people_decile"} <= set(iod.columns)
+    assert iod["population_total"].tolist() == [1500, 1601, 1702, 1803, 1904]
+    assert iod["imd_decile"].tolist() == [1, 2, 4, 8, 10]
+    assert iod.attrs["provenance"]["licence"] == "Open Government Licence v3.0"
+    assert list(iod.columns[:7]) == [
+        "lsoa_code",
+        "lsoa_name",
+        "lad_code",
+        "lad_name",
+        "imd_score",
+        "imd_rank",
+        "imd_decile",
+    ]
+
+
+def test_read_iod2019_file7_fixture_with_bom(iod19_sample: Path) -> None:
+    iod = read_deprivation(iod19_sample, vintage="iod2019")
+    assert iod.attrs["vintage"] == "iod2019"
+    assert iod.attrs["lad_vintage"] == 2019
+    assert "population_16_59" in iod.columns
+    assert iod["lsoa_code"].iloc[0] == "E01900001"
+
+
+def test_read_fixture_files_1_2_6(test_data: Path) -> None:
+    folder = test_data / "iod"
+    iod = read_deprivation(
+        [
+            folder / "iod2019_file1_sample.csv",
+            folder / "iod2019_file2_sample.csv",
+            folder / "iod2019_file6_sample.csv",
+        ]
+    )
+    assert iod["imd_rank"].tolist() == [29199, 1203, 15000, 32000]
+    assert iod["population_total"].tolist() == [1296, 1306, 1316, 1326]
+    assert "crime_decile" in iod.columns
+
+
+def test_read_excel_workbook(tmp_path: Path, iod25_sample: Path) -> None:
+    table = pd.read_csv(iod25_sample, dtype=str)
+    workbook = tmp_path / "File_7.xlsx"
+    with pd.ExcelWriter(workbook) as writer:
+        pd.DataFrame({"Notes": ["fabricated"]}).to_excel(writer, sheet_name="Notes", index=False)
+        table.to_excel(writer, sheet_name="IoD2025", index=False)
+    iod = read_deprivation(workbook)
+    assert len(iod) == 5
+    assert iod["imd_rank"].tolist() == [12, 4321, 12345, 25000, 32844]
+
+
+def test_missing_required_columns_listed_in_one_error(iod25_sample: Path) -> None:
+    table = pd.read_csv(iod25_sample, dtype=str)
+    imd = [c for c in table.columns if c.startswith("Index of Multiple")]
+    with pytest.raises(InputError) as caught:
+        read_deprivation(table.drop(columns=imd))
+    message = str(caught.value)
+    assert "IMD decile" in message
+    assert "IMD rank or score" in message
+    assert "Found headings: 'LSOA code (2021)'" in message
+
+
+def test_partial_file_reports_optional_measures(iod25_sample: Path) -> None:
+    table = pd.read_csv(iod25_sample, dtype=str)
+    keep = [c for c in table.columns if "IDACI" not in c and "population" not in c.lower()]
+    iod = read_deprivation(table[keep])
+    assert "idaci_decile" in iod.attrs["missing_optional"]
+    assert "population_total" in iod.attrs["missing_optional"]
+    assert "idaci_decile" not in iod.columns
+
+
+def test_bad_values_are_all_reported(iod25_sample: Path) -> None:
+    table = pd.read_csv(iod25_sample, dtype=str)
+    decile = table.columns[6]
+    rank = table.columns[5]
+    table.loc[1, decile] = "11"
+    table.loc[2, rank] = "0"
+    table.loc[3, table.columns[4]] = "n/a"
+    table.loc[4, "LSOA code (2021)"] = "E01900001"
+    with pytest.raises(InputError) as caught:
+        read_deprivation(table)
+    message = str(caught.value)
+    assert "4 problems" in message
+    assert "'imd_decile' has 1 value(s) that lie outside 1..10" in message
+    assert "'imd_rank' has 1 value(s) that lie outside 1..33755" in message
+    assert "not numbers (row 3: 'n/a')" in message
+    assert "appear more than once (E01900001)" in message
+
+
+def test_missing_values_give_nullable_integers(iod25_sample: Path) -> None:
+    table = pd.read_csv(iod25_sample, dtype=str)
+    table.loc[0, table.columns[9]] = ""  # income decile
+    iod = read_deprivation(table)
+    assert str(iod["income_decile"].dtype) == "Int64"
+    assert iod["income_decile"].isna().tolist() == [True, False, False, False, False]
+    assert iod["imd_decile"].dtype == np.int64
+
+
+def test_vintage_detection_and_contradiction(iod25_sample: Path, iod19_sample: Path) -> None:
+    with pytest.raises(InputError, match=r"is iod2025 .* vintage='iod2019' was asked"):
+        read_deprivation(iod25_sample, vintage="iod2019")
+    with pytest.raises(InputError, match="mixes editions"):
+        read_deprivation([iod25_sample, iod19_sample])
+    with pytest.raises(InputError, match="vintage must be"):
+        read_deprivation(iod25_sample, vintage="2025")  # type: ignore[arg-type]
+
+
+def test_tidy_frame_needs_a_vintage() -> None:
+    tidy = pd.DataFrame({"lsoa_code": ["E01900001"], "imd_rank": [5], "imd_decile": [1]})
+    with pytest.raises(InputError, match=r"cannot tell which edition.*vintage='iod2025'"):
+        read_deprivation(tidy)
+    iod = read_deprivation(tidy, vintage="iod2019")
+    assert iod.attrs["lsoa_vintage"] == 2011
+    again = read_deprivation(iod)  # the vintage travels in attrs
+    assert again.attrs["vintage"] == "iod2019"
+
+
+def test_conflicting_files_are_reported(tmp_path: Path, test_data: Path) -> None:
+    file1 = test_data / "iod" / "iod2019_file1_sample.csv"
+    table = pd.read_csv(file1, dtype=str, encoding="utf-8-sig")
+    table.iloc[0, 5] = "3"
+    changed = tmp_path / "file1_changed.csv"
+    table.to_csv(changed, index=False)
+    with pytest.raises(InputError, match=r"'imd_decile' differs between .* E01900001"):
+        read_deprivation([file1, changed])
+
+
+def test_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not found"):
+        read_deprivation(tmp_path / "nothing.csv")
+    with pytest.raises(InputError, match="empty list"):
+        read_deprivation([])
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(InputError, match=r"cannot read 'empty\.csv'"):
+        read_deprivation(empty)
+
+
+# ---------------------------------------------------------------- LSOA lookup
+
+
+def test_read_lsoa_lookup_official_names(lookup_sample: Path) -> None:
+    lookup = read_lsoa_lookup(lookup_sample)
+    assert list(lookup.columns) == [
+        "lsoa11_code",
+        "lsoa11_name",
+        "lsoa21_code",
+        "lsoa21_name",
+        "change_code",
+        "lad_code",
+        "lad_name",
+    ]
+    assert lookup.attrs["lad_vintage"] == 2022
+    with pytest.raises(InputError, match="lacks the column"):
+        read_lsoa_lookup(pd.DataFrame({"LSOA11CD": ["E01000001"]}))
+
+
+def test_convert_lsoa_codes_both_ways(lookup_sample: Path) -> None:
+    to21 = convert_lsoa_codes(
+        pd.Series(["E01900001", "E01800006", "E01800008", "E01999999", None], index=list("abcde")),
+        lookup_sample,
+    )
+    assert to21.index.tolist() == list("abcde")
+    assert to21["conversion"].tolist() == [
+        "unchanged",
+        "converted",
+        "ambiguous",
+        "not_in_lookup",
+        "missing",
+    ]
+    assert to21.loc["c", "candidates"] == ("E01900004", "E01900005")
+    to11 = convert_lsoa_codes(["E01900003", "E01900004"], lookup_sample, to=2011)
+    # a merged LSOA 2021 has two 2011 parents; a split one has one
+    assert to11["conversion"].tolist() == ["ambiguous", "converted"]
+    assert to11["lsoa11_code"].tolist()[1] == "E01800008"
+
+
+# ---------------------------------------------------------------- attach_deprivation
+
+
+def _points(**columns: list) -> gpd.GeoDataFrame:
+    n = len(next(iter(columns.values())))
+    return gpd.GeoDataFrame(
+        {"name": [f"org {i}" for i in range(n)], **columns},
+        geometry=[Point(400000 + i, 280000) for i in range(n)],
+        crs=27700,
+        index=pd.Index([10 * (n - i) for i in range(n)], name="org_id"),
+    )
+
+
+def test_attach_joins_and_keeps_rows(iod25_sample: Path) -> None:
+    iod = read_deprivation(iod25_sample)
+    points = _points(lsoa21_code=["e01900004 ", None, "W01000001", "E01900001", ""])
+    before = points.copy()
+    out = attach_deprivation(points, iod)
+    assert isinstance(out, gpd.GeoDataFrame)
+    assert out.crs == points.crs
+    assert out.index.tolist() == points.index.tolist()
+    pd.testing.assert_frame_equal(points, before)  # input untouched
+    assert out["deprivation_status"].tolist() == [
+        "joined",
+        "no_lsoa",
+        "lsoa_not_in_index",
+        "joined",
+        "no_lsoa",
+    ]
+    assert out["imd_decile"].tolist()[0] == 8
+    assert out["imd_decile"].isna().tolist() == [False, True, True, False, True]
+    assert str(out["imd_decile"].dtype) == "Int64"
+    assert out["imd_score"].iloc[3] == pytest.approx(61.234)
+    assert out["iod_vintage"].unique().tolist() == ["iod2025"]
+    assert out["iod_lsoa_code"].iloc[0] == "E01900004"
+    # default columns: IMD score/rank/decile and the seven domain deciles
+    for column in ("imd_rank", "income_decile", "living_environment_decile"):
+        assert column in out.columns
+    assert "income_score" not in out.columns
+
+
+def test_attach_selected_columns_and_reruns(iod25_sample: Path) -> None:
+    iod = read_deprivation(iod25_sample)
+    points = _points(lsoa21_code=["E01900002"])
+    out = attach_deprivation(points, iod, columns=["idaci_decile", "population_total"])
+    assert out["idaci_decile"].tolist() == [2]
+    assert out["population_total"].tolist() == [1601]
+    again = attach_deprivation(out, iod, columns=["idaci_decile"])
+    assert again.columns.tolist().count("idaci_decile") == 1
+    with pytest.raises(InputError, match=r"columns \['nope'\] are not in the deprivation table"):
+        attach_deprivation(points, iod, columns=["nope"])
+
+
+def test_attach_vintage_mismatch_is_an_error_without_lookup(iod25_sample: Path) -> None:
+    iod = read_deprivation(iod25_sample)
+    points = _points(lsoa11_code=["E01900001", "E01800006"])
+    with pytest.raises(InputError, match=r"2 of 2 organisations have only an LSOA 2011 code"):
+        attach_deprivation(points, iod)
+
+
+def test_attach_converts_with_the_lookup(iod25_sample: Path, lookup_sample: Path) -> None:
+    iod = read_deprivation(iod25_sample)
+    points = _points(
+        lsoa11_code=["E01900001", "E01800006", "E01800008", "E01999999", None],
+    )
+    out = attach_deprivation(points, iod, lsoa_lookup=lookup_sample)
+    assert out["deprivation_status"].tolist() == [
+        "joined",
+        "joined",
+        "ambiguous_lsoa",
+        "lsoa_not_in_index",
+        "no_lsoa",
+    ]
+    assert out["iod_lsoa_code"].tolist()[:2] == ["E01900001", "E01900003"]
+    assert out["imd_decile"].tolist()[1] == 4
+
+
+def test_attach_iod2019_to_lsoa21_points(iod19_sample: Path, lookup_sample: Path) -> None:
+    iod = read_deprivation(iod19_sample)
+    lookup = read_lsoa_lookup(lookup_sample)
+    points = _points(lsoa21_code=["E01900002", "E01900005", "E01900003"])
+    out = attach_deprivation(points, iod, lsoa_lookup=lookup)
+    # E01900005 came from a split 2011 LSOA that is not in the 2019 sample
+    assert out["deprivation_status"].tolist() == ["joined", "lsoa_not_in_index", "ambiguous_lsoa"]
+    assert out["iod_vintage"].iloc[0] == "iod2019"
+
+
+def test_attach_empty_points(iod25_sample: Path) -> None:
+    iod = read_deprivation(iod25_sample)
+    empty = _points(lsoa21_code=["E01900001"]).iloc[0:0]
+    out = attach_deprivation(empty, iod)
+    assert len(out) == 0
+    assert {"imd_decile", "deprivation_status", "iod_vintage"} <= set(out.columns)
+    assert isinstance(out, gpd.GeoDataFrame)
+
+
+def test_attach_points_without_lsoa_column(iod25_sample: Path) -> None:
+    iod = read_deprivation(iod25_sample)
+    points = _points(postcode=["B1 1AA"])
+    with pytest.raises(InputError, match=r"points have no LSOA column.*assign_areas"):
+        attach_deprivation(points, iod)
+    with pytest.raises(InputError, match="must be a DataFrame"):
+        attach_deprivation([1, 2], iod)  # type: ignore[arg-type]
+
+
+def test_attach_accepts_a_path(iod19_sample: Path) -> None:
+    points = pd.DataFrame({"lsoa11_code": ["E01900005"]})
+    out = attach_deprivation(points, iod19_sample)
+    assert out["imd_decile"].tolist() == [10]
+    assert type(out) is pd.DataFrame
+
+
+# ---------------------------------------------------------------- download and cache
+
+
+class _FileServer:
+    """Serve fixed bodies on 127.0.0.1 and count the requests per path."""
+
+    def __init__(self, routes: dict[str, tuple[int, bytes]]) -> None:
+        self.routes = routes
+        self.hits: dict[str, int] = {}
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
+                status, body = outer.routes.get(self.path, (404, b"not found"))
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+
+@pytest.fixture
+def serve() -> Iterator:
+    servers: list[_FileServer] = []
+
+    def start(routes: dict[str, tuple[int, bytes]]) -> _FileServer:
+        server = _FileServer(routes)
+        server.thread.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.server.shutdown()
+        server.server.server_close()
+
+
+@pytest.fixture
+def fast_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_http.settings, "retries", 0)
+    monkeypatch.setattr(_http.settings, "backoff", 0.0)
+    monkeypatch.setattr(_http.settings, "timeout", 5.0)
+
+
+def _register(monkeypatch: pytest.MonkeyPatch, name: str, *urls: str, rows: int) -> None:
+    entry = dataclasses.replace(datasets.DATASETS[name], urls=urls, expected_rows=rows)
+    monkeypatch.setitem(datasets.DATASETS, name, entry)
+
+
+@pytest.mark.usefixtures("fast_http")
+def test_fetch_downloads_validates_caches_and_reuses(
+    serve, monkeypatch: pytest.MonkeyPatch, iod25_sample: Path
+) -> None:
+    server = serve({"/f7.csv": (200, iod25_sample.read_bytes())})
+    _register(monkeypatch, "iod2025", server.url("/f7.csv"), rows=5)
+    first = fetch_deprivation("iod2025")
+    assert len(first) == 5
+    assert server.hits["/f7.csv"] == 1
+    cached = datasets.DATASETS["iod2025"].cache_path()
+    assert cached.is_file()
+    assert "downloaded from" in first.attrs["source"]
+    second = fetch_deprivation("iod2025")
+    assert server.hits["/f7.csv"] == 1  # reused, not downloaded again
+    pd.testing.assert_frame_equal(first, second)
+    assert "cached" in second.attrs["source"]
+    fetch_deprivation("iod2025", refresh=True)
+    assert server.hits["/f7.csv"] == 2
+
+
+@pytest.mark.usefixtures("fast_http")
+def test_bad_download_is_not_cached_and_fallback_url_is_used(
+    serve, monkeypatch: pytest.MonkeyPatch, iod25_sample: Path, test_data: Path
+) -> None:
+    truncated = b"\n".join(iod25_sample.read_bytes().splitlines()[:3])
+    server = serve(
+        {
+            "/truncated.csv": (200, truncated),
+            "/html.csv": (200, b"<html><body>Moved</body></html>"),
+            "/good.csv": (200, iod25_sample.read_bytes()),
+        }
+    )
+    _register(monkeypatch, "iod2025", server.url("/truncated.csv"), server.url("/html.csv"), rows=5)
+    cached = datasets.DATASETS["iod2025"].cache_path()
+    with pytest.raises(DataUnavailableError) as caught:
+        fetch_deprivation("iod2025")
+    message = str(caught.value)
+    assert "it has 2 LSOA rows, expected 5" in message
+    assert "does not look like" in message
+    assert server.url("/truncated.csv") in message
+    assert not cached.exists()
+    assert not list(cached.parent.glob("*.download*"))
+    # a later, valid URL in the registry is used as a fallback
+    _register(monkeypatch, "iod2025", server.url("/truncated.csv"), server.url("/good.csv"), rows=5)
+    iod = fetch_deprivation("iod2025")
+    assert len(iod) == 5
+    assert cached.read_bytes() == iod25_sample.read_bytes()
+
+
+@pytest.mark.usefixtures("fast_http")
+def test_offline_without_cache_names_url_and_fix(serve, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve({})
+    dead = server.url("/File_7.csv")
+    server.server.shutdown()
+    server.server.server_close()
+    _register(monkeypatch, "iod2019", dead, rows=32_844)
+    with pytest.raises(DataUnavailableError) as caught:
+        fetch_deprivation("iod2019")
+    message = str(caught.value)
+    assert dead in message
+    assert "path='...'" in message
+    assert "SOCECON_GEO_IOD2019" in message
+
+
+@pytest.mark.usefixtures("fast_http")
+def test_http_error_is_data_unavailable(serve, monkeypatch: pytest.MonkeyPatch) -> None:
+    server = serve({})
+    _register(monkeypatch, "iod2025", server.url("/missing.csv"), rows=5)
+    with pytest.raises(DataUnavailableError, match="HTTP 404"):
+        fetch_deprivation("iod2025")
+
+
+@pytest.mark.usefixtures("fast_http")
+def test_local_path_and_environment_variable_win(
+    serve, monkeypatch: pytest.MonkeyPatch, iod25_sample: Path, tmp_path: Path
+) -> None:
+    server = serve({"/f7.csv": (200, b"never used")})
+    _register(monkeypatch, "iod2025", server.url("/f7.csv"), rows=5)
+    monkeypatch.setenv("SOCECON_GEO_IOD2025", str(iod25_sample))
+    from_env = fetch_deprivation("iod2025")
+    assert from_env.attrs["source"] == str(iod25_sample)
+    table = pd.read_csv(iod25_sample, dtype=str).iloc[:2]
+    explicit = tmp_path / "two_rows.csv"
+    table.to_csv(explicit, index=False)
+    assert len(fetch_deprivation("iod2025", path=explicit)) == 2
+    assert server.hits == {}
+    monkeypatch.setenv("SOCECON_GEO_IOD2025", str(tmp_path / "gone.csv"))
+    with pytest.raises(InputError, match="SOCECON_GEO_IOD2025 does not exist"):
+        fetch_deprivation("iod2025")
+
+
+def test_fetch_rejects_unknown_edition() -> None:
+    with pytest.raises(InputError, match="vintage must be 'iod2025' or 'iod2019'"):
+        fetch_deprivation("iod2015")  # type: ignore[arg-type]
