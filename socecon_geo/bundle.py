@@ -239,20 +239,28 @@ def load_postcodes(
     >>> points.crs.to_epsg(), bool(points.geometry.notna().all())
     (27700, True)
     """
-    frame = postcode_frame()
     codes = _resolve_authorities(authorities)
+    frame = _postcode_points()
+    keep = np.ones(len(frame), dtype=bool)
     if codes is not None:
-        frame = frame.loc[frame["lad_code"].isin(codes)]
+        keep &= frame["lad_code"].isin(codes).to_numpy()
     if not include_terminated:
-        frame = frame.loc[~frame["terminated"]]
-    frame = frame.reset_index(drop=True)
+        keep &= ~frame["terminated"].to_numpy()
+    out = frame.loc[keep].reset_index(drop=True)
+    out.attrs = dict(frame.attrs)
+    return out
+
+
+@functools.cache
+def _postcode_points() -> gpd.GeoDataFrame:
+    frame = _read("postcodes")
     located = frame["easting"].notna().to_numpy()
     geometry = np.full(len(frame), None, dtype=object)
     geometry[located] = shapely.points(
         frame["easting"].to_numpy()[located], frame["northing"].to_numpy()[located]
     )
     out = gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS)
-    out.attrs = dict(frame.attrs)
+    out.attrs.update(_attrs("postcodes"))
     return out
 
 
