@@ -1,0 +1,1115 @@
+"""Tests of socecon_geo.organisations: the schema, the readers, their errors, de-duplication."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from socecon_geo._errors import InputError
+from socecon_geo.organisations import (
+    COMPANIES_HOUSE_COLUMNS,
+    ORGANISATION_COLUMNS,
+    ORGANISATION_TYPES,
+    REGISTER_PRECEDENCE,
+    combine_registers,
+    read_organisations,
+    sic_sections,
+)
+
+WMCA_AREAS = ("B", "CV", "DY", "WS", "WV")
+
+
+@pytest.fixture(scope="module")
+def registers() -> Path:
+    return Path(__file__).resolve().parent / "data" / "registers"
+
+
+def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _area(postcodes: pd.Series) -> pd.Series:
+    key = postcodes.str.upper().str.replace(r"\s+", "", regex=True)
+    return key.str.extract(r"^([A-Z]{1,2})\d", expand=False)
+
+
+# ---------------------------------------------------------------------------------------
+# Schema
+# ---------------------------------------------------------------------------------------
+
+
+def test_schema_columns_dtypes_and_originals(registers: Path) -> None:
+    orgs = read_organisations(registers / "coopsuk_sample.csv")
+    original = pd.read_csv(registers / "coopsuk_sample.csv", dtype=str)
+    assert tuple(orgs.columns[: len(ORGANISATION_COLUMNS)]) == ORGANISATION_COLUMNS
+    assert list(orgs.columns[len(ORGANISATION_COLUMNS) :]) == [f"src_{c}" for c in original.columns]
+    assert isinstance(orgs.index, pd.RangeIndex)
+    assert list(orgs.index) == list(range(len(original)))
+    assert list(orgs["org_type"].cat.categories) == list(ORGANISATION_TYPES)
+    assert orgs["source_row"].dtype == "Int64"
+    assert orgs["income"].dtype == "float64"
+    assert orgs["employees"].dtype == "float64"
+    for column in ("org_id", "name", "postcode", "sic_code", "duplicate_of", "source_register"):
+        assert isinstance(orgs[column].dtype, pd.StringDtype), column
+    assert orgs["duplicate_of"].isna().all()
+    assert orgs["duplicate_reason"].isna().all()
+    assert orgs.attrs["register"] == "coopsuk"
+    pd.testing.assert_series_equal(
+        orgs["src_Name"].astype(object), original["Name"].astype(object), check_names=False
+    )
+
+
+def test_organisation_types_constant() -> None:
+    assert ORGANISATION_TYPES == (
+        "charity",
+        "charitable_incorporated_organisation",
+        "community_interest_company",
+        "co_operative",
+        "community_benefit_society",
+        "company_limited_by_guarantee",
+        "social_enterprise",
+        "other",
+    )
+    assert REGISTER_PRECEDENCE == ("ccew", "companies_house", "coopsuk", "generic")
+
+
+# ---------------------------------------------------------------------------------------
+# Co-operatives UK
+# ---------------------------------------------------------------------------------------
+
+
+def test_coopsuk_fixture_mapping(registers: Path) -> None:
+    orgs = read_organisations(registers / "coopsuk_sample.csv")
+    assert orgs["org_id"].tolist() == [f"coopsuk:R90000{i}" for i in range(1, 7)]
+    assert orgs["org_type"].astype(str).tolist() == [
+        "co_operative",  # Society owned by consumers
+        "community_benefit_society",  # Society owned by a community of interest
+        "community_interest_company",
+        "co_operative",  # Company owned by workers
+        "social_enterprise",  # Company owned by a community of interest
+        "co_operative",  # no legal form: still a co-operative in this register
+    ]
+    # multi-line street address joined; a region equal to the locality is not repeated
+    assert orgs.loc[0, "address"] == "1 Pretend Street, Unit 2, Birmingham, West Midlands"
+    assert orgs.loc[1, "address"] == "The Green, Nowhere"
+    assert orgs.loc[2, "postcode"] == "ws99 9zz"  # raw, only stripped
+    assert pd.isna(orgs.loc[4, "postcode"])  # blank postcode kept as a row
+    assert orgs.loc[3, "company_number"] == "00999002"  # zero-padded
+    assert orgs["sic_section"].tolist()[:4] == ["G", "G", "R", "J"]
+    assert orgs.loc[0, "sector"] == "Retail"
+    assert orgs["source_row"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert orgs.attrs["filtered_out"] == {}
+    assert orgs.attrs["rows_read"] == 6
+
+
+@pytest.mark.shared_data
+def test_coopsuk_real_file_every_row_kept(shared_data: Path) -> None:
+    path = shared_data / "organisations" / "coopsuk_open_data_2023-03-02.csv"
+    orgs = read_organisations(path)
+    assert orgs.attrs["register"] == "coopsuk"
+    assert len(orgs) == 7272
+    assert orgs.attrs["rows_read"] == 7272
+    assert orgs["source_row"].tolist() == list(range(1, 7273))
+    assert orgs["org_id"].is_unique
+    assert orgs["org_id"].str.startswith("coopsuk:R").all()
+    assert orgs["name"].notna().all()
+    assert sum(c.startswith("src_") for c in orgs.columns) == 30
+    counts = orgs["org_type"].value_counts()
+    assert counts["co_operative"] > 5000
+    assert 1500 < counts["community_benefit_society"] < 1800
+    assert counts["community_interest_company"] == 112  # legal form "Community Interest Company"
+    assert counts["charitable_incorporated_organisation"] == 3  # Scottish CIOs
+    assert counts[["charity", "company_limited_by_guarantee", "other"]].sum() == 0
+    assert orgs["sic_section"].notna().sum() > 7200
+    assert orgs["sic_section"].value_counts().index[0] == "S"  # 94990 membership bodies
+    wmca = _area(orgs["postcode"]).isin(WMCA_AREAS)
+    assert 350 <= wmca.sum() <= 390  # about 370, as documented for this snapshot
+    assert orgs["postcode"].isna().sum() == 4
+
+
+# ---------------------------------------------------------------------------------------
+# Charity Commission
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["ccew_publicextract.charity.txt", "ccew_publicextract.charity.json"]
+)
+def test_ccew_defaults_keep_registered_main_charities(registers: Path, name: str) -> None:
+    orgs = read_organisations(registers / name)
+    assert orgs.attrs["register"] == "ccew"
+    assert orgs["org_id"].tolist() == ["ccew:1999001", "ccew:1999002", "ccew:1999005"]
+    assert orgs["source_row"].tolist() == [1, 2, 5]
+    assert orgs.attrs["rows_read"] == 5
+    assert orgs.attrs["filtered_out"] == {"removed": 1, "linked": 1}
+    assert orgs["org_type"].astype(str).tolist() == [
+        "charity",
+        "charitable_incorporated_organisation",
+        "charity",
+    ]
+    assert orgs.loc[0, "name"] == 'The "Friendly" Neighbours Trust'  # stray quotes survive
+    assert orgs.loc[0, "address"] == "Unit 4 Example Yard, Testing Street, Birmingham"
+    assert orgs["income"].tolist() == [125000.0, 5400.0, 0.0]
+    assert orgs.loc[0, "company_number"] == "04999001"
+    assert orgs["charity_number"].tolist() == ["1999001", "1999002", "1999005"]
+    assert pd.isna(orgs.loc[2, "postcode"])
+    assert "src_charity_activities" in orgs.columns
+
+
+def test_ccew_text_and_json_forms_agree(registers: Path) -> None:
+    text = read_organisations(registers / "ccew_publicextract.charity.txt")
+    data = read_organisations(registers / "ccew_publicextract.charity.json")
+    schema = [c for c in ORGANISATION_COLUMNS if c != "source_file"]
+    pd.testing.assert_frame_equal(text[schema], data[schema])
+
+
+def test_ccew_options_keep_removed_and_linked(registers: Path) -> None:
+    orgs = read_organisations(
+        registers / "ccew_publicextract.charity.txt", include_removed=True, include_linked=True
+    )
+    assert len(orgs) == 5
+    assert orgs.attrs["filtered_out"] == {}
+    assert orgs["org_id"].tolist() == [
+        "ccew:1999001",
+        "ccew:1999002",
+        "ccew:1999001-1",
+        "ccew:1999004",
+        "ccew:1999005",
+    ]
+    only_linked = read_organisations(
+        registers / "ccew_publicextract.charity.json", include_linked=True
+    )
+    assert only_linked.attrs["filtered_out"] == {"removed": 1}
+    assert len(only_linked) == 4
+
+
+@pytest.mark.parametrize(
+    "name", ["ccew_publicextract.charity.txt", "ccew_publicextract.charity.json"]
+)
+def test_ccew_zip_archive(registers: Path, tmp_path: Path, name: str) -> None:
+    archive = tmp_path / "publicextract.charity.zip"
+    member = name.removeprefix("ccew_")
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.write(registers / name, member)
+    orgs = read_organisations(archive)
+    assert orgs.attrs["register"] == "ccew"
+    assert len(orgs) == 3
+    assert (orgs["source_file"] == f"publicextract.charity.zip/{member}").all()
+
+
+def test_ccew_dataframe_input(registers: Path) -> None:
+    records = json.loads((registers / "ccew_publicextract.charity.json").read_text("utf-8-sig"))
+    frame = pd.DataFrame(records, index=[f"r{i}" for i in range(5)])
+    orgs = read_organisations(frame)
+    assert orgs.attrs["register"] == "ccew"
+    assert list(orgs.index) == ["r0", "r1", "r4"]  # the caller's labels of the kept rows
+    assert pd.isna(orgs["source_file"]).all()
+    assert orgs["source_row"].tolist() == [1, 2, 5]
+
+
+# ---------------------------------------------------------------------------------------
+# Companies House
+# ---------------------------------------------------------------------------------------
+
+
+def test_companies_house_defaults(registers: Path) -> None:
+    orgs = read_organisations(registers / "companies_house_basic.csv")
+    assert orgs.attrs["register"] == "companies_house"
+    assert orgs.attrs["rows_read"] == 7
+    assert orgs.attrs["filtered_out"] == {"category": 2}
+    assert orgs["org_id"].tolist() == [
+        "ch:12999001",
+        "ch:04999001",
+        "ch:IP99901R",
+        "ch:05999003",
+        "ch:CE099901",
+    ]
+    assert orgs["org_type"].astype(str).tolist() == [
+        "community_interest_company",
+        "company_limited_by_guarantee",
+        "co_operative",  # a registered society whose name says co-operative
+        "company_limited_by_guarantee",
+        "charitable_incorporated_organisation",
+    ]
+    assert orgs.loc[0, "sic_code"] == "88990"
+    assert orgs.loc[0, "sic_section"] == "Q"
+    assert orgs.loc[0, "sector"].startswith("Other social work activities")
+    assert pd.isna(orgs.loc[3, "sic_code"])  # "None Supplied"
+    assert orgs.loc[1, "address"] == (
+        "Unit 4 Example Yard, Testing Street, BIRMINGHAM, WEST MIDLANDS"
+    )
+    # headings with a leading space are stripped; only the column subset is read
+    src = [c.removeprefix("src_") for c in orgs.columns if c.startswith("src_")]
+    assert src == list(COMPANIES_HOUSE_COLUMNS)
+
+
+def test_companies_house_options(registers: Path) -> None:
+    path = registers / "companies_house_basic.csv"
+    active = read_organisations(path, active_only=True)
+    assert active.attrs["filtered_out"] == {"category": 2, "status": 2}
+    assert len(active) == 3
+    everything = read_organisations(path, company_categories=None, all_columns=True)
+    assert len(everything) == 7
+    assert everything.attrs["filtered_out"] == {}
+    assert everything.loc[2, "org_type"] == "other"  # private limited company
+    assert pd.isna(everything.loc[6, "sic_section"])  # 99999 dormant company
+    assert everything.loc[6, "sic_code"] == "99999"
+    assert "src_PreviousName_10.CompanyName" in everything.columns
+    assert not any(c.startswith("src_ ") for c in everything.columns)
+    cics = read_organisations(path, company_categories=["community interest company"])
+    assert cics["org_id"].tolist() == ["ch:12999001"]
+
+
+def _big_companies_house(path: Path, registers: Path, rows: int) -> None:
+    header = (registers / "companies_house_basic.csv").read_text().splitlines()[0]
+    headings = [h.strip() for h in header.split(",")]
+    cats = ["Private Limited Company"] * 17 + [
+        "Community Interest Company",
+        "PRI/LTD BY GUAR/NSC (Private, limited by guarantee, no share capital)",
+        "Registered Society",
+    ]
+    where = {h: i for i, h in enumerate(headings)}
+    lines = [header]
+    template = ['""'] * len(headings)
+    for i in range(rows):
+        row = list(template)
+        row[where["CompanyName"]] = f'"GENERATED COMPANY {i} LIMITED"'
+        row[where["CompanyNumber"]] = f'"{i:08d}"'
+        row[where["RegAddress.AddressLine1"]] = f'"{i % 300} Generated Street"'
+        row[where["RegAddress.PostCode"]] = f'"B{i % 99 + 1} {i % 9}ZZ"'
+        row[where["CompanyCategory"]] = f'"{cats[i % 20]}"'
+        row[where["CompanyStatus"]] = '"Active"'
+        row[where["SICCode.SicText_1"]] = '"88990 - Other social work activities n.e.c."'
+        lines.append(",".join(row))
+    path.write_text("\r\n".join(lines) + "\r\n")
+
+
+def test_companies_house_is_read_in_chunks_with_a_column_subset(
+    registers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "BasicCompanyDataAsOneFile-2025-01-01.csv"
+    _big_companies_house(path, registers, 20_000)
+    calls: list[dict] = []
+    real_read_csv = pd.read_csv
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real_read_csv(*args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_csv", spy)
+    orgs = read_organisations(path, chunksize=3_000)
+    assert len(calls) == 1
+    assert calls[0]["chunksize"] == 3_000
+    assert callable(calls[0]["usecols"])
+    assert len(orgs) == 3_000  # 3 of every 20 rows are social-economy categories
+    assert orgs.attrs["rows_read"] == 20_000
+    assert orgs.attrs["filtered_out"] == {"category": 17_000}
+    # row numbers run across chunk boundaries: row n holds company n - 1
+    expected = orgs["source_row"].astype(int) - 1
+    assert (orgs["company_number"] == expected.map(lambda i: f"{i:08d}")).all()
+    assert orgs["org_type"].value_counts().to_dict() == {
+        "community_interest_company": 1000,
+        "company_limited_by_guarantee": 1000,
+        "community_benefit_society": 1000,
+        "charity": 0,
+        "charitable_incorporated_organisation": 0,
+        "co_operative": 0,
+        "social_enterprise": 0,
+        "other": 0,
+    }
+
+
+_MEMORY_SCRIPT = """
+import resource, sys
+import pandas as pd
+from socecon_geo.organisations import read_organisations
+small, big, how = sys.argv[1:4]
+read_organisations(small)
+pd.read_csv(small, dtype=str)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if how == "chunked":
+    frame = read_organisations(big, chunksize=20_000)
+else:
+    frame = pd.read_csv(big, dtype=str)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(len(frame), (after - before) * 1024)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in kilobytes on Linux")
+def test_companies_house_chunked_read_peak_memory(registers: Path, tmp_path: Path) -> None:
+    path = tmp_path / "BasicCompanyData.csv"
+    _big_companies_house(path, registers, 200_000)
+    small = registers / "companies_house_basic.csv"
+    peaks = {}
+    for how in ("chunked", "whole"):
+        done = subprocess.run(
+            [sys.executable, "-c", _MEMORY_SCRIPT, str(small), str(path), how],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        rows, peak = done.stdout.split()
+        peaks[how] = int(peak)
+        assert int(rows) == (30_000 if how == "chunked" else 200_000)
+    # the chunked reader's peak is a fraction of reading the file whole
+    assert peaks["chunked"] < 0.5 * peaks["whole"], peaks
+
+
+# ---------------------------------------------------------------------------------------
+# Register detection
+# ---------------------------------------------------------------------------------------
+
+
+def test_register_generic_forces_the_generic_reader(registers: Path) -> None:
+    orgs = read_organisations(registers / "companies_house_basic.csv", register="generic")
+    assert orgs.attrs["register"] == "generic"
+    assert len(orgs) == 7  # no filter
+    assert orgs.attrs["column_map"]["name"] == "CompanyName"
+    assert orgs.attrs["column_map"]["postcode"] == "RegAddress.PostCode"
+    assert orgs.attrs["column_map"]["company_number"] == "CompanyNumber"
+    assert orgs["org_id"].str.startswith("row:").all()
+    assert orgs.loc[0, "org_type"] == "community_interest_company"
+
+
+def test_explicit_register_matches_detection(registers: Path) -> None:
+    detected = read_organisations(registers / "coopsuk_sample.csv")
+    explicit = read_organisations(registers / "coopsuk_sample.csv", register="coopsuk")
+    pd.testing.assert_frame_equal(detected, explicit)
+
+
+# ---------------------------------------------------------------------------------------
+# Generic reader
+# ---------------------------------------------------------------------------------------
+
+
+def test_generic_cp1252_file_from_excel(registers: Path) -> None:
+    orgs = read_organisations(registers / "generic_cp1252.csv")
+    assert orgs["name"].tolist() == [
+        "Café Sample CIC",
+        "St Imaginary’s Charity",
+        "Fabricated Guarantee Co",
+    ]
+    assert orgs["org_type"].astype(str).tolist() == [
+        "community_interest_company",
+        "charity",
+        "company_limited_by_guarantee",
+    ]
+    assert orgs["income"].tolist()[:2] == [12500.0, 800.0]
+    assert np.isnan(orgs.loc[2, "income"])  # "n/a"
+    assert orgs.attrs["unparsed"] == {"income": 1, "employees": 0}
+    assert orgs["employees"].tolist()[0] == 4.0
+    assert orgs["org_id"].tolist() == ["row:1", "row:2", "row:3"]
+
+
+def test_generic_utf8_bom_semicolons(registers: Path) -> None:
+    orgs = read_organisations(registers / "generic_utf8_bom.csv")
+    assert orgs.columns[len(ORGANISATION_COLUMNS)] == "src_Name"  # BOM not in the heading
+    assert orgs["name"].tolist() == ["Zoë's Pretend Bakery", "Ünïcode Test Group"]
+    assert orgs["sic_section"].tolist() == ["C", "Q"]
+    assert orgs["org_type"].astype(str).tolist() == [
+        "co_operative",
+        "charitable_incorporated_organisation",
+    ]
+
+
+def test_generic_explicit_encoding(registers: Path) -> None:
+    orgs = read_organisations(registers / "generic_cp1252.csv", encoding="cp1252")
+    assert orgs.loc[0, "name"] == "Café Sample CIC"
+
+
+def test_generic_utf16_tab_text(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "unicode.txt",
+        "Organisation Name\tPostcode\r\nÉtoile Pretend Co-op\tB99 1ZZ\r\n",
+        "utf-16",
+    )
+    orgs = read_organisations(path)
+    assert orgs["name"].tolist() == ["Étoile Pretend Co-op"]
+    assert orgs.loc[0, "org_type"] == "other"  # no type column: unknown
+
+
+def test_cp1252_byte_after_the_sample_is_still_read(tmp_path: Path) -> None:
+    rows = "".join(f"Generated Org {i},B99 {i % 9}ZZ\n" for i in range(60_000))
+    text = "name,postcode\n" + rows + "Caf\xe9 At The End,B99 9ZZ\n"
+    path = tmp_path / "late.csv"
+    path.write_bytes(text.encode("cp1252"))
+    assert path.stat().st_size > 1 << 20
+    orgs = read_organisations(path)
+    assert len(orgs) == 60_001
+    assert orgs["name"].iloc[-1] == "Café At The End"
+
+
+def test_generic_headings_are_found_case_space_punctuation_insensitively(
+    tmp_path: Path,
+) -> None:
+    path = _write(
+        tmp_path / "orgs.csv",
+        "ID,CHARITY_NAME, Post-Code ,Address 1,Address 2,Town,Email Address,Income (£),"
+        "Number of employees,SIC code,Company No,Charity Number\n"
+        "A7,Pretend Trust,b99 1zz,1 Road,,Walsall,x@example.org,1000,3,85100,1234567,0123456\n",
+    )
+    orgs = read_organisations(path)
+    row = orgs.iloc[0]
+    assert row["org_id"] == "generic:A7"
+    assert row["name"] == "Pretend Trust"
+    assert row["postcode"] == "b99 1zz"
+    assert row["address"] == "1 Road, Walsall"  # e-mail address is not an address line
+    assert row["employees"] == 3.0
+    assert row["sic_section"] == "P"
+    assert row["company_number"] == "01234567"
+    assert row["charity_number"] == "123456"
+    assert orgs.attrs["column_map"]["address"] == ["Address 1", "Address 2", "Town"]
+
+
+def test_generic_columns_mapping_overrides(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "odd.csv",
+        "Org,Where,Kind,Line A,Line B\nPretend Co-op,B99 1ZZ,co-operative,1 Road,Town\n",
+    )
+    orgs = read_organisations(
+        path,
+        columns={
+            "name": "org",  # matches ignoring case
+            "postcode": "Where",
+            "org_type": "Kind",
+            "address": ["Line B", "Line A"],
+        },
+    )
+    assert orgs.loc[0, "name"] == "Pretend Co-op"
+    assert orgs.loc[0, "org_type"] == "co_operative"
+    assert orgs.loc[0, "address"] == "Town, 1 Road"
+    assert orgs.attrs["column_map"]["name"] == "Org"
+
+
+def test_generic_columns_mapping_errors(tmp_path: Path) -> None:
+    path = _write(tmp_path / "odd.csv", "Org,Where\nPretend,B99 1ZZ\n")
+    with pytest.raises(InputError, match=r"(?s)unknown field 'nme'.*'Nowhere'.*headings are 'Org'"):
+        read_organisations(path, columns={"nme": "Org", "postcode": "Nowhere"})
+    with pytest.raises(InputError, match="must be a mapping"):
+        read_organisations(path, columns=["Org", "Where"])  # type: ignore[arg-type]
+
+
+def test_generic_type_text_mapping() -> None:
+    types = [
+        "Charitable Incorporated Organisation",
+        "SCIO",
+        "CIC",
+        "C.I.C.",
+        "Community Benefit Society",
+        "Bencom",
+        "Worker co-op",
+        "Cooperative",
+        "Registered charity",
+        "Charitable company limited by guarantee",
+        "Company limited by guarantee",
+        "CLG",
+        "Social enterprise",
+        "Private limited company",
+        "",
+        "community_interest_company",
+    ]
+    frame = pd.DataFrame(
+        {"name": [f"Org {i}" for i in range(len(types))], "postcode": "B99 1ZZ", "type": types}
+    )
+    orgs = read_organisations(frame)
+    assert orgs["org_type"].astype(str).tolist() == [
+        "charitable_incorporated_organisation",
+        "charitable_incorporated_organisation",
+        "community_interest_company",
+        "community_interest_company",
+        "community_benefit_society",
+        "community_benefit_society",
+        "co_operative",
+        "co_operative",
+        "charity",
+        "charity",
+        "company_limited_by_guarantee",
+        "company_limited_by_guarantee",
+        "social_enterprise",
+        "other",
+        "other",
+        "community_interest_company",
+    ]
+
+
+def test_dataframe_input_is_copied_and_keeps_index() -> None:
+    frame = pd.DataFrame(
+        {"Name": ["Pretend A", None], "Postcode": [" B99 1ZZ ", np.nan], 3: [1.5, 2.0]},
+        index=pd.Index([10, 20], name="mine"),
+    )
+    before = frame.copy()
+    orgs = read_organisations(frame)
+    pd.testing.assert_frame_equal(frame, before)
+    assert list(orgs.index) == [10, 20]
+    assert orgs.loc[10, "postcode"] == "B99 1ZZ"
+    assert pd.isna(orgs.loc[20, "name"])  # blank rows are kept
+    assert orgs.loc[10, "src_3"] == 1.5  # original column kept with its dtype
+    assert orgs["source_row"].tolist() == [1, 2]
+
+
+def test_empty_dataframe_gives_empty_schema_frame() -> None:
+    orgs = read_organisations(pd.DataFrame({"name": [], "postcode": []}))
+    assert len(orgs) == 0
+    assert tuple(orgs.columns[:17]) == ORGANISATION_COLUMNS
+
+
+def test_xlsx_parquet_and_json_sources(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "Organisation": ["Pretend Bakery Co-op", "Pretend Arts CIC"],
+            "Postcode": ["B99 1ZZ", "CV99 2ZZ"],
+            "Company number": [1234567, 7654321],
+            "Type": ["Co-operative", "CIC"],
+            "Turnover": [1500.5, None],
+        }
+    )
+    xlsx = tmp_path / "orgs.xlsx"
+    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
+        pd.DataFrame({"note": ["cover sheet"]}).to_excel(writer, sheet_name="About", index=False)
+        frame.to_excel(writer, sheet_name="Organisations", index=False)
+    parquet = tmp_path / "orgs.parquet"
+    frame.to_parquet(parquet)
+    records = tmp_path / "orgs.json"
+    records.write_text(frame.to_json(orient="records"))
+    lines = tmp_path / "orgs.jsonl"
+    lines.write_text(frame.to_json(orient="records", lines=True))
+    results = [
+        read_organisations(xlsx, sheet_name="Organisations"),
+        read_organisations(xlsx, sheet_name=1),
+        read_organisations(parquet),
+        read_organisations(records),
+        read_organisations(lines),
+    ]
+    for orgs in results:
+        assert orgs["name"].tolist() == ["Pretend Bakery Co-op", "Pretend Arts CIC"]
+        assert orgs["company_number"].tolist() == ["01234567", "07654321"]
+        assert orgs["org_type"].astype(str).tolist() == [
+            "co_operative",
+            "community_interest_company",
+        ]
+        assert orgs.loc[0, "income"] == 1500.5
+        assert np.isnan(orgs.loc[1, "income"])
+        assert orgs["source_row"].tolist() == [1, 2]
+    with pytest.raises(InputError, match=r"no sheet named 'Nope'.*'About', 'Organisations'"):
+        read_organisations(xlsx, sheet_name="Nope")
+    with pytest.raises(InputError, match="sheet_name=5 does not exist"):
+        read_organisations(xlsx, sheet_name=5)
+
+
+def test_thirty_megabyte_csv_reads_correctly_and_quickly(tmp_path: Path) -> None:
+    path = tmp_path / "big.csv"
+    rows = 330_000
+    body = "".join(
+        f'{i},"Generated Organisation {i} Ltd",B{i % 99 + 1} {i % 9}ZZ,'
+        f"Community Interest Company,{i * 3}.50,88990,{i % 50}\n"
+        for i in range(rows)
+    )
+    path.write_text("id,Organisation Name,Postcode,Legal Form,Income,SIC,Employees\n" + body)
+    assert path.stat().st_size > 30e6
+    started = time.perf_counter()
+    orgs = read_organisations(path)
+    elapsed = time.perf_counter() - started
+    assert len(orgs) == rows
+    assert orgs["org_id"].iloc[-1] == f"generic:{rows - 1}"
+    assert orgs["income"].iloc[12] == 36.5
+    assert (orgs["org_type"] == "community_interest_company").all()
+    assert (orgs["sic_section"] == "Q").all()
+    assert orgs["source_row"].iloc[-1] == rows
+    assert elapsed < 15, f"reading 30 MB took {elapsed:.1f} s"
+
+
+# ---------------------------------------------------------------------------------------
+# Errors: one clear InputError each, never a pandas traceback
+# ---------------------------------------------------------------------------------------
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"file '.*nope\.csv' does not exist; check the path"):
+        read_organisations(tmp_path / "nope.csv")
+
+
+def test_directory(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is a directory, not a file"):
+        read_organisations(tmp_path)
+
+
+def test_not_a_path() -> None:
+    with pytest.raises(InputError, match="expects a file path or a pandas DataFrame, got int"):
+        read_organisations(42)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="web address; download the file first"):
+        read_organisations("https://example.org/orgs.csv")
+
+
+@pytest.mark.parametrize("content", [b"", b"  \r\n\n"])
+def test_empty_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=r"empty\.csv' is empty \(\d+ bytes\)"):
+        read_organisations(path)
+
+
+def test_header_only_file(tmp_path: Path) -> None:
+    path = _write(tmp_path / "header.csv", "name,postcode\n")
+    with pytest.raises(InputError, match="has a heading row but no data rows"):
+        read_organisations(path)
+    ch = _write(
+        tmp_path / "ch.csv", "CompanyName, CompanyNumber,RegAddress.PostCode,CompanyCategory\n"
+    )
+    with pytest.raises(InputError, match="has a heading row but no data rows"):
+        read_organisations(ch)
+
+
+def test_empty_json_array(tmp_path: Path) -> None:
+    path = _write(tmp_path / "none.json", "[]")
+    with pytest.raises(InputError, match="holds no records"):
+        read_organisations(path)
+
+
+def test_no_postcode_column_lists_columns_and_mapping(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "orgs.csv",
+        "Organisation Name,Where it is,Kind\nPretend,B99 1ZZ,charity\nOther,CV99 1ZZ,CIC\n",
+    )
+    with pytest.raises(InputError) as info:
+        read_organisations(path)
+    message = str(info.value)
+    assert "cannot find the postcode column" in message
+    assert "'Organisation Name', 'Where it is', 'Kind'" in message
+    # the values of 'Where it is' look like postcodes, so the mapping names it
+    assert "columns={'name': 'Organisation Name', 'postcode': 'Where it is'}" in message
+    assert "orgs.csv" in message
+
+
+def test_no_name_and_no_postcode(tmp_path: Path) -> None:
+    path = _write(tmp_path / "orgs.csv", "a,b\n1,2\n")
+    with pytest.raises(
+        InputError,
+        match=r"cannot find the name column and the postcode column.*"
+        r"'<heading of the name column>'",
+    ):
+        read_organisations(path)
+
+
+def test_duplicated_headings(tmp_path: Path) -> None:
+    path = _write(tmp_path / "dup.csv", "Name,Postcode,Name, Postcode\nA,B99 1ZZ,B,B99 2ZZ\n")
+    with pytest.raises(
+        InputError, match=r"duplicated column headings: 'Name' \(2 times\), 'Postcode' \(2 times\)"
+    ):
+        read_organisations(path)
+    frame = pd.DataFrame([[1, 2]], columns=["name", "name"])
+    with pytest.raises(InputError, match="DataFrame has duplicated column headings: 'name'"):
+        read_organisations(frame)
+
+
+def test_binary_file(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"name,postcode\x00\x01\x02\x00" * 20)
+    with pytest.raises(InputError, match="is a binary file, not text"):
+        read_organisations(path)
+
+
+def test_workbook_with_a_csv_name(tmp_path: Path) -> None:
+    path = tmp_path / "orgs.csv"
+    pd.DataFrame({"name": ["A"], "postcode": ["B99 1ZZ"]}).to_excel(path.with_suffix(".xlsx"))
+    path.write_bytes(path.with_suffix(".xlsx").read_bytes())
+    with pytest.raises(InputError, match=r"looks like a ZIP archive or an \.xlsx workbook"):
+        read_organisations(path)
+
+
+def test_corrupt_workbook_and_parquet(tmp_path: Path) -> None:
+    xlsx = _write(tmp_path / "broken.xlsx", "not really a workbook")
+    with pytest.raises(InputError, match="cannot be read as an Excel workbook"):
+        read_organisations(xlsx)
+    parquet = _write(tmp_path / "broken.parquet", "not really parquet")
+    with pytest.raises(InputError, match="cannot be read as Parquet"):
+        read_organisations(parquet)
+
+
+@pytest.mark.parametrize(
+    ("name", "pattern"),
+    [
+        ("orgs.docx", r"unsupported extension '\.docx'; supported: \.csv"),
+        ("orgs", r"unsupported extension '\(none\)'"),
+        ("orgs.xls", r"old-style Excel \.xls workbook.*save it as \.xlsx or \.csv"),
+    ],
+)
+def test_unsupported_extension(tmp_path: Path, name: str, pattern: str) -> None:
+    path = _write(tmp_path / name, "name,postcode\nA,B99 1ZZ\n")
+    with pytest.raises(InputError, match=pattern):
+        read_organisations(path)
+
+
+def test_ragged_rows_report_line_numbers(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "ragged.tsv",
+        "name\tpostcode\ttype\n"
+        "A\tB99 1ZZ\tcharity\n"
+        "B\tB99 2ZZ\tcharity\textra\n"
+        "C\tB99 3ZZ\tcharity\n"
+        "D\tB99\t4ZZ\tcharity\tmore\n",
+    )
+    with pytest.raises(InputError) as info:
+        read_organisations(path)
+    message = str(info.value)
+    assert "ragged.tsv' has 2 row(s) with the wrong number of fields" in message
+    assert "the heading row has 3, but line 3 has 4, line 5 has 5" in message
+    assert "unquoted delimiter '\\t'" in message
+    assert "Error tokenizing" not in message
+
+
+def test_ragged_ccew_text_file(registers: Path, tmp_path: Path) -> None:
+    lines = (registers / "ccew_publicextract.charity.txt").read_text("utf-8-sig").splitlines()
+    lines[2] = lines[2] + "\tstray"
+    path = _write(tmp_path / "publicextract.charity.txt", "\n".join(lines) + "\n")
+    with pytest.raises(InputError, match=r"heading row has 34, but line 3 has 35"):
+        read_organisations(path)
+
+
+def test_unclosed_quote(tmp_path: Path) -> None:
+    path = _write(tmp_path / "quote.csv", 'name,postcode\n"Pretend,B99 1ZZ\nOther,B99 2ZZ\n')
+    with pytest.raises(InputError, match=r"quote\.csv' is malformed.*unclosed quote"):
+        read_organisations(path)
+
+
+def test_register_required_headings_missing(registers: Path, tmp_path: Path) -> None:
+    path = _write(tmp_path / "coops.csv", "Identifier,Name,Town\nR1,Pretend,Walsall\n")
+    with pytest.raises(
+        InputError,
+        match=r"read as a Co-operatives UK register file \(register='coopsuk'\), but it lacks "
+        r"the required heading\(s\) 'Postcode'",
+    ):
+        read_organisations(path, register="coopsuk")
+    ch = _write(
+        tmp_path / "ch.csv",
+        "CompanyName, CompanyNumber,CompanyCategory\nX,1,Community Interest Company\n",
+    )
+    with pytest.raises(InputError, match=r"Companies House.*'RegAddress\.PostCode'"):
+        read_organisations(ch)  # recognised by its headings, then found lacking
+    with pytest.raises(InputError, match=r"Charity Commission.*'registered_charity_number'"):
+        read_organisations(registers / "coopsuk_sample.csv", register="ccew")
+
+
+def test_bad_arguments(registers: Path) -> None:
+    path = registers / "coopsuk_sample.csv"
+    with pytest.raises(InputError, match="register='charities' is not known; use one of"):
+        read_organisations(path, register="charities")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"include_removed= applies to Charity Commission"):
+        read_organisations(path, include_removed=True)
+    with pytest.raises(InputError, match=r"(?s)has 2 problems.*active_only=.*company_categories="):
+        read_organisations(path, active_only=True, company_categories=None)
+    with pytest.raises(InputError, match="columns= applies to the generic reader only"):
+        read_organisations(path, register="coopsuk", columns={"name": "Name"})
+    with pytest.raises(InputError, match="chunksize must be a positive whole number"):
+        read_organisations(path, chunksize=0)
+    with pytest.raises(InputError, match="unknown encoding 'klingon'"):
+        read_organisations(path, encoding="klingon")
+
+
+def test_wrong_explicit_encoding(registers: Path) -> None:
+    with pytest.raises(InputError, match=r"cannot be decoded as 'utf-8'.*encoding="):
+        read_organisations(registers / "generic_cp1252.csv", encoding="utf-8")
+
+
+def test_zip_with_several_or_no_files(registers: Path, tmp_path: Path) -> None:
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as zf:
+        zf.write(registers / "generic_cp1252.csv", "a.csv")
+        zf.write(registers / "generic_utf8_bom.csv", "b.csv")
+    with pytest.raises(InputError, match=r"holds 2 readable files.*'a\.csv', 'b\.csv'"):
+        read_organisations(two)
+    none = tmp_path / "none.zip"
+    with zipfile.ZipFile(none, "w") as zf:
+        zf.writestr("readme.md", "nothing here")
+    with pytest.raises(InputError, match="holds no readable file"):
+        read_organisations(none)
+    fake = _write(tmp_path / "fake.zip", "not a zip")
+    with pytest.raises(InputError, match="is not a readable ZIP archive"):
+        read_organisations(fake)
+
+
+def test_malformed_json(tmp_path: Path) -> None:
+    path = _write(tmp_path / "bad.json", '[{"name": "A", "postcode": "B99 1ZZ"}, {"name": ')
+    with pytest.raises(InputError, match=r"bad\.json' is not valid JSON near character"):
+        read_organisations(path)
+    scalar = _write(tmp_path / "scalar.json", '{"name": "A"} 42')
+    with pytest.raises(InputError, match="expected a JSON array of objects"):
+        read_organisations(scalar)
+
+
+# ---------------------------------------------------------------------------------------
+# SIC sections
+# ---------------------------------------------------------------------------------------
+
+_SECTION_EDGES = {
+    "01110": "A",
+    "03": "A",
+    "05": "B",
+    "09": "B",
+    "10": "C",
+    "33": "C",
+    "35": "D",
+    "36": "E",
+    "39": "E",
+    "41": "F",
+    "43": "F",
+    "45": "G",
+    "47": "G",
+    "49": "H",
+    "53": "H",
+    "55": "I",
+    "56": "I",
+    "58": "J",
+    "63": "J",
+    "64": "K",
+    "66": "K",
+    "68": "L",
+    "69": "M",
+    "75": "M",
+    "77": "N",
+    "82": "N",
+    "84": "O",
+    "85": "P",
+    "86": "Q",
+    "88": "Q",
+    "90": "R",
+    "93": "R",
+    "94": "S",
+    "96": "S",
+    "97": "T",
+    "98": "T",
+    "99000": "U",
+}
+
+
+def test_sic_section_boundaries() -> None:
+    result = sic_sections(pd.Series(list(_SECTION_EDGES)))
+    assert result["sic_section"].tolist() == list(_SECTION_EDGES.values())
+
+
+@pytest.mark.parametrize(
+    "code", ["04", "34", "40", "44", "48", "54", "57", "67", "76", "83", "89", "99999", "abc"]
+)
+def test_sic_codes_without_section(code: str) -> None:
+    assert pd.isna(sic_sections(pd.Series([code]))["sic_section"].iloc[0])
+
+
+def test_sic_code_forms() -> None:
+    result = sic_sections(pd.Series([1110, 88990.0, "  47110 - Retail sale  ", "88.99", "8", None]))
+    assert result["sic_code"].tolist()[:5] == ["01110", "88990", "47110", "88.99", "08"]
+    assert result["sic_section"].tolist()[:5] == ["A", "Q", "G", "Q", "B"]
+    assert result["sic_text"].iloc[2] == "Retail sale"
+    assert result.iloc[5].isna().all()
+
+
+# ---------------------------------------------------------------------------------------
+# combine_registers
+# ---------------------------------------------------------------------------------------
+
+
+def _frame(rows: list[dict], **kwargs) -> pd.DataFrame:
+    return read_organisations(pd.DataFrame(rows), **kwargs)
+
+
+def test_combine_fixture_registers(registers: Path) -> None:
+    coops = read_organisations(registers / "coopsuk_sample.csv")
+    companies = read_organisations(registers / "companies_house_basic.csv")
+    charities = read_organisations(registers / "ccew_publicextract.charity.json")
+    combined = combine_registers(coops, companies, charities)
+    assert len(combined) == len(coops) + len(companies) + len(charities)
+    assert isinstance(combined.index, pd.RangeIndex)
+    assert tuple(combined.columns[:17]) == ORGANISATION_COLUMNS
+    marked = combined.dropna(subset=["duplicate_of"]).set_index("org_id")
+    assert marked["duplicate_of"].to_dict() == {
+        # CIC in Co-ops UK and Companies House: Companies House wins by precedence
+        "coopsuk:R900003": "ch:12999001",
+        # charitable company: the charity record wins over the company record
+        "ch:04999001": "ccew:1999001",
+    }
+    assert set(marked["duplicate_reason"]) == {"company_number"}
+    assert combined.attrs["duplicates"] == 2
+    assert combined["org_type"].dtype == pd.CategoricalDtype(list(ORGANISATION_TYPES))
+    # the original columns of every register are kept side by side
+    assert {"src_Legal Form", "src_CompanyCategory", "src_charity_name"} <= set(combined)
+    # the inputs are not changed
+    assert coops["duplicate_of"].isna().all()
+
+
+def test_combine_name_and_postcode() -> None:
+    a = _frame([{"id": "a1", "name": "The Pretend Bakers & Sons Ltd", "postcode": "B99 1ZZ"}])
+    b = _frame(
+        [
+            {"id": "b1", "name": "Pretend Bakers and Sons Limited", "postcode": "b991zz"},
+            {"id": "b2", "name": "Pretend Bakers and Sons", "postcode": "B99 2ZZ"},
+            {"id": "b3", "name": "Pretend Bakers and Sons C.I.C.", "postcode": " B99  1ZZ"},
+        ]
+    )
+    b = b.assign(org_id="other:" + b["org_id"])
+    combined = combine_registers(a, b)
+    assert combined["duplicate_of"].tolist() == [pd.NA, "generic:a1", pd.NA, "generic:a1"]
+    assert combined["duplicate_reason"].tolist() == [pd.NA, "name_postcode", pd.NA, "name_postcode"]
+
+
+def test_combine_does_not_link_on_missing_or_invalid_keys() -> None:
+    a = _frame(
+        [
+            {"id": "1", "name": "Pretend", "postcode": "UNKNOWN"},
+            {"id": "2", "name": None, "postcode": "B99 1ZZ"},
+        ]
+    )
+    b = _frame(
+        [
+            {"id": "3", "name": "Pretend", "postcode": "UNKNOWN"},
+            {"id": "4", "name": None, "postcode": "B99 1ZZ"},
+        ]
+    )
+    b = b.assign(org_id="b:" + b["org_id"])
+    combined = combine_registers(a, b)
+    assert combined["duplicate_of"].isna().all()
+
+
+def test_combine_precedence_information_and_indirect_links() -> None:
+    generic = _frame(
+        [{"id": "g", "name": "Pretend Trust", "postcode": "B99 1ZZ", "company number": "123"}]
+    )
+    coops = _frame(
+        [{"id": "c", "name": "Pretend Trust", "postcode": "B99 1ZZ", "charity number": "1999"}]
+    ).assign(source_register="coopsuk", org_id="coopsuk:c")
+    charity = _frame(
+        [{"id": "x", "name": "Somebody Else", "postcode": "CV99 1ZZ", "charity number": "1999"}]
+    ).assign(source_register="ccew", org_id="ccew:1999")
+    combined = combine_registers(generic, coops, charity)
+    # the charity record is kept (precedence) although it is last
+    assert combined["duplicate_of"].tolist() == [
+        "ccew:1999",
+        "ccew:1999",
+        pd.NA,
+    ]
+    # coops shares the charity number; generic is linked only through coops
+    assert combined["duplicate_reason"].tolist() == ["indirect", "charity_number", pd.NA]
+
+    # same register and no precedence: the record with more information is kept
+    sparse = _frame([{"id": "s", "name": "Pretend Trust", "postcode": "B99 1ZZ"}])
+    rich = _frame(
+        [
+            {
+                "id": "r",
+                "name": "Pretend Trust Ltd",
+                "postcode": "B99 1ZZ",
+                "income": "1000",
+                "address": "1 Road",
+            }
+        ]
+    ).assign(org_id="rich:r")
+    combined = combine_registers(sparse, rich)
+    assert combined["duplicate_of"].tolist() == ["rich:r", pd.NA]
+
+
+def test_combine_within_sources_only_when_asked() -> None:
+    frame = _frame(
+        [
+            {"id": "1", "name": "Pretend Co-op", "postcode": "B99 1ZZ"},
+            {"id": "2", "name": "Pretend Co-op Ltd", "postcode": "B99 1ZZ"},
+        ]
+    )
+    assert combine_registers(frame)["duplicate_of"].isna().all()
+    within = combine_registers(frame, match_within_sources=True)
+    assert within["duplicate_of"].tolist() == [pd.NA, "generic:1"]
+
+
+def test_combine_recomputes_earlier_marks_and_keeps_rows(registers: Path) -> None:
+    coops = read_organisations(registers / "coopsuk_sample.csv")
+    companies = read_organisations(registers / "companies_house_basic.csv")
+    once = combine_registers(coops, companies)
+    stale = once.assign(duplicate_of="nonsense")
+    again = combine_registers(stale)
+    assert len(again) == len(once)
+    pd.testing.assert_series_equal(again["duplicate_of"], once["duplicate_of"])
+
+
+def test_combine_errors() -> None:
+    with pytest.raises(InputError, match="needs at least one frame"):
+        combine_registers()
+    with pytest.raises(InputError, match=r"frame 1 lacks the schema column\(s\) 'org_id'"):
+        combine_registers(pd.DataFrame({"name": ["A"]}))
+    with pytest.raises(InputError, match="argument 2 is a list, not a DataFrame"):
+        combine_registers(_frame([{"name": "A", "postcode": "B99 1ZZ"}]), [])  # type: ignore[arg-type]
+    a = _frame([{"name": "A", "postcode": "B99 1ZZ"}])
+    with pytest.raises(InputError, match=r"org_id must be unique.*'row:1'.*assign\(org_id="):
+        combine_registers(a, a)
+
+
+def test_combine_empty_frames() -> None:
+    empty = read_organisations(pd.DataFrame({"name": [], "postcode": []}))
+    combined = combine_registers(empty)
+    assert len(combined) == 0
+    assert combined.attrs["duplicates"] == 0
+
+
+@pytest.mark.shared_data
+def test_combine_real_coopsuk_with_a_user_list(shared_data: Path) -> None:
+    coops = read_organisations(shared_data / "organisations" / "coopsuk_open_data_2023-03-02.csv")
+    sample = coops[coops["postcode"].notna()].head(5)
+    mine = read_organisations(
+        pd.DataFrame(
+            {
+                "name": sample["name"].str.upper() + " LIMITED",
+                "postcode": sample["postcode"].str.lower().str.replace(" ", ""),
+            }
+        )
+    )
+    combined = combine_registers(coops, mine)
+    assert len(combined) == len(coops) + 5
+    tail = combined.tail(5)
+    assert tail["duplicate_of"].tolist() == sample["org_id"].tolist()
+    assert (tail["duplicate_reason"] == "name_postcode").all()
+
+
+def test_rows_with_only_empty_fields_are_kept(tmp_path: Path) -> None:
+    path = _write(tmp_path / "gaps.csv", "name,postcode,type\nA,B99 1ZZ,CIC\n,,\n  ,  ,\nB,,\n")
+    orgs = read_organisations(path)
+    assert len(orgs) == 4
+    assert orgs["source_row"].tolist() == [1, 2, 3, 4]
+    assert orgs["name"].isna().tolist() == [False, True, True, False]
+    assert orgs["org_type"].astype(str).tolist() == [
+        "community_interest_company",
+        "other",
+        "other",
+        "other",
+    ]
+
+
+def test_companies_house_dataframe_with_spaced_headings_is_recognised(registers: Path) -> None:
+    raw = pd.read_csv(registers / "companies_house_basic.csv", dtype=str)
+    assert " CompanyNumber" in raw.columns
+    orgs = read_organisations(raw, company_categories="Community Interest Company")
+    assert orgs.attrs["register"] == "companies_house"
+    assert orgs["org_id"].tolist() == ["ch:12999001"]
+    assert list(orgs.index) == [0]
+
+
+def test_spreadsheet_rows_match_sheet_rows(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Name", "Postcode"])
+    sheet.append(["Pretend A", "B99 1ZZ"])
+    sheet.append([None, None])  # a blank row inside the data is kept
+    sheet.append(["Pretend C", 12345])  # a number where text was expected
+    path = tmp_path / "sheet.xlsx"
+    book.save(path)
+    orgs = read_organisations(path)
+    assert orgs["source_row"].tolist() == [1, 2, 3]  # sheet rows 2, 3, 4
+    assert orgs["name"].isna().tolist() == [False, True, False]
+    assert orgs.loc[2, "postcode"] == "12345"
