@@ -337,7 +337,7 @@ read_organisations(small)
 pd.read_csv(small, dtype=str)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if how == "chunked":
-    frame = read_organisations(big, chunksize=20_000)
+    frame = read_organisations(big, chunksize=10_000)
 else:
     frame = pd.read_csv(big, dtype=str)
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
