@@ -1,0 +1,74 @@
+"""The public API: every exported name resolves, to the right kind of object."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import subprocess
+import sys
+
+import pytest
+
+import socecon_geo
+
+PUBLIC_FUNCTIONS = [
+    "load_wards",
+    "load_lsoas",
+    "load_postcodes",
+    "load_authorities",
+    "read_organisations",
+    "combine_registers",
+    "normalise_postcodes",
+    "geocode",
+    "geocoding_report",
+    "build_postcode_table",
+    "read_deprivation",
+    "fetch_deprivation",
+    "attach_deprivation",
+    "read_boundaries",
+    "fetch_boundaries",
+    "assign_areas",
+    "summarise_areas",
+    "read_population",
+]
+
+
+@pytest.mark.parametrize("name", socecon_geo.__all__)
+def test_every_export_resolves(name):
+    assert getattr(socecon_geo, name) is not None
+    assert name in dir(socecon_geo)
+
+
+@pytest.mark.parametrize("name", PUBLIC_FUNCTIONS)
+def test_public_functions_are_functions_with_docs(name):
+    # Import every submodule first: a submodule named like a function must not shadow it.
+    for module in {m for m in socecon_geo._EXPORTS.values()}:
+        importlib.import_module(module)
+    value = getattr(socecon_geo, name)
+    assert inspect.isfunction(value), f"socecon_geo.{name} is {type(value).__name__}"
+    doc = inspect.getdoc(value) or ""
+    assert "Parameters" in doc or not inspect.signature(value).parameters
+    assert "Returns" in doc
+
+
+def test_unknown_attribute():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        socecon_geo.nope  # noqa: B018
+
+
+def test_import_is_light():
+    """``import socecon_geo`` must not pull in geopandas (exports load lazily)."""
+    code = "import sys, socecon_geo; print('geopandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_errors_subclass_builtins():
+    assert issubclass(socecon_geo.InputError, ValueError)
+    assert issubclass(socecon_geo.CRSMismatchError, ValueError)
+    assert issubclass(socecon_geo.UnknownAreaError, LookupError)
+    assert issubclass(socecon_geo.DataUnavailableError, LookupError)
+    assert issubclass(socecon_geo.DownloadError, OSError)
+    assert issubclass(socecon_geo.MissingDependencyError, ImportError)
+    for name in ("InputError", "CRSMismatchError", "UnknownAreaError"):
+        assert issubclass(getattr(socecon_geo, name), socecon_geo.SocEconGeoError)
