@@ -42,7 +42,7 @@ def test_every_export_resolves(name):
 @pytest.mark.parametrize("name", PUBLIC_FUNCTIONS)
 def test_public_functions_are_functions_with_docs(name):
     # Import every submodule first: a submodule named like a function must not shadow it.
-    for module in {m for m in socecon_geo._EXPORTS.values()}:
+    for module in set(socecon_geo._EXPORTS.values()):
         importlib.import_module(module)
     value = getattr(socecon_geo, name)
     assert inspect.isfunction(value), f"socecon_geo.{name} is {type(value).__name__}"
