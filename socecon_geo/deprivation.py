@@ -1223,6 +1223,15 @@ def attach_deprivation(
     need = own_missing & np.array([c is not None for c in other], dtype=bool)
     status = np.full(n, "no_lsoa", dtype=object)
     keys = own.copy()
+    # assign_areas already tried to convert these and found a split LSOA it could not
+    # resolve: they are ambiguous whatever lookup is passed here.
+    method_col = f"{own_col.removesuffix('_code')}_method"
+    if method_col in points.columns:
+        ambiguous = (points[method_col].astype("string") == "ambiguous_split").to_numpy(
+            dtype=bool, na_value=False
+        )
+        status[need & ambiguous] = "ambiguous_lsoa"
+        need &= ~ambiguous
     if need.any():
         if lsoa_lookup is None:
             msg = (
