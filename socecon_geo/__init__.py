@@ -61,6 +61,8 @@ _EXPORTS: dict[str, str] = {
     # official boundaries
     "read_boundaries": "socecon_geo.boundaries",
     "fetch_boundaries": "socecon_geo.boundaries",
+    # synthetic sample
+    "sample_organisations": "socecon_geo.sample",
     # areas
     "assign_areas": "socecon_geo.areas",
     "summarise_areas": "socecon_geo.areas",

@@ -4,6 +4,13 @@ Commands
 --------
 ``socecon-geo info``
     Summarise the bundled West Midlands layers: counts by authority, sources, attribution.
+``socecon-geo sample -o FILE``
+    Write invented sample organisations at real bundled postcodes (to try the tools).
+``socecon-geo geocode REGISTER -o FILE``
+    Read a register, geocode it by postcode, add LSOA, ward and authority (and, with
+    ``--deprivation``, the IMD), write every row with its statuses, print a report.
+
+Exit status: 0 on success, 2 for bad input or a failed step (message on stderr).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from socecon_geo import __version__
 
@@ -54,6 +62,100 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample(args: argparse.Namespace) -> int:
+    from socecon_geo.sample import sample_organisations
+
+    orgs = sample_organisations(args.n, seed=args.seed, authorities=args.authority or None)
+    out = Path(args.output)
+    if out.suffix.lower() not in {".csv", ".parquet"}:
+        return _fail(f"--output must end in .csv or .parquet, got {out.name!r}")
+    if out.suffix.lower() == ".csv":
+        orgs.to_csv(out, index=False)
+    else:
+        orgs.to_parquet(out, index=False)
+    print(f"wrote {len(orgs):,} invented organisations to {out}")
+    return 0
+
+
+_WRITERS = {".csv", ".gpkg", ".parquet", ".geojson"}
+
+
+def _geocode(args: argparse.Namespace) -> int:
+    import socecon_geo as sg
+
+    out = Path(args.output)
+    if out.suffix.lower() not in _WRITERS:
+        return _fail(f"--output must end in one of {', '.join(sorted(_WRITERS))}, got {out.name!r}")
+    register = None if args.register == "auto" else args.register
+    orgs = sg.read_organisations(args.register_file, register=register)
+    if args.postcodes_io:
+        geocoder = sg.PostcodesIOGeocoder(args.postcodes_io)
+    elif args.postcode_table:
+        geocoder = sg.OfflinePostcodeGeocoder.from_file(args.postcode_table)
+    else:
+        geocoder = None
+    points = sg.geocode(orgs, geocoder=geocoder)
+    report = sg.geocoding_report(points)
+    if not args.no_areas:
+        points = sg.assign_areas(
+            points,
+            wards=sg.load_wards(),
+            lsoas11=sg.load_lsoas(),
+            authorities=sg.load_authorities(),
+            lsoa_lookup=args.lsoa_lookup,
+        )
+    if args.deprivation:
+        edition = args.deprivation
+        iod = (
+            sg.fetch_deprivation(edition)
+            if edition in {"iod2025", "iod2019"}
+            else sg.read_deprivation(edition)
+        )
+        points = sg.attach_deprivation(points, iod, lsoa_lookup=args.lsoa_lookup)
+    _write(points, out)
+    print(report)
+    if "area_status" in points:
+        counts = points["area_status"].value_counts().to_dict()
+        print("areas: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    if "deprivation_status" in points:
+        counts = points["deprivation_status"].value_counts().to_dict()
+        print("deprivation: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    print(f"wrote {len(points):,} rows to {out}")
+    return 0
+
+
+def _write(frame, out: Path) -> None:
+    """Write a GeoDataFrame by the file's extension; CSV gets coordinates as columns."""
+    import pandas as pd
+
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        located = frame.geometry.notna() & ~frame.geometry.is_empty
+        wgs84 = frame.geometry.to_crs(4326)
+        table["easting"] = frame.geometry.x.where(located)
+        table["northing"] = frame.geometry.y.where(located)
+        table["longitude"] = wgs84.x.where(located)
+        table["latitude"] = wgs84.y.where(located)
+        table.to_csv(out, index=False)
+    elif suffix == ".parquet":
+        frame.to_parquet(out)
+    else:
+        driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
+        frame = frame.copy()
+        for column in frame.columns:
+            if column != frame.geometry.name and isinstance(
+                frame[column].dtype, pd.CategoricalDtype
+            ):
+                frame[column] = frame[column].astype("string")
+        frame.to_file(out, driver=driver)
+
+
+def _fail(message: str) -> int:
+    print(f"socecon-geo: error: {message}", file=sys.stderr)
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``socecon-geo``."""
     parser = argparse.ArgumentParser(
@@ -64,6 +166,63 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     info = commands.add_parser("info", help="summarise the bundled West Midlands geography")
     info.set_defaults(func=_info)
+
+    sample = commands.add_parser(
+        "sample", help="write invented organisations at real bundled postcodes"
+    )
+    sample.add_argument("-o", "--output", required=True, help="a .csv or .parquet file")
+    sample.add_argument("-n", type=int, default=500, help="how many (default 500)")
+    sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sample.add_argument(
+        "--authority",
+        action="append",
+        help="draw postcodes from this WMCA authority (name or code); repeatable",
+    )
+    sample.set_defaults(func=_sample)
+
+    geocode = commands.add_parser(
+        "geocode",
+        help="geocode a register by postcode and add its areas",
+        description=(
+            "Read a register (CSV, XLSX, Parquet, JSON, or a zip of one), geocode it by "
+            "postcode and add LSOA, ward and authority codes from the bundled West "
+            "Midlands layers. Every input row is written, with geocode_status and "
+            "area_status saying what happened to it."
+        ),
+    )
+    geocode.add_argument("register_file", metavar="REGISTER", help="the register file")
+    geocode.add_argument(
+        "-o", "--output", required=True, help="output: .csv, .gpkg, .parquet or .geojson"
+    )
+    geocode.add_argument(
+        "--register",
+        choices=["auto", "coopsuk", "ccew", "companies_house", "generic"],
+        default="auto",
+        help="which register the file is (default: detect from its headings)",
+    )
+    where = geocode.add_mutually_exclusive_group()
+    where.add_argument(
+        "--postcode-table",
+        metavar="PATH",
+        help="a national Code-Point Open zip or ONSPD/NSPL file instead of the bundled table",
+    )
+    where.add_argument(
+        "--postcodes-io",
+        metavar="URL",
+        nargs="?",
+        const="https://api.postcodes.io",
+        help="geocode online with postcodes.io (optionally at URL)",
+    )
+    geocode.add_argument(
+        "--deprivation",
+        metavar="FILE|iod2025|iod2019",
+        help="attach the IMD from an IoD file, or download an edition",
+    )
+    geocode.add_argument("--lsoa-lookup", metavar="PATH", help="ONS LSOA 2011 to 2021 lookup file")
+    geocode.add_argument(
+        "--no-areas", action="store_true", help="do not add LSOA, ward and authority"
+    )
+    geocode.set_defaults(func=_geocode)
     return parser
 
 
