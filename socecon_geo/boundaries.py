@@ -34,8 +34,9 @@ import hashlib
 import json
 import os
 import re
+import zipfile
 from collections.abc import Iterable, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -117,16 +118,62 @@ def _recognise_columns(columns: Iterable[object]) -> dict[str, tuple[str, int | 
     return {standard: (name, year) for standard, (name, year, _) in best.items()}
 
 
+_ZIP_MEMBERS: frozenset[str] = frozenset({".shp", ".gpkg", ".geojson", ".json", ".fgb", ".gml"})
+
+
+def _zip_source(path: Path, layer: str | int | None) -> tuple[str, str | int | None]:
+    """Return the GDAL address of the boundary file inside a zip, and the layer to read.
+
+    ONS and other publishers zip shapefiles (or a File Geodatabase) at the top of the
+    archive or inside a folder; both are found. Several boundary files in one archive
+    must be told apart with ``layer`` (the file name without its extension).
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        msg = f"cannot open '{path.name}' as a zip archive ({exc}); check the download."
+        raise InputError(msg) from None
+    members: list[str] = []
+    for name in names:
+        if name.startswith("__MACOSX/"):
+            continue
+        folder = re.match(r"^(.*?\.gdb)/", name, flags=re.IGNORECASE)  # File Geodatabase
+        if folder:
+            name = folder.group(1)
+        elif name.endswith("/") or PurePosixPath(name).suffix.lower() not in _ZIP_MEMBERS:
+            continue
+        if name not in members:
+            members.append(name)
+    if not members:  # another format GDAL may know; it says so if not
+        return str(path), layer
+    root = f"/vsizip/{path.resolve().as_posix()}"
+    if isinstance(layer, str):
+        chosen = [m for m in members if layer in (m, PurePosixPath(m).stem)]
+        if len(chosen) == 1:
+            return f"{root}/{chosen[0]}", None
+    if len(members) > 1:
+        stems = ", ".join(repr(PurePosixPath(m).stem) for m in members)
+        asked = f"layer={layer!r} is none of them; " if layer is not None else ""
+        msg = (
+            f"'{path.name}' holds {len(members)} boundary files ({stems}); {asked}choose one "
+            "with read_boundaries(path, layer='...')."
+        )
+        raise InputError(msg)
+    return f"{root}/{members[0]}", layer
+
+
 def _read_geo_file(path: Path, layer: str | int | None) -> gpd.GeoDataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in {".parquet", ".geoparquet"}:
             frame = gpd.read_parquet(path)
         else:
-            if layer is None and suffix == ".gpkg":
+            source, layer = _zip_source(path, layer) if suffix == ".zip" else (str(path), layer)
+            if layer is None:
                 import pyogrio
 
-                layers = pyogrio.list_layers(path)
+                layers = pyogrio.list_layers(source)
                 if len(layers) > 1:
                     names = ", ".join(repr(str(row[0])) for row in layers)
                     msg = (
@@ -134,7 +181,7 @@ def _read_geo_file(path: Path, layer: str | int | None) -> gpd.GeoDataFrame:
                         "with read_boundaries(path, layer='...')."
                     )
                     raise InputError(msg)
-            frame = gpd.read_file(path, layer=layer)
+            frame = gpd.read_file(source, layer=layer)
     except InputError:
         raise
     except Exception as exc:
@@ -151,6 +198,26 @@ def _read_geo_file(path: Path, layer: str | int | None) -> gpd.GeoDataFrame:
         )
         raise InputError(msg)
     return frame
+
+
+def _check_lonlat_range(frame: gpd.GeoDataFrame, label: str) -> None:
+    """Refuse coordinates that cannot be longitudes/latitudes under a geographic CRS."""
+    if frame.crs is None or not frame.crs.is_geographic or len(frame) == 0:
+        return
+    xmin, ymin, xmax, ymax = frame.total_bounds
+    if not np.all(np.isfinite([xmin, ymin, xmax, ymax])):
+        return
+    if xmin >= -180 and xmax <= 180 and ymin >= -90 and ymax <= 90:
+        return
+    msg = (
+        f"{label} says its coordinates are longitudes/latitudes ({frame.crs.to_string()}) "
+        f"but they reach x = {xmax:,.0f}, y = {ymax:,.0f}, far outside ±180°/±90°: they "
+        "look like projected metres (British National Grid?) under a wrong or missing CRS "
+        "(a GeoJSON file without a 'crs' member is read as EPSG:4326). Set the right CRS "
+        "first, e.g. read_boundaries(gpd.read_file(path).set_crs(27700, "
+        "allow_override=True))."
+    )
+    raise InputError(msg)
 
 
 def _repair(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int, int]:
@@ -178,12 +245,14 @@ def read_boundaries(
     Parameters
     ----------
     path : path-like or GeoDataFrame
-        A GeoJSON, GeoPackage, shapefile (or zip of one), or GeoParquet file, or an
-        already loaded GeoDataFrame (it is not modified).
+        A GeoJSON, GeoPackage, shapefile (or zip of one, at the top of the archive or
+        in a folder), or GeoParquet file, or an already loaded GeoDataFrame (it is not
+        modified).
     level : {"lsoa21", "lsoa11", "ward", "lad"}, optional
         The area level the rows are. By default the finest level with a code column.
     layer : str or int, optional
-        Layer to read from a multi-layer file (GeoPackage).
+        Layer to read from a multi-layer file (GeoPackage), or the file to read from a
+        zip holding several (its name without extension, e.g. ``"WD_DEC_24_UK_BGC"``).
     crs : optional
         CRS to assume when the file declares none (e.g. ``4326`` for longitude/latitude,
         ``27700`` for British National Grid metres). A declared CRS is never overridden.
@@ -193,17 +262,21 @@ def read_boundaries(
     geopandas.GeoDataFrame
         In EPSG:27700, every row and original column kept, plus the standard columns
         the file supports (``lsoa21_code``, ``lsoa21_name``, ``lsoa11_code``,
-        ``lsoa11_name``, ``ward_code``, ``ward_name``, ``lad_code``, ``lad_name``).
-        Invalid geometries are made valid. ``attrs`` records ``level``, ``vintage`` (year
-        of the level's code column, e.g. 2024 for ``WD24CD``; None when the name carries
-        none), ``columns`` (standard → original), ``source``, ``source_crs``,
-        ``geometries_repaired``, ``empty_geometries`` and ``duplicate_codes``.
+        ``lsoa11_name``, ``ward_code``, ``ward_name``, ``lad_code``, ``lad_name``), with
+        surrounding spaces removed and codes upper-cased (also where the file already
+        used a standard name). Invalid geometries are made valid. ``attrs`` records
+        ``level``, ``vintage`` (year of the level's code column, e.g. 2024 for ``WD24CD``;
+        None when the name carries none), ``columns`` (standard → original), ``source``,
+        ``source_crs``, ``geometries_repaired``, ``empty_geometries`` and
+        ``duplicate_codes``.
 
     Raises
     ------
     InputError
-        If the file is missing or unreadable, has no geometry, declares no CRS (and
-        ``crs`` is not given), or has no recognised code column (or none for ``level``).
+        If the file is missing or unreadable, holds several layers and ``layer`` is not
+        given, has no geometry, declares no CRS (and ``crs`` is not given), declares a
+        longitude/latitude CRS for coordinates that cannot be degrees, or has no
+        recognised code column (or none for ``level``).
 
     Examples
     --------
@@ -277,12 +350,12 @@ def read_boundaries(
             )
             raise InputError(msg)
         frame = frame.set_crs(crs)
+    _check_lonlat_range(frame, label)
     frame = frame.to_crs(TARGET_CRS)
     frame, repaired, empty = _repair(frame)
 
+    # copied to the standard columns (and cleaned where a standard column was given)
     for standard, (original, _) in found.items():
-        if standard == original:
-            continue
         values = frame[original]
         if standard.endswith("_code"):
             text = values.astype("string").str.strip().str.upper()
@@ -635,7 +708,8 @@ def fetch_boundaries(
     Sources, in order: ``path``; the environment variable ``SOCECON_GEO_LSOA21_BOUNDARIES``
     / ``SOCECON_GEO_WARD_BOUNDARIES`` / ``SOCECON_GEO_LAD_BOUNDARIES`` (a local file, or an
     ``http(s)`` query URL used like ``service_url``); the cache
-    (``cache_dir() / "datasets" / "boundaries"``, one GeoParquet file per request); the ONS
+    (``cache_dir() / "datasets" / "boundaries"``, one GeoParquet file per request, written
+    only once every page has arrived; an unreadable one is downloaded again); the ONS
     feature services listed in :data:`socecon_geo.datasets.BOUNDARY_SERVICES`, tried in
     order.
 
@@ -674,12 +748,20 @@ def fetch_boundaries(
 
     cached = _cache_file(level_key, urls, codes, names, size)
     if cached.is_file() and not refresh:
-        frame = read_boundaries(cached, level=level_key)  # type: ignore[arg-type]
-        frame.attrs.update(
-            source=f"{cached} (cached download of {urls[0]})",
-            provenance=service.provenance(),
-        )
-        return frame
+        try:
+            stored = gpd.read_parquet(cached)
+        except Exception:  # an unreadable cache file is replaced by a new download
+            cached.unlink(missing_ok=True)
+        else:
+            url = str(stored.attrs.get("url") or urls[0])
+            frame = read_boundaries(stored, level=level_key)  # type: ignore[arg-type]
+            frame.attrs.update(
+                source=f"{cached} (cached download of {url})",
+                provenance={**service.provenance(), "url": url},
+            )
+            if stored.attrs.get("lsoa_selection"):
+                frame.attrs["lsoa_selection"] = dict(stored.attrs["lsoa_selection"])
+            return frame
 
     online = _Service(urls, level_key, service)
     if online.url is None:
@@ -722,8 +804,11 @@ def fetch_boundaries(
     if raw.empty and not (codes or names):
         msg = f"the feature service at {online.url} returned no {level_key} boundaries."
         raise DataUnavailableError(msg)
-    frame = read_boundaries(raw, level=level_key)  # type: ignore[arg-type]
-    missing = _missing_authorities(frame, codes, names)
+    if raw.empty:
+        missing = [*codes, *names]
+    else:
+        frame = read_boundaries(raw, level=level_key)  # type: ignore[arg-type]
+        missing = _missing_authorities(frame, codes, names)
     if missing:
         msg = (
             f"no {level_key} boundaries found for the authorities "
@@ -734,6 +819,7 @@ def fetch_boundaries(
 
     cached.parent.mkdir(parents=True, exist_ok=True)
     partial = cached.with_name(cached.name + ".part")
+    raw.attrs = {"url": online.url, "lsoa_selection": selection}
     raw.to_parquet(partial)
     partial.replace(cached)
     frame.attrs.update(

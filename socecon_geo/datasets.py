@@ -372,7 +372,8 @@ def local_override(
     Raises
     ------
     InputError
-        If the file named by ``path`` or the environment variable does not exist.
+        If the file named by ``path`` or the environment variable does not exist (or is
+        a folder).
 
     Examples
     --------
@@ -382,16 +383,16 @@ def local_override(
     if path is not None:
         origin = "path="
         candidate = Path(path).expanduser()
+        fix = "Check the path, or leave path= out to use the official file."
     else:
         value = os.environ.get(env_var, "").strip()
         if not value:
             return None
         origin = f"environment variable {env_var}"
         candidate = Path(value).expanduser()
+        fix = f"Check the path, or unset {env_var} to download the official file."
     if not candidate.is_file():
-        msg = (
-            f"the {what} file given by {origin} does not exist: '{candidate}'. "
-            f"Check the path, or unset {env_var} to download the official file."
-        )
+        what_is_there = "is a folder, not a file" if candidate.is_dir() else "does not exist"
+        msg = f"the {what} file given by {origin} {what_is_there}: '{candidate}'. {fix}"
         raise InputError(msg)
     return candidate

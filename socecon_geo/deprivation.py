@@ -10,7 +10,10 @@ Two editions are supported:
 The official files have quirks the reader absorbs: a UTF-8 byte-order mark, ranks quoted
 with thousands separators (``"29,199"``) and headings cut short (``... Decile (where 1 is
 most deprived 10% of LSO``). Headings are therefore matched by their normalised start, not
-by exact text.
+by exact text. Rows that are blank in every IoD column (the ``,,,`` lines a spreadsheet
+may leave at the end of a saved CSV) are skipped. In an Excel workbook the sheet with the
+most IoD headings is read, so the ``Notes`` sheet that opens the official workbooks is
+passed over.
 
 Tidy columns
 ------------
@@ -333,8 +336,12 @@ def _read_excel(path: Path) -> pd.DataFrame:
     """Read the sheet of an Excel workbook that carries the most IoD headings."""
     try:
         sheets = pd.read_excel(path, sheet_name=None, dtype=str, keep_default_na=False)
-    except ImportError as exc:  # pragma: no cover - openpyxl is a dependency
-        msg = f"reading '{path.name}' needs openpyxl: pip install openpyxl ({exc})"
+    except ImportError as exc:
+        msg = (
+            f"reading '{path.name}' needs an Excel reader that is not installed ({exc}). "
+            "Save the sheet as CSV or .xlsx (read with openpyxl), or install the package "
+            "named above."
+        )
         raise InputError(msg) from None
     except Exception as exc:
         msg = f"cannot read '{path.name}' as an Excel workbook ({type(exc).__name__}: {exc})."
@@ -462,6 +469,7 @@ def _convert_part(part: _Part, problems: Problems) -> pd.DataFrame:
         else np.asarray(frame.index)
     )
     out: dict[str, Any] = {}
+    blank = np.ones(len(frame), dtype=bool)  # rows with nothing in any IoD column
     for column in frame.columns:
         values = frame[column]
         if column in _ID_COLUMNS:
@@ -470,8 +478,10 @@ def _convert_part(part: _Part, problems: Problems) -> pd.DataFrame:
             if column.endswith("_code"):
                 text = text.str.upper()
             out[column] = text
+            blank &= text.isna().to_numpy(dtype=bool)
             continue
         numbers, bad = _numeric(values)
+        blank &= np.isnan(numbers) & ~bad
         if bad.any():
             problems.add(
                 f"{part.label}: column '{column}' has {int(bad.sum())} value(s) that are not "
@@ -479,6 +489,11 @@ def _convert_part(part: _Part, problems: Problems) -> pd.DataFrame:
             )
         out[column] = numbers
     converted = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+    if blank.any():  # e.g. trailing ',,,' lines left by a spreadsheet: nothing to read
+        converted, rows = converted.loc[~blank], rows[~blank]
+    if converted.empty:
+        problems.add(f"{part.label}: it has headings but no data rows; is it a complete IoD file?")
+        return converted
     if "lsoa_code" in converted:
         codes = converted["lsoa_code"]
         missing = codes.isna().to_numpy()
@@ -534,7 +549,8 @@ def _merge_parts(parts: list[tuple[_Part, pd.DataFrame]], problems: Problems) ->
             left, right = merged[column], aligned[column]
             both = (left.notna() & right.notna()).to_numpy(dtype=bool)
             if column in _ID_COLUMNS:
-                differ = both & (left.to_numpy(dtype=object) != right.to_numpy(dtype=object))
+                unequal = left.astype("string") != right.astype("string")
+                differ = both & unequal.to_numpy(dtype=bool, na_value=False)
             else:
                 differ = both & ~np.isclose(
                     left.to_numpy(dtype="float64"), right.to_numpy(dtype="float64")
@@ -639,9 +655,9 @@ def read_deprivation(
     Raises
     ------
     InputError
-        If a file is missing or is not IoD data, if required columns (LSOA code, IMD
-        decile, IMD rank or score) are missing, if the edition cannot be told or
-        contradicts ``vintage``, or if values are malformed: non-numeric numbers,
+        If a file is missing or is not IoD data, has no data rows, if required columns
+        (LSOA code, IMD decile, IMD rank or score) are missing, if the edition cannot be
+        told or contradicts ``vintage``, or if values are malformed: non-numeric numbers,
         deciles outside 1-10, ranks outside 1 to the number of LSOAs in England,
         duplicate LSOA codes. Every problem found is listed in one message.
 
@@ -791,6 +807,16 @@ def _validate_download(frame: pd.DataFrame, dataset: datasets.DatasetFile) -> li
         found = _classify_heading(heading)
         if found is not None and found.tidy not in frame.columns:
             issues.append(f"it lacks the heading '{heading}'")
+    # a copy cut off inside its last row still has the right number of rows, but that
+    # row lacks its last cells (the official files have every cell of a row filled)
+    if len(frame) and bool(frame.iloc[-1].isna().any()):
+        last = frame.iloc[-1]
+        blank = [str(c) for c in frame.columns[last.isna().to_numpy(dtype=bool)]]
+        code = last["lsoa_code"] if "lsoa_code" in frame else "?"
+        issues.append(
+            f"its last row ({code}) has blank cells ({', '.join(blank[:3])}"
+            f"{', ...' if len(blank) > 3 else ''}): the download was probably cut off"
+        )
     return issues
 
 
@@ -833,8 +859,8 @@ def fetch_deprivation(
     ``SOCECON_GEO_IOD2025`` / ``SOCECON_GEO_IOD2019``; the cached copy in
     ``cache_dir() / "datasets" / <vintage>``; a download from the URLs in
     :data:`socecon_geo.datasets.DATASETS`, tried in order. A download is checked (row
-    count 33,755 or 32,844, required headings, valid values) before it is cached, so a bad
-    download never poisons the cache.
+    count 33,755 or 32,844, required headings, valid values, a complete last row) before it
+    is cached, so a bad or cut-off download never poisons the cache.
     """
     key = _check_vintage(vintage)
     assert key is not None

@@ -185,6 +185,93 @@ def test_file_and_column_errors(tmp_path: Path, wards_sample: Path) -> None:
         read_boundaries(junk)
 
 
+def _shapefile(folder: Path, name: str, frame: gpd.GeoDataFrame) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    frame.to_file(folder / f"{name}.shp")
+    return sorted(folder.glob(f"{name}.*"))
+
+
+def test_zipped_shapefile_inside_a_folder(tmp_path: Path, wards_sample: Path) -> None:
+    raw = gpd.read_file(wards_sample).to_crs(27700)
+    parts = _shapefile(tmp_path / "shp", "WD_DEC_24_UK_BGC", raw)
+    path = tmp_path / "Wards_December_2024.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in parts:
+            archive.write(part, f"Wards_December_2024/{part.name}")
+        archive.writestr("__MACOSX/Wards_December_2024/._WD_DEC_24_UK_BGC.shp", b"junk")
+    wards = read_boundaries(path)
+    assert sorted(wards["ward_code"]) == ["E05900001", "E05900002", "E05900003"]
+    assert wards.crs.to_epsg() == 27700
+
+
+def test_zip_with_several_shapefiles_asks_for_one(tmp_path: Path, wards_sample: Path) -> None:
+    raw = gpd.read_file(wards_sample).to_crs(27700)
+    parts = _shapefile(tmp_path / "shp", "WD_DEC_24_UK_BGC", raw)
+    parts += _shapefile(tmp_path / "shp", "LAD_DEC_24_UK_BGC", raw[["LAD24CD", "geometry"]])
+    path = tmp_path / "both.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in parts:
+            archive.write(part, part.name)
+    with pytest.raises(InputError, match=r"holds 2 boundary files \(.*'LAD_DEC_24_UK_BGC'"):
+        read_boundaries(path)
+    with pytest.raises(InputError, match=r"layer='nope' is none of them"):
+        read_boundaries(path, layer="nope")
+    assert read_boundaries(path, layer="WD_DEC_24_UK_BGC").attrs["level"] == "ward"
+    assert read_boundaries(path, layer="LAD_DEC_24_UK_BGC").attrs["level"] == "lad"
+    empty = tmp_path / "empty.zip"
+    with zipfile.ZipFile(empty, "w") as archive:
+        archive.writestr("readme.txt", "no boundaries here")
+    with pytest.raises(InputError, match=r"cannot read 'empty\.zip' as a boundary file"):
+        read_boundaries(empty)
+
+
+def test_zipped_file_geodatabase(tmp_path: Path, wards_sample: Path) -> None:
+    raw = gpd.read_file(wards_sample).to_crs(27700)
+    raw["geometry"] = raw.geometry.make_valid()
+    gdb = tmp_path / "Wards.gdb"
+    raw.to_file(gdb, driver="OpenFileGDB", layer="WD24", geometry_type="MultiPolygon")
+    path = tmp_path / "Wards.gdb.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        for part in gdb.iterdir():
+            archive.write(part, f"Wards.gdb/{part.name}")
+    wards = read_boundaries(path)
+    assert sorted(wards["ward_code"]) == ["E05900001", "E05900002", "E05900003"]
+
+
+def test_metres_declared_as_degrees_is_an_error(tmp_path: Path, wards_sample: Path) -> None:
+    # a GeoJSON file of British National Grid metres without a 'crs' member is read as
+    # EPSG:4326; it must not be "reprojected" into nonsense
+    raw = gpd.read_file(wards_sample).to_crs(27700)
+    data = json.loads(raw.to_json())
+    data.pop("crs", None)
+    path = tmp_path / "wards_bng.geojson"
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError, match=r"longitudes/latitudes .*set_crs\(27700"):
+        read_boundaries(path)
+    fixed = read_boundaries(gpd.read_file(path).set_crs(27700, allow_override=True))
+    assert fixed.geometry.is_valid.all()
+
+
+def test_codes_with_spaces_are_cleaned_in_standard_columns(tmp_path: Path) -> None:
+    frame = gpd.GeoDataFrame(
+        {
+            "ward_code": ["e05900001 ", " E05900002"],
+            "ward_name": [" North ", "South"],
+            "lad_code": ["E08000025 ", "E08000026"],
+        },
+        geometry=[box(400000, 280000, 400100, 280100), box(400100, 280000, 400200, 280100)],
+        crs=27700,
+    )
+    out = read_boundaries(frame)
+    assert out["ward_code"].tolist() == ["E05900001", "E05900002"]
+    assert out["ward_name"].tolist() == ["North", "South"]
+    assert frame["ward_code"].tolist()[0] == "e05900001 "  # the input is not changed
+    path = tmp_path / "wards.gpkg"
+    frame.to_file(path)
+    birmingham = fetch_boundaries("ward", authorities=["E08000025"], path=path)
+    assert birmingham["ward_code"].tolist() == ["E05900001"]
+
+
 # --------------------------------------------------------------- fake ArcGIS services
 
 
@@ -439,3 +526,56 @@ def test_fetch_local_file_without_lad_column(tmp_path: Path) -> None:
     assert len(fetch_boundaries("lsoa21", path=path)) == 1
     with pytest.raises(InputError, match="no authority column"):
         fetch_boundaries("lsoa21", path=path, authorities=[ALPHA])
+
+
+def test_fetch_no_features_for_the_authorities_is_unknown_area(arcgis: FakeArcGIS) -> None:
+    # the service answers with an empty page: the authority is unknown, not a bad file
+    with pytest.raises(UnknownAreaError, match=r"no ward boundaries found .*'E08999999'"):
+        fetch_boundaries("ward", authorities=["E08999999"])
+    with pytest.raises(UnknownAreaError, match=r"'Nowhere'"):
+        fetch_boundaries("lad", authorities=["Nowhere"])
+
+
+def test_fetch_last_page_exactly_full(arcgis: FakeArcGIS) -> None:
+    # 6 wards in pages of 3: the second page is full, so a third (empty) one is asked for
+    arcgis.max_records = 3
+    wards = fetch_boundaries("ward", page_size=3)
+    assert len(wards) == 6
+    assert wards["ward_code"].is_unique
+    assert [p["resultOffset"] for p in arcgis.queries("WARD_SVC")] == ["0", "3", "6"]
+
+
+def test_fetch_server_error_mid_paging_caches_nothing(arcgis: FakeArcGIS) -> None:
+    answer = arcgis.answer
+
+    def failing(path: str, params: dict[str, str]) -> tuple[int, Any]:
+        if params.get("f") == "geojson" and params.get("resultOffset") == "2":
+            return 500, {"error": "boom"}
+        return answer(path, params)
+
+    arcgis.answer = failing  # type: ignore[method-assign]
+    with pytest.raises(DataUnavailableError, match="HTTP 500"):
+        fetch_boundaries("ward", page_size=2)
+    assert not list((_http.cache_dir() / "datasets" / "boundaries").glob("ward-*"))
+    arcgis.answer = answer  # type: ignore[method-assign]
+    assert len(fetch_boundaries("ward", page_size=2)) == 6
+
+
+def test_cached_lsoas_keep_their_selection_and_a_bad_cache_is_replaced(
+    arcgis: FakeArcGIS,
+) -> None:
+    first = fetch_boundaries("lsoa21", authorities=[ALPHA, GAMMA])
+    seen = len(arcgis.requests)
+    again = fetch_boundaries("lsoa21", authorities=[ALPHA, GAMMA])
+    assert len(arcgis.requests) == seen  # from the cache
+    assert again.attrs["lsoa_selection"] == first.attrs["lsoa_selection"]
+    assert again.attrs["lsoa_selection"] == {ALPHA: "name", GAMMA: "envelope"}
+    assert again.attrs["provenance"]["url"] == arcgis.url("LSOA_SVC")
+    assert sorted(again["lsoa21_code"]) == sorted(first["lsoa21_code"])
+    # a damaged cache file is downloaded afresh, not an error
+    cached = list((_http.cache_dir() / "datasets" / "boundaries").glob("lsoa21-*.parquet"))
+    assert len(cached) == 1
+    cached[0].write_bytes(b"not parquet")
+    repaired = fetch_boundaries("lsoa21", authorities=[ALPHA, GAMMA])
+    assert len(arcgis.requests) > seen
+    assert sorted(repaired["lsoa21_code"]) == sorted(first["lsoa21_code"])

@@ -17,6 +17,7 @@ from shapely.geometry import Point
 from socecon_geo import _http, datasets
 from socecon_geo._errors import DataUnavailableError, InputError
 from socecon_geo.deprivation import (
+    TIDY_COLUMNS,
     attach_deprivation,
     convert_lsoa_codes,
     fetch_deprivation,
@@ -333,6 +334,101 @@ def test_file_errors(tmp_path: Path) -> None:
         read_deprivation(empty)
 
 
+def test_official_file7_headings_of_both_editions_give_every_measure(
+    tmp_path: Path, iod19_sample: Path, iod25_sample: Path
+) -> None:
+    # IoD2019 File 7 as published: no byte-order mark, plain numbers, and a trailing
+    # space after the last heading ('... (excluding prisoners) ')
+    table = pd.read_csv(iod19_sample, dtype=str, encoding="utf-8-sig")
+    assert table.columns[-1].startswith("Working age population 18-59/64: for use with")
+    table = table.rename(columns={table.columns[-1]: table.columns[-1] + " "})
+    official = tmp_path / "File_7_-_All_IoD2019_Scores__Ranks__Deciles_and_Population.csv"
+    table.to_csv(official, index=False, encoding="utf-8")
+    iod19 = read_deprivation(official)
+    assert list(iod19.columns) == list(TIDY_COLUMNS)
+    assert iod19.attrs["missing_optional"] == []
+    assert iod19.attrs["unrecognised_headings"] == []
+    assert iod19.attrs["population_vintage"] == "mid-2015"
+    for column in (
+        "population_total",
+        "population_children_0_15",
+        "population_16_59",
+        "population_older_60_plus",
+        "population_working_age",
+    ):
+        assert iod19[column].dtype == np.int64, column
+        assert (iod19[column] > 0).all(), column
+    iod25 = read_deprivation(iod25_sample)
+    assert list(iod25.columns) == [c for c in TIDY_COLUMNS if c != "population_16_59"]
+    assert iod25.attrs["unrecognised_headings"] == []
+    assert iod25["population_working_age"].notna().all()
+
+
+def test_files_1_2_6_as_official_workbooks(tmp_path: Path, test_data: Path) -> None:
+    # Files 1-6 are also published as XLSX, each with a 'Notes' sheet before the data
+    paths = []
+    for number in (1, 2, 6):
+        csv = test_data / "iod" / f"iod2019_file{number}_sample.csv"
+        table = pd.read_csv(csv, dtype=str, encoding="utf-8-sig")
+        numbers = table.copy()
+        for column in table.columns[4:]:
+            numbers[column] = pd.to_numeric(table[column].str.replace(",", ""))
+        path = tmp_path / f"File_{number}.xlsx"
+        with pd.ExcelWriter(path) as writer:
+            notes = pd.DataFrame({"File {number}: English Indices of Deprivation 2019": ["x"]})
+            notes.to_excel(writer, sheet_name="Notes", index=False)
+            numbers.to_excel(writer, sheet_name="IoD2019", index=False)
+        paths.append(path)
+    iod = read_deprivation(paths)
+    assert iod.attrs["vintage"] == "iod2019"
+    assert iod["imd_rank"].tolist() == [29199, 1203, 15000, 32000]
+    assert iod["population_total"].tolist() == [1296, 1306, 1316, 1326]
+    assert iod["crime_decile"].dtype == np.int64
+
+
+def test_blank_name_in_one_of_several_files_is_not_a_conflict(test_data: Path) -> None:
+    file1 = pd.read_csv(test_data / "iod" / "iod2019_file1_sample.csv", dtype=str)
+    file6 = pd.read_csv(test_data / "iod" / "iod2019_file6_sample.csv", dtype=str)
+    file6.iloc[0, 3] = ""  # no authority name on one row
+    iod = read_deprivation([file1, file6])
+    assert iod["lad_name"].iloc[0] == "Testborough"
+    file6.iloc[1, 1] = "Renamed 001B"
+    with pytest.raises(InputError, match=r"'lsoa_name' differs .* 'Renamed 001B'"):
+        read_deprivation([file1, file6])
+
+
+def test_blank_rows_left_by_a_spreadsheet_are_skipped(tmp_path: Path, iod25_sample: Path) -> None:
+    table = pd.read_csv(iod25_sample, dtype=str, keep_default_na=False)
+    blank = pd.DataFrame([[""] * table.shape[1]] * 2, columns=table.columns)
+    path = tmp_path / "resaved.csv"
+    pd.concat([table, blank]).to_csv(path, index=False)
+    assert path.read_text().splitlines()[-1] == "," * (table.shape[1] - 1)
+    iod = read_deprivation(path)
+    assert len(iod) == 5
+    # a row with values but no code is still an error, with its line number
+    table.loc[2, "LSOA code (2021)"] = ""
+    pd.concat([table, blank]).to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"1 row\(s\) have no LSOA code \(line 4\)"):
+        read_deprivation(path)
+
+
+def test_old_excel_format_names_the_missing_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_xlrd(*args: object, **kwargs: object) -> None:
+        raise ImportError("Missing optional dependency 'xlrd'.")
+
+    monkeypatch.setattr(pd, "read_excel", no_xlrd)
+    path = tmp_path / "File_1.xls"
+    path.write_bytes(b"old workbook")
+    with pytest.raises(InputError) as caught:
+        read_deprivation(path)
+    message = str(caught.value)
+    assert "xlrd" in message
+    assert "Save the sheet as CSV or .xlsx" in message
+    assert "pip install openpyxl" not in message
+
+
 # ---------------------------------------------------------------- LSOA lookup
 
 
@@ -638,3 +734,37 @@ def test_local_path_and_environment_variable_win(
 def test_fetch_rejects_unknown_edition() -> None:
     with pytest.raises(InputError, match="vintage must be 'iod2025' or 'iod2019'"):
         fetch_deprivation("iod2015")  # type: ignore[arg-type]
+
+
+def test_bad_explicit_path_hint_does_not_blame_the_environment(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        fetch_deprivation("iod2025", path=tmp_path / "gone.csv")
+    message = str(caught.value)
+    assert "given by path= does not exist" in message
+    assert "leave path= out" in message
+    assert "unset SOCECON_GEO_IOD2025" not in message
+    with pytest.raises(InputError, match=r"given by path= is a folder, not a file"):
+        fetch_deprivation("iod2025", path=tmp_path)
+
+
+def test_headings_without_rows_is_an_error(tmp_path: Path, iod25_sample: Path) -> None:
+    # an empty table would make every later join silently match nothing
+    path = tmp_path / "File_7_headings_only.csv"
+    path.write_bytes(iod25_sample.read_bytes().splitlines(keepends=True)[0])
+    with pytest.raises(InputError, match=r"'File_7_headings_only\.csv': it has headings but no"):
+        read_deprivation(path)
+
+
+@pytest.mark.usefixtures("fast_http")
+def test_download_cut_off_inside_its_last_row_is_not_cached(
+    serve, monkeypatch: pytest.MonkeyPatch, iod25_sample: Path
+) -> None:
+    body = iod25_sample.read_bytes().rstrip(b"\r\n")
+    cut = body[: body.rindex(b",10,")]  # the last row loses its tail, at a field's end
+    server = serve({"/cut.csv": (200, cut)})
+    _register(monkeypatch, "iod2025", server.url("/cut.csv"), rows=5)
+    with pytest.raises(
+        DataUnavailableError, match=r"last row \(E01900005\) has blank cells .*cut off"
+    ):
+        fetch_deprivation("iod2025")
+    assert not datasets.DATASETS["iod2025"].cache_path().exists()
