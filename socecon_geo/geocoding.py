@@ -36,6 +36,7 @@ file; :class:`PostcodesIOGeocoder` asks the postcodes.io web service.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -55,6 +56,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import pyproj
 import shapely
 
 from socecon_geo import _http
@@ -130,7 +132,11 @@ _BUNDLED_METHOD: Final[str] = "offline:code-point-open-2025"
 _SECTOR_METHOD: Final[str] = "offline:sector-centroid"
 _SECTOR_QUALITY: Final[int] = 60
 _NO_POINT_QUALITY: Final[int] = 90
-_TABLE_FORMAT_VERSION: Final[int] = 1
+_TABLE_FORMAT_VERSION: Final[int] = 2  # 2: Northern Ireland points in EPSG:27700
+# Northern Ireland (BT) grid references in the ONSPD, the NSPL and postcodes.io are on the
+# Irish Grid (TM75), not the British National Grid.
+_IRISH_GRID: Final[str] = "EPSG:29903"
+_WGS84: Final[str] = "EPSG:4326"
 
 
 # ------------------------------------------------------------------------ the protocol
@@ -191,7 +197,8 @@ def _prepare_table(table: pd.DataFrame, context: str) -> pd.DataFrame:
     if "postcode" not in frame.columns and frame.index.name == "postcode":
         frame = frame.reset_index()
     if isinstance(frame, gpd.GeoDataFrame):
-        frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+        active = frame.active_geometry_name
+        frame = pd.DataFrame(frame.drop(columns=active) if active in frame.columns else frame)
     problems = Problems(context)
     missing = [name for name in ("postcode", "easting", "northing") if name not in frame.columns]
     if missing:
@@ -280,6 +287,44 @@ def _prepare_table(table: pd.DataFrame, context: str) -> pd.DataFrame:
     out = out.set_index("postcode")
     out.index = out.index.astype("str")
     return out
+
+
+@cache
+def _to_bng(source: str) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(source, CRS, always_xy=True)
+
+
+def _northern_ireland_to_bng(
+    easting: np.ndarray,
+    northing: np.ndarray,
+    longitude: np.ndarray | None = None,
+    latitude: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points of Northern Ireland postcodes in EPSG:27700.
+
+    From their WGS84 longitude/latitude where given (the ONSPD writes 99.999999 for
+    "none"), else from their Irish Grid easting/northing; NaN where neither is known.
+    """
+    easting = np.asarray(easting, dtype="float64")
+    northing = np.asarray(northing, dtype="float64")
+    out_e = np.full(len(easting), np.nan)
+    out_n = np.full(len(easting), np.nan)
+    by_degrees = np.zeros(len(easting), dtype=bool)
+    if longitude is not None and latitude is not None:
+        lon = np.asarray(longitude, dtype="float64")
+        lat = np.asarray(latitude, dtype="float64")
+        by_degrees = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lat) <= 90) & (lat != 0)
+        if by_degrees.any():
+            out_e[by_degrees], out_n[by_degrees] = _to_bng(_WGS84).transform(
+                lon[by_degrees], lat[by_degrees]
+            )
+    by_grid = ~by_degrees & np.isfinite(easting) & np.isfinite(northing)
+    by_grid &= (easting != 0) | (northing != 0)
+    if by_grid.any():
+        out_e[by_grid], out_n[by_grid] = _to_bng(_IRISH_GRID).transform(
+            easting[by_grid], northing[by_grid]
+        )
+    return out_e, out_n
 
 
 def _arrow_strings(values: pd.Index) -> pa.Array:
@@ -420,7 +465,7 @@ class OfflinePostcodeGeocoder:
         if suffix in {".parquet", ".pq"}:
             table = _read_table_parquet(source)
         elif suffix in {".csv", ".txt"} and _is_table_csv(source):
-            table = pd.read_csv(source, dtype={"postcode": "str"}, encoding="utf-8-sig")
+            table = _read_table_csv(source)
         else:
             table = _read_table_parquet(build_postcode_table(source))
         geocoder = cls.__new__(cls)
@@ -599,6 +644,24 @@ def _table_metadata(schema: pa.Schema) -> dict[str, Any]:
         return {}
 
 
+def _read_table_csv(path: Path) -> pd.DataFrame:
+    """Read a postcode table CSV (UTF-8, else Windows-1252) or raise a clear error."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return pd.read_csv(path, dtype={"postcode": "str"}, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            detail = str(exc).replace("Error tokenizing data. C error: ", "")
+            msg = (
+                f"postcode table '{path}' cannot be read as CSV ({detail}); write it again "
+                "as a comma-separated file with a heading row, or as Parquet."
+            )
+            raise InputError(msg) from None
+    msg = f"postcode table '{path}' is neither UTF-8 nor Windows-1252 text; save it as UTF-8."
+    raise InputError(msg)  # pragma: no cover - cp1252 decodes almost any byte
+
+
 def _is_table_csv(path: Path) -> bool:
     with path.open(encoding="utf-8-sig", errors="replace") as handle:
         header = handle.readline()
@@ -616,6 +679,8 @@ _ONSPD_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "ward_code": (r"osward", r"ward", r"wd\d{0,2}cd"),
     "lsoa11_code": (r"lsoa11", r"lsoa11cd"),
     "lsoa21_code": (r"lsoa21", r"lsoa21cd"),
+    "latitude": (r"lat",),
+    "longitude": (r"long",),
 }
 
 
@@ -634,6 +699,18 @@ def _match_onspd_columns(columns: Sequence[str]) -> dict[str, str]:
 
 def _read_onspd(open_csv: Callable[[], IO[bytes]], label: str) -> pd.DataFrame:
     """Read an ONS Postcode Directory / NSPL CSV into the table schema."""
+    try:
+        return _parse_onspd(open_csv, label)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        detail = str(exc).replace("Error tokenizing data. C error: ", "")
+        msg = (
+            f"{label} cannot be read as an ONS Postcode Directory / NSPL CSV ({detail}); "
+            "download the file again, or pass the Code-Point Open zip."
+        )
+        raise InputError(msg) from None
+
+
+def _parse_onspd(open_csv: Callable[[], IO[bytes]], label: str) -> pd.DataFrame:
     with open_csv() as handle:
         header = pd.read_csv(handle, nrows=0, encoding="latin-1").columns
     mapping = _match_onspd_columns(header)
@@ -665,13 +742,39 @@ def _read_onspd(open_csv: Callable[[], IO[bytes]], label: str) -> pd.DataFrame:
     raw = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=list(mapping))
     out = pd.DataFrame({"postcode": raw["postcode"]})
     for axis in ("easting", "northing"):
-        out[axis] = pd.to_numeric(raw[axis].str.strip().replace("", np.nan), errors="coerce")
+        out[axis] = pd.to_numeric(
+            raw[axis].str.strip().replace("", np.nan), errors="coerce"
+        ).astype("float64")
+    northern_ireland = (
+        raw["postcode"].str.strip().str.upper().str.startswith("BT").fillna(False).to_numpy(bool)
+    )
+    if northern_ireland.any():
+        ni_raw = raw.loc[northern_ireland]
+        degrees = {
+            axis: pd.to_numeric(ni_raw[axis].str.strip(), errors="coerce").to_numpy()
+            for axis in ("longitude", "latitude")
+            if axis in ni_raw
+        }
+        easting, northing = _northern_ireland_to_bng(
+            out["easting"].to_numpy()[northern_ireland],
+            out["northing"].to_numpy()[northern_ireland],
+            degrees.get("longitude"),
+            degrees.get("latitude"),
+        )
+        out.loc[northern_ireland, "easting"] = easting
+        out.loc[northern_ireland, "northing"] = northing
     if "quality" in raw:
         grade = pd.to_numeric(raw["quality"].str.strip().replace("", np.nan), errors="coerce")
         out["quality"] = pd.array((grade * 10).round().to_numpy(), dtype="Int64")
+    else:  # the quality of the points is not known
+        out["quality"] = pd.array([pd.NA] * len(raw), dtype="Int64")
     out["terminated"] = raw["doterm"].str.strip().ne("").to_numpy() if "doterm" in raw else False
     for name in _CODE_COLUMNS:
-        out[name] = raw[name] if name in raw else pd.array([np.nan] * len(raw), dtype="str")
+        out[name] = (
+            raw[name].str.strip().replace("", np.nan)
+            if name in raw
+            else pd.array([np.nan] * len(raw), dtype="str")
+        )
     return out
 
 
@@ -863,7 +966,9 @@ def build_postcode_table(
           ``osgrdind``/``gridind`` (1-9, stored x10 as Code-Point quality 10-90),
           terminated ``doterm`` (non-empty), authority ``oslaua``/``laua``/``ladNNcd``,
           ward ``osward``/``ward``/``wdNNcd``, ``lsoa11``/``lsoa11cd`` and
-          ``lsoa21``/``lsoa21cd`` (optional).
+          ``lsoa21``/``lsoa21cd`` (optional). Northern Ireland (``BT``) grid references
+          are on the Irish Grid: those points are converted to EPSG:27700, from ``lat``
+          and ``long`` where given, else from the Irish Grid (EPSG:29903).
     output : path-like, optional
         Where to write the table. Defaults to ``<cache_dir>/postcode_tables/``.
     refresh : bool, default False
@@ -978,13 +1083,17 @@ class PostcodesIOGeocoder:
 
     Notes
     -----
-    Mapping of the answer: ``eastings``/``northings`` (EPSG:27700); ``quality`` 1-9
-    times 10 as ``position_quality`` (the scales correspond: postcodes.io quality 1-9 is
-    Code-Point Open quality 10-90); ``codes.admin_district`` as ``lad_code``,
-    ``codes.admin_ward`` as ``ward_code``, ``codes.lsoa`` (LSOA 2011) as
-    ``lsoa11_code`` and ``codes.lsoa21`` as ``lsoa21_code`` where the service gives
-    it. The bulk lookup knows only live postcodes: unknown and terminated postcodes are
-    both ``not_found``.
+    Mapping of the answer: ``eastings``/``northings`` (EPSG:27700; for Northern Ireland
+    postcodes, whose grid references are on the Irish Grid, the point comes from
+    ``longitude``/``latitude`` instead); ``quality`` 1-9 times 10 as
+    ``position_quality`` (the scales correspond: postcodes.io quality 1-9 is Code-Point
+    Open quality 10-90); ``codes.admin_district`` as ``lad_code``, ``codes.admin_ward``
+    as ``ward_code``; ``codes.lsoa11`` and ``codes.lsoa21`` as ``lsoa11_code`` and
+    ``lsoa21_code`` where the service gives them, else ``codes.lsoa`` for the LSOA
+    vintage(s) whose name matches the answer's ``lsoa`` name (LSOA 2011 for services
+    that give no vintage). The bulk lookup knows only live postcodes: unknown and
+    terminated postcodes are both ``not_found``. An answer that is not a postcodes.io
+    bulk answer is never reused from the disk cache.
     """
 
     name: str = "postcodes.io"
@@ -1042,16 +1151,21 @@ class PostcodesIOGeocoder:
         failures: list[str] = []
         url = f"{self.base_url}/postcodes"
         for batch in self._batches(keys):
+            payload = {"postcodes": batch}
             try:
                 answer = _http.request_json(
                     "POST",
                     url,
-                    payload={"postcodes": batch},
+                    payload=payload,
                     cache=self.cache,
                     timeout=self.timeout,
                     retries=self.retries,
                 )
-                results = _bulk_results(answer, url)
+                try:
+                    results = _bulk_results(answer, url)
+                except DownloadError:
+                    _forget_cached_answer(url, payload)
+                    raise
             except DownloadError as exc:
                 if self.on_error == "raise":
                     done = len(records)
@@ -1073,7 +1187,7 @@ class PostcodesIOGeocoder:
                 key = _answer_key(item, batch, position)
                 if key is None:
                     continue
-                records[key] = _postcodes_io_record(item.get("result"), self.name)
+                records[key] = _postcodes_io_record(item.get("result"), self.name, key)
         if failures:
             failed = sum(
                 1 for r in records.values() if r["geocode_method"].endswith("request-failed")
@@ -1085,6 +1199,12 @@ class PostcodesIOGeocoder:
             )
             warnings.warn(msg, SocEconGeoWarning, stacklevel=2)
         return _records_frame(keys, records, self.name)
+
+
+def _forget_cached_answer(url: str, payload: Any) -> None:
+    """Drop an unusable answer from the disk cache, so the next run asks the service again."""
+    key = _http._cache_key("POST", url, {}, payload)
+    (_http.cache_dir() / "http" / f"{key}.json").unlink(missing_ok=True)
 
 
 def _bulk_results(answer: Any, url: str) -> list[dict[str, Any]]:
@@ -1109,7 +1229,7 @@ def _answer_key(item: dict[str, Any], batch: list[str], position: int) -> str | 
     return batch[position] if position < len(batch) else None
 
 
-def _postcodes_io_record(result: Any, method: str) -> dict[str, Any]:
+def _postcodes_io_record(result: Any, method: str, key: str = "") -> dict[str, Any]:
     if not isinstance(result, dict):
         return {"geocode_status": "not_found", "geocode_method": method}
     codes = result.get("codes") if isinstance(result.get("codes"), dict) else {}
@@ -1123,9 +1243,17 @@ def _postcodes_io_record(result: Any, method: str) -> dict[str, Any]:
 
     quality = number(result.get("quality"))
     easting, northing = number(result.get("eastings")), number(result.get("northings"))
+    longitude, latitude = number(result.get("longitude")), number(result.get("latitude"))
+    if str(result.get("postcode") or key).upper().startswith("BT"):
+        # Northern Ireland: eastings/northings are on the Irish Grid
+        converted = _northern_ireland_to_bng(
+            np.array([easting]), np.array([northing]), np.array([longitude]), np.array([latitude])
+        )
+        easting, northing = float(converted[0][0]), float(converted[1][0])
     if math.isnan(easting) or math.isnan(northing):
         easting = northing = math.nan
         quality = float(_NO_POINT_QUALITY)
+    lsoa11, lsoa21 = _postcodes_io_lsoas(result, codes)
     return {
         "geocode_status": "matched",
         "geocode_method": method,
@@ -1134,9 +1262,32 @@ def _postcodes_io_record(result: Any, method: str) -> dict[str, Any]:
         "position_quality": quality * 10 if quality < 10 else quality,
         "lad_code": codes.get("admin_district"),
         "ward_code": codes.get("admin_ward"),
-        "lsoa11_code": codes.get("lsoa"),
-        "lsoa21_code": codes.get("lsoa21"),
+        "lsoa11_code": lsoa11,
+        "lsoa21_code": lsoa21,
     }
+
+
+def _postcodes_io_lsoas(result: dict[str, Any], codes: dict[str, Any]) -> tuple[Any, Any]:
+    """LSOA 2011 and 2021 codes of a postcodes.io answer.
+
+    ``codes.lsoa11`` and ``codes.lsoa21`` where the service gives them. ``codes.lsoa``
+    fills in for a vintage whose name (``lsoa11``, ``lsoa21``) equals the answer's
+    ``lsoa`` name (both, for an LSOA unchanged in 2021, which kept its code); answers
+    without those names come from services whose ``lsoa`` is LSOA 2011.
+    """
+    lsoa11, lsoa21 = codes.get("lsoa11"), codes.get("lsoa21")
+    code = codes.get("lsoa")
+    if code is None:
+        return lsoa11, lsoa21
+    if "lsoa11" not in result and "lsoa21" not in result:
+        return (code if "lsoa11" not in codes else lsoa11), lsoa21
+    name = result.get("lsoa")
+    if name is not None:
+        if "lsoa11" not in codes and result.get("lsoa11") == name:
+            lsoa11 = code
+        if "lsoa21" not in codes and result.get("lsoa21") == name:
+            lsoa21 = code
+    return lsoa11, lsoa21
 
 
 def _records_frame(keys: list[str], records: dict[str, dict[str, Any]], name: str) -> pd.DataFrame:
@@ -1255,15 +1406,23 @@ def _points(easting: np.ndarray, northing: np.ndarray) -> gpd.array.GeometryArra
     return gpd.array.from_shapely(points, crs=CRS)
 
 
-def _check_organisations(organisations: Any, postcode_column: str) -> pd.DataFrame:
+def _check_organisations(organisations: Any, postcode_column: str) -> pd.Series:
+    """Return the postcode column of ``organisations``, or raise a clear error."""
     if not isinstance(organisations, pd.DataFrame):
         msg = (
             f"organisations must be a pandas DataFrame or GeoDataFrame, got "
             f"{type(organisations).__name__}; read a file with read_organisations() first."
         )
         raise InputError(msg)
+    if isinstance(organisations.columns, pd.MultiIndex):
+        msg = (
+            f"organisations have {organisations.columns.nlevels}-level column headings "
+            f"(e.g. {organisations.columns[0]!r}); flatten them first, e.g. "
+            "frame.columns = [' '.join(map(str, c)).strip() for c in frame.columns]."
+        )
+        raise InputError(msg)
     columns = [str(c) for c in organisations.columns]
-    count = columns.count(postcode_column)
+    count = columns.count(str(postcode_column))
     if count == 0:
         guesses = [c for c in columns if "post" in c.lower() or "pcd" in c.lower()]
         hint = f" Perhaps postcode_column={guesses[0]!r}?" if guesses else ""
@@ -1278,7 +1437,9 @@ def _check_organisations(organisations: Any, postcode_column: str) -> pd.DataFra
             "the postcode column is unique."
         )
         raise InputError(msg)
-    return organisations
+    # by position: a heading that only reads as ``postcode_column`` (an integer label
+    # 1 for "1") is found as well
+    return organisations.iloc[:, columns.index(str(postcode_column))]
 
 
 def _as_geocoder(geocoder: Any) -> Geocoder:
@@ -1338,6 +1499,8 @@ def geocode(
 
         Output columns already in the input are replaced (so geocoding twice is
         harmless); an input GeoDataFrame's geometry is replaced by the postcode points.
+        ``attrs`` are the input's plus ``postcode_column`` (read by
+        :func:`geocoding_report`).
 
     Raises
     ------
@@ -1372,9 +1535,10 @@ def geocode(
     >>> points.crs.to_epsg(), points.geometry.iloc[0].x
     (27700, 405000.0)
     """
-    frame = _check_organisations(organisations, postcode_column)
+    raw_postcodes = _check_organisations(organisations, postcode_column)
+    frame = organisations
     chosen = _as_geocoder(geocoder)
-    parsed = parse_postcodes(frame[postcode_column])
+    parsed = parse_postcodes(raw_postcodes)
     keys = pd.Index(pd.array(parsed.canonical, dtype="str"), name="postcode")
     n_keys = len(keys)
 
@@ -1427,14 +1591,18 @@ def geocode(
         added[f"postcode_{code}"] = categorical(answer[code])
 
     data = pd.DataFrame(frame, copy=False)
-    if isinstance(frame, gpd.GeoDataFrame):
-        data = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    active = frame.active_geometry_name if isinstance(frame, gpd.GeoDataFrame) else None
+    if active is not None and active in frame.columns:
+        data = pd.DataFrame(frame.drop(columns=active))
     out = data.copy(deep=False)
     for column, values in added.items():
         out[column] = values
     if "geometry" in out.columns:
         out = out.drop(columns="geometry")
-    return gpd.GeoDataFrame(out, geometry=geometry, crs=CRS)
+    result = gpd.GeoDataFrame(out, geometry=geometry, crs=CRS)
+    # geocoding_report() shows the raw postcodes of this column
+    result.attrs = {**copy.deepcopy(frame.attrs), "postcode_column": str(postcode_column)}
+    return result
 
 
 # --------------------------------------------------------------------------- report
@@ -1485,7 +1653,7 @@ class GeocodingReport:
 
 
 def geocoding_report(
-    geocoded: pd.DataFrame, *, examples: int = 5, postcode_column: str = "postcode"
+    geocoded: pd.DataFrame, *, examples: int = 5, postcode_column: str | None = None
 ) -> GeocodingReport:
     """Summarise a :func:`geocode` result: counts and shares by status, failure examples.
 
@@ -1495,8 +1663,10 @@ def geocoding_report(
         The output of :func:`geocode`.
     examples : int, default 5
         How many example rows to keep for each status other than ``matched``.
-    postcode_column : str, default "postcode"
-        The raw postcode column shown in the examples (left blank if absent).
+    postcode_column : str, optional
+        The raw postcode column shown in the examples (left blank if absent). By
+        default the column :func:`geocode` read (kept in ``geocoded.attrs``), else
+        ``"postcode"``.
 
     Returns
     -------
@@ -1530,9 +1700,12 @@ def geocoding_report(
             f"column; got {type(geocoded).__name__} with columns {columns}."
         )
         raise InputError(msg)
+    if postcode_column is None:
+        postcode_column = str(geocoded.attrs.get("postcode_column", "postcode"))
     status = geocoded["geocode_status"].astype("str")
     total = len(geocoded)
-    if isinstance(geocoded, gpd.GeoDataFrame):
+    active = geocoded.active_geometry_name if isinstance(geocoded, gpd.GeoDataFrame) else None
+    if active is not None and active in geocoded.columns:
         geometry = geocoded.geometry
         has_point = (geometry.notna() & ~geometry.is_empty).to_numpy()
     else:

@@ -250,6 +250,7 @@ _SAMPLE_BYTES: Final = 1 << 20
 _DEFAULT_CHUNKSIZE: Final = 100_000
 _JSON_BATCH: Final = 10_000
 _LOOSE_POSTCODE: Final = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
+_HEADING_SEARCH: Final = 20  # filled rows searched for the heading row below a title
 
 # ---------------------------------------------------------------------------------------
 # Register layouts
@@ -418,6 +419,11 @@ def _cell_text(value: Any) -> str | None:
         return str(int(value)) if float(value).is_integer() else repr(float(value))
     if isinstance(value, _dt.datetime | _dt.date):
         return value.isoformat()
+    if isinstance(value, bytes | bytearray):  # Parquet BINARY columns
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            return bytes(value).decode("cp1252", errors="replace")
     return str(value)
 
 
@@ -620,6 +626,7 @@ class _Table:
     encoding: str | None = None
     auto_encoding: bool = False
     delimiter: str = ","
+    skip_lines: int = 0
     frame: pd.DataFrame | None = None
     frame_index: pd.Index | None = None
 
@@ -634,6 +641,7 @@ def _open_table(
     encoding: str | None,
     sheet_name: str | int,
     stack: contextlib.ExitStack,
+    expected: frozenset[str] = frozenset(),
 ) -> _Table:
     if isinstance(source, pd.DataFrame):
         frame = source.copy()
@@ -664,7 +672,9 @@ def _open_table(
         raise InputError(msg)
     suffix = path.suffix.lower()
     if suffix == ".zip":
-        return _open_zip_member(path, encoding=encoding, sheet_name=sheet_name, stack=stack)
+        return _open_zip_member(
+            path, encoding=encoding, sheet_name=sheet_name, stack=stack, expected=expected
+        )
 
     def opener() -> IO[bytes]:
         return path.open("rb")
@@ -676,11 +686,17 @@ def _open_table(
         opener=opener,
         encoding=encoding,
         sheet_name=sheet_name,
+        expected=expected,
     )
 
 
 def _open_zip_member(
-    path: Path, *, encoding: str | None, sheet_name: str | int, stack: contextlib.ExitStack
+    path: Path,
+    *,
+    encoding: str | None,
+    sheet_name: str | int,
+    stack: contextlib.ExitStack,
+    expected: frozenset[str] = frozenset(),
 ) -> _Table:
     try:
         archive = stack.enter_context(zipfile.ZipFile(path))
@@ -715,6 +731,7 @@ def _open_zip_member(
         opener=opener,
         encoding=encoding,
         sheet_name=sheet_name,
+        expected=expected,
     )
 
 
@@ -740,6 +757,7 @@ def _open_by_suffix(
     opener: Callable[[], IO[bytes]],
     encoding: str | None,
     sheet_name: str | int,
+    expected: frozenset[str] = frozenset(),
 ) -> _Table:
     if suffix == ".xls":
         msg = (
@@ -759,7 +777,7 @@ def _open_by_suffix(
         msg = f"{label} is empty ({len(sample)} bytes); export the register again"
         raise InputError(msg)
     if suffix in _EXCEL_EXTENSIONS:
-        return _open_excel(label, source_file, opener, sheet_name)
+        return _open_excel(label, source_file, opener, sheet_name, expected)
     if suffix in _PARQUET_EXTENSIONS:
         return _open_parquet(label, source_file, opener)
     _check_not_binary(sample, label, suffix)
@@ -777,11 +795,9 @@ def _open_by_suffix(
         return table
     text = _decode_sample(sample, chosen, label, explicit=encoding is not None)
     delimiter = _TEXT_EXTENSIONS[suffix] or _sniff_delimiter(text)
-    try:
-        headings = next(csv.reader(io.StringIO(text), delimiter=delimiter))
-    except (StopIteration, csv.Error) as exc:
-        msg = f"{label}: cannot read its heading row ({exc}); check that it is a CSV file"
-        raise InputError(msg) from None
+    records = _first_records(text, delimiter, label)
+    position = _heading_position([cells for _, cells in records], expected)
+    skip_lines, headings = records[position] if position else (0, records[0][1])
     headings = [h.strip() or f"Unnamed: {i}" for i, h in enumerate(headings)]
     return _Table(
         label=label,
@@ -792,7 +808,60 @@ def _open_by_suffix(
         encoding=chosen,
         auto_encoding=encoding is None,
         delimiter=delimiter,
+        skip_lines=skip_lines,
     )
+
+
+def _first_records(text: str, delimiter: str, label: str) -> list[tuple[int, list[str]]]:
+    """Return the first filled records of a text sample, each with the lines before it."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    records: list[tuple[int, list[str]]] = []
+    lines_before = 0
+    while len(records) < _HEADING_SEARCH:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if records:  # the sample may end inside a quoted field
+                break
+            msg = f"{label}: cannot read its heading row ({exc}); check that it is a CSV file"
+            raise InputError(msg) from None
+        if any(cell.strip() for cell in cells):
+            records.append((lines_before, cells))
+        lines_before = reader.line_num
+    if not records:
+        msg = f"{label} holds no heading row (only blank lines); export the register again"
+        raise InputError(msg)
+    return records
+
+
+def _is_heading_row(cells: Sequence[str], expected: frozenset[str]) -> bool:
+    """Whether a row looks like the heading row of a register (not a title or data)."""
+    present = {cell.strip() for cell in cells if cell and cell.strip()}
+    if any(signature <= present for signature in _SIGNATURES.values()):
+        return True
+    normalised = {_normalise_heading(cell) for cell in present}
+    if expected:
+        return expected <= normalised
+    has_name = not normalised.isdisjoint(_ALIASES["name"])
+    has_postcode = any(n in _ALIASES["postcode"] or n.endswith("postcode") for n in normalised)
+    return has_name and has_postcode
+
+
+def _heading_position(rows: Sequence[Sequence[str]], expected: frozenset[str]) -> int:
+    """Which of the first filled rows is the heading row.
+
+    The first one, unless it does not look like a heading row while a later one does:
+    then the rows above are a title or notes (or the upper row of a two-row heading), not
+    organisations.
+    """
+    if not rows or _is_heading_row(rows[0], expected):
+        return 0
+    for position, cells in enumerate(rows[1:_HEADING_SEARCH], start=1):
+        if _is_heading_row(cells, expected):
+            return position
+    return 0
 
 
 def _check_not_binary(sample: bytes, label: str, suffix: str) -> None:
@@ -848,14 +917,21 @@ def _decode_sample(sample: bytes, encoding: str, label: str, *, explicit: bool) 
 
 
 def _sniff_delimiter(text: str) -> str:
-    first_line = text.split("\n", 1)[0]
-    counts = {d: first_line.count(d) for d in (",", "\t", ";", "|")}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] else ","
+    """Return the delimiter most used on the first line that has any (titles have none)."""
+    for line in text.splitlines()[:_HEADING_SEARCH]:
+        counts = {d: line.count(d) for d in (",", "\t", ";", "|")}
+        best = max(counts, key=lambda d: counts[d])
+        if counts[best]:
+            return best
+    return ","
 
 
 def _open_excel(
-    label: str, source_file: str, opener: Callable[[], IO[bytes]], sheet_name: str | int
+    label: str,
+    source_file: str,
+    opener: Callable[[], IO[bytes]],
+    sheet_name: str | int,
+    expected: frozenset[str] = frozenset(),
 ) -> _Table:
     with opener() as handle:
         data = io.BytesIO(handle.read())
@@ -884,9 +960,12 @@ def _open_excel(
     if not filled.any():
         msg = f"{label}: sheet {sheet_name!r} is empty; pass sheet_name= of the sheet with data"
         raise InputError(msg)
-    # The heading is the first filled row; blank rows after the last filled one are not
-    # data, blank rows in between are kept (as rows with every field missing).
-    first = int(np.argmax(filled))
+    # The heading is the first filled row (or, below a title, the first that looks like
+    # a heading row); blank rows after the last filled one are not data, blank rows in
+    # between are kept (as rows with every field missing).
+    candidates = np.flatnonzero(filled)[:_HEADING_SEARCH]
+    rows = [[_cell_text(v) or "" for v in raw.iloc[int(p)]] for p in candidates]
+    first = int(candidates[_heading_position(rows, expected)])
     last = len(filled) - int(np.argmax(filled[::-1]))
     headings = [
         (_cell_text(v) or "").strip() or f"Unnamed: {i}" for i, v in enumerate(raw.iloc[first])
@@ -912,6 +991,10 @@ def _open_parquet(label: str, source_file: str, opener: Callable[[], IO[bytes]])
     except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
         msg = f"{label} cannot be read as Parquet ({exc}); write it again as Parquet or CSV"
         raise InputError(msg) from None
+    # A named index (written by ``frame.set_index("id").to_parquet(...)``) is data.
+    named = [n for n in frame.index.names if n is not None and n not in frame.columns]
+    if named:
+        frame = frame.reset_index(level=named)
     headings = [str(c).strip() for c in frame.columns]
     frame = frame.reset_index(drop=True)
     frame.columns = range(len(headings))
@@ -1142,7 +1225,10 @@ def _read_text_rows(
 
 def _csv_options(table: _Table, quoting_none: bool) -> dict[str, Any]:
     if quoting_none:
-        return {"sep": table.delimiter, "quoting": csv.QUOTE_NONE, "escapechar": "\\"}
+        # Tab-separated register extracts have no quoting and no escaping: a quote or a
+        # backslash in a field is just a character (a backslash must never escape the
+        # delimiter, which would shift every later field of the row).
+        return {"sep": table.delimiter, "quoting": csv.QUOTE_NONE}
     return {"sep": table.delimiter, "quoting": csv.QUOTE_MINIMAL}
 
 
@@ -1166,13 +1252,20 @@ def _parse_text(
         "engine": "c",
         "on_bad_lines": "error",
     }
+    if table.skip_lines:
+        options["skiprows"] = table.skip_lines
     if wanted is not None:
         options["usecols"] = lambda heading: str(heading).strip() in wanted
     frames: list[pd.DataFrame] = []
     rows: list[np.ndarray] = []
     start = 0
     try:
-        with table.opener() as handle:
+        with table.opener() as raw_handle:
+            handle: Any = raw_handle
+            if quoting_none and not encoding.lower().replace("_", "-").startswith("utf-16"):
+                handle = _RejoinedLines(
+                    raw_handle, table.delimiter, len(table.headings), skip=table.skip_lines
+                )
             if chunksize is None:
                 chunks: Any = [pd.read_csv(handle, **options)]
             else:
@@ -1194,6 +1287,66 @@ def _parse_text(
     return _Rows(frame.reset_index(drop=True), np.concatenate(rows), start, counts)
 
 
+class _RejoinedLines(io.RawIOBase):
+    """Lines of an unquoted delimited file, with records broken by a line break joined.
+
+    Without quoting, a line break inside a field (an address or activities text typed
+    over several lines) splits a record into two short lines, which a CSV parser would
+    read as two rows padded with missing values. Every record of such a file has as
+    many delimiters as the heading row, so a line with fewer is joined to the lines
+    after it (the line break becomes a space) until it has enough. The first ``skip``
+    lines (a title above the heading row) are passed on as they are.
+    """
+
+    def __init__(self, raw: IO[bytes], delimiter: str, fields: int, *, skip: int = 0) -> None:
+        self._lines = iter(raw)
+        self._skip = skip
+        self._delimiter = delimiter.encode("ascii")
+        self._wanted = fields - 1
+        self._pending: bytes | None = None
+        self._buffer = bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_line(self) -> bytes | None:
+        if self._pending is not None:
+            line, self._pending = self._pending, None
+            return line
+        return next(self._lines, None)
+
+    def _record(self) -> bytes | None:
+        line = self._next_line()
+        if line is None:
+            return None
+        if self._skip:
+            self._skip -= 1
+            return line
+        count = line.count(self._delimiter)
+        while count < self._wanted and line.strip():
+            following = self._next_line()
+            if following is None:
+                break
+            if following.count(self._delimiter) >= self._wanted:  # a whole record
+                self._pending = following
+                break
+            line = line.rstrip(b"\r\n") + b" " + following
+            count += following.count(self._delimiter)
+        return line
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while len(self._buffer) < len(view):
+            record = self._record()
+            if record is None:
+                break
+            self._buffer += record
+        size = min(len(view), len(self._buffer))
+        view[:size] = self._buffer[:size]
+        del self._buffer[:size]
+        return size
+
+
 def _malformed_message(table: _Table, encoding: str, quoting_none: bool, error: Exception) -> str:
     """Find every row whose field count differs from the heading row's, for one message."""
     assert table.opener is not None
@@ -1207,12 +1360,16 @@ def _malformed_message(table: _Table, encoding: str, quoting_none: bool, error: 
             text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
             dialect: dict[str, Any] = {"delimiter": table.delimiter}
             if quoting_none:
-                dialect.update(quoting=csv.QUOTE_NONE, escapechar="\\")
+                dialect.update(quoting=csv.QUOTE_NONE)
+            for _ in range(table.skip_lines):  # title lines above the heading row
+                text.readline()
             reader = csv.reader(text, **dialect)
-            next(reader, None)
-            end = reader.line_num
+            for heading in reader:  # blank lines before the heading row are skipped
+                if heading:
+                    break
+            end = reader.line_num + table.skip_lines
             for record in reader:
-                last_start, end = end + 1, reader.line_num
+                last_start, end = end + 1, reader.line_num + table.skip_lines
                 if record and len(record) != expected:
                     bad.append((last_start, len(record)))
     except csv.Error as exc:
@@ -1404,8 +1561,17 @@ def _map_ccew(raw: pd.DataFrame, rows: np.ndarray) -> _Fields:
     )
 
 
+def _category_key(text: str) -> str:
+    """Return a ``CompanyCategory`` as compared: no case, runs of whitespace as one space."""
+    return " ".join(text.split()).casefold()
+
+
+def _category_keys(series: pd.Series) -> pd.Series:
+    return _as_text(series).str.replace(r"\s+", " ", regex=True).str.casefold()
+
+
 def _ch_org_type(category: pd.Series, name: pd.Series) -> pd.Series:
-    cat = _as_text(category).str.casefold().fillna("")
+    cat = _category_keys(category).fillna("")
     coop_name = _flag(_as_text(name).str.contains(r"(?i)\bco-?op(?:erative)?s?\b", regex=True))
     society = cat.isin(["registered society", "industrial and provident society"])
     values = np.select(
@@ -1494,7 +1660,7 @@ def _resolve_generic_columns(
                     f"{', '.join(map(repr, _COLUMN_FIELDS))}"
                 )
                 continue
-            wanted_list = [value] if isinstance(value, str) else list(value)
+            wanted_list = list(value) if isinstance(value, list | tuple) else [value]
             if key != "address" and len(wanted_list) != 1:
                 problems.add(f"columns={{{key!r}: ...}} must name one heading, got {value!r}")
                 continue
@@ -1518,10 +1684,16 @@ def _resolve_generic_columns(
             continue
         for alias in aliases:
             hits = [h for h in headings if normalised[h] == alias and h not in used]
+            if len(hits) > 1:
+                problems.add(
+                    f"the columns {', '.join(map(repr, hits))} all look like the {key} "
+                    f"column; say which one to use, e.g. columns={{{key!r}: {hits[0]!r}}}"
+                )
             if hits:
                 chosen[key] = hits[0]
                 used.add(hits[0])
                 break
+    problems.raise_if_any(InputError)
     if "postcode" not in chosen:
         hits = [h for h in headings if normalised[h].endswith("postcode") and h not in used]
         if len(hits) == 1:
@@ -1688,9 +1860,10 @@ def read_organisations(
         than 0), whose ``org_id`` is ``ccew:<number>-<linked number>``. Counted as
         ``"linked"``.
     company_categories : collection of str or None
-        Companies House only: the ``CompanyCategory`` values to keep (case-insensitive),
-        by default :data:`COMPANIES_HOUSE_SOCIAL_ECONOMY_CATEGORIES`; ``None`` keeps all.
-        Counted as ``"category"``.
+        Companies House only: the ``CompanyCategory`` values to keep (ignoring case and
+        runs of whitespace), by default
+        :data:`COMPANIES_HOUSE_SOCIAL_ECONOMY_CATEGORIES`; ``None`` keeps all. Counted as
+        ``"category"``.
     active_only : bool, default False
         Companies House only: keep only ``CompanyStatus == "Active"``. Counted as
         ``"status"``.
@@ -1717,10 +1890,20 @@ def read_organisations(
         extension, duplicated headings, rows with the wrong number of fields (listing
         their line numbers), a register's missing headings, or — for the generic reader
         — no name or postcode column (listing the columns seen and the ``columns=``
-        mapping to pass).
+        mapping to pass), or two columns that both look like the same field (such as
+        ``Postcode`` and ``postcode``).
 
     Notes
     -----
+    The heading row is the first filled row of a text file or sheet, unless that row
+    does not look like a heading row (no register's headings, no name and postcode
+    headings, not the ``columns=`` headings) while one of the next rows does: the rows
+    above it — a title, notes, the upper row of a two-row heading — are then skipped.
+    A Parquet file's named index (``frame.set_index("id").to_parquet(...)``) is read
+    as a column; binary text cells are decoded as UTF-8 (else Windows-1252). The
+    Charity Commission's tab-separated extract has no quoting: quotes and backslashes
+    in it are plain characters, and a line break inside a field is read as a space.
+
     Organisation types: Co-operatives UK rows are co-operatives unless the legal form or
     organisational structure says community interest company or (Scottish) charitable
     incorporated organisation; registered societies owned by a community of interest are
@@ -1760,7 +1943,13 @@ def read_organisations(
         msg = f"chunksize must be a positive whole number of rows, got {chunksize!r}"
         raise InputError(msg)
     with contextlib.ExitStack() as stack:
-        table = _open_table(source, encoding=encoding, sheet_name=sheet_name, stack=stack)
+        table = _open_table(
+            source,
+            encoding=encoding,
+            sheet_name=sheet_name,
+            stack=stack,
+            expected=_expected_headings(columns),
+        )
         _check_duplicate_headings(table)
         if register is None:
             chosen_register = "generic" if columns is not None else _detect_register(table.headings)
@@ -1804,7 +1993,7 @@ def read_organisations(
             categories = (
                 None
                 if company_categories is None
-                else frozenset(str(c).strip().casefold() for c in company_categories)
+                else frozenset(_category_key(str(c)) for c in company_categories)
             )
             rows = _read_rows(
                 table,
@@ -1863,6 +2052,16 @@ def read_organisations(
         "unparsed": unparsed,
     }
     return result
+
+
+def _expected_headings(columns: Any) -> frozenset[str]:
+    """Normalised headings named by a ``columns=`` mapping (to find the heading row)."""
+    if not isinstance(columns, Mapping):
+        return frozenset()
+    names: list[Any] = []
+    for value in columns.values():
+        names.extend(value if isinstance(value, list | tuple) else [value])
+    return frozenset(_normalise_heading(str(name)) for name in names)
 
 
 def _check_options(
@@ -1924,7 +2123,7 @@ def _ch_filter(categories: frozenset[str] | None, active_only: bool) -> _RowFilt
     def row_filter(chunk: pd.DataFrame) -> list[tuple[str, pd.Series]]:
         tests = []
         if categories is not None:
-            category = _as_text(_col(chunk, "CompanyCategory")).str.casefold()
+            category = _category_keys(_col(chunk, "CompanyCategory"))
             tests.append(("category", category.isin(categories).fillna(False)))
         if active_only:
             status = _as_text(_col(chunk, "CompanyStatus")).str.casefold()

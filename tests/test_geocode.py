@@ -813,3 +813,147 @@ def test_coops_uk_register_end_to_end(shared_data: Path) -> None:
     assert (distance < 250).mean() >= 0.9
     report = geocoding_report(out, postcode_column="Postcode")
     assert report.total == 7272
+
+
+# ------------------------------------------------------------------ regressions
+
+
+def test_postcode_column_found_by_position_and_multiindex_rejected(
+    geocoder: OfflinePostcodeGeocoder,
+) -> None:
+    orgs = pd.DataFrame({0: ["A", "B"], 1: ["B15 2TT", "nonsense"]}, index=[7, 7])
+    out = geocode(orgs, geocoder=geocoder, postcode_column="1")
+    assert out["geocode_status"].tolist() == ["matched", "invalid_postcode"]
+    assert out.index.tolist() == [7, 7]
+    nested = pd.DataFrame(
+        [["A", "B15 2TT"]], columns=pd.MultiIndex.from_tuples([("org", "name"), ("org", "pc")])
+    )
+    with pytest.raises(InputError, match=r"2-level column headings.*flatten them first"):
+        geocode(nested, geocoder=geocoder)
+
+
+def test_report_shows_the_raw_postcodes_of_a_renamed_column(
+    geocoder: OfflinePostcodeGeocoder,
+) -> None:
+    orgs = pd.DataFrame({"Post Code": ["zz9", None, "B15 2TT"]})
+    orgs.attrs["source"] = "mine.csv"
+    out = geocode(orgs, geocoder=geocoder, postcode_column="Post Code")
+    assert orgs.attrs == {"source": "mine.csv"}  # the input is not changed
+    report = geocoding_report(out)
+    examples = report.examples.set_index("geocode_status")["postcode"]
+    assert examples["invalid_postcode"] == "zz9"
+    assert "postcode 'zz9'" in str(report)
+    assert geocoding_report(out, postcode_column="nope").examples["postcode"].eq("").all()
+
+
+def _bng(source: str, x: float, y: float) -> tuple[float, float]:
+    from pyproj import Transformer
+
+    return Transformer.from_crs(source, "EPSG:27700", always_xy=True).transform(x, y)
+
+
+def test_build_from_nspl_puts_northern_ireland_in_british_national_grid(tmp_path: Path) -> None:
+    # NSPL headings; the BT grid references are on the Irish Grid (Belfast City Hall)
+    nspl = (
+        "pcd,pcd2,pcds,dointr,doterm,usertype,oseast1m,osnrth1m,osgrdind,oa11,laua,ward,"
+        "lsoa11,msoa11,lat,long,lsoa21,msoa21\n"
+        "B1  1AA,B1   1AA,B1 1AA,198001,,0,406500,286400,1,E00045000,E08000025,E05011151,"
+        "E01033620,E02001000,52.47,-1.90,E01033620,E02001001\n"
+        "BT1 5GS,BT1  5GS,BT1 5GS,198001,,0,333900,374200,1,N00001000,N09000003,N08000312,"
+        ",,54.596,-5.930,,\n"
+        "BT1 5GT,BT1  5GT,BT1 5GT,198001,,0,333950,374250,1,N00001000,N09000003,N08000312,"
+        ",,99.999999,0.000000,,\n"
+        "BT1 5GU,BT1  5GU,BT1 5GU,198001,,0,,,9,,N09000003,,,,99.999999,0.000000,,\n"
+    )
+    source = tmp_path / "NSPL_FEB_2025_UK.csv"
+    source.write_text(nspl)
+    table = pd.read_parquet(build_postcode_table(source)).set_index("postcode")
+    assert table.loc["B1 1AA", ["easting", "northing"]].tolist() == [406500, 286400]
+    by_degrees = _bng("EPSG:4326", -5.930, 54.596)
+    by_grid = _bng("EPSG:29903", 333950, 374250)
+    np.testing.assert_allclose(table.loc["BT1 5GS", ["easting", "northing"]], by_degrees)
+    np.testing.assert_allclose(table.loc["BT1 5GT", ["easting", "northing"]], by_grid)
+    assert 120_000 < by_degrees[0] < 160_000  # west of Great Britain, not in Wales
+    assert table.loc["BT1 5GU", ["easting", "northing"]].isna().all()
+    assert table.loc["B1 1AA", "ward_code"] == "E05011151"  # NSPL 'ward'
+    assert table.loc["B1 1AA", "lsoa21_code"] == "E01033620"
+    assert pd.isna(table.loc["BT1 5GS", "lsoa11_code"])  # blank codes are missing, not ""
+
+
+def test_unreadable_table_and_source_files_are_input_errors(tmp_path: Path) -> None:
+    broken = tmp_path / "table.csv"
+    broken.write_text('postcode,easting,northing\nB15 2TT,1,2\n"B15 2TU,3,4\n')
+    with pytest.raises(InputError, match=r"postcode table '.*table.csv' cannot be read as CSV"):
+        OfflinePostcodeGeocoder.from_file(broken)
+    excel_saved = tmp_path / "excel.csv"
+    excel_saved.write_bytes("postcode,easting,northing,note\nB15 2TT,1,2,Café\n".encode("cp1252"))
+    assert len(OfflinePostcodeGeocoder.from_file(excel_saved).table) == 1
+    empty = tmp_path / "ONSPD.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(InputError, match="cannot be read as an ONS Postcode Directory"):
+        build_postcode_table(empty)
+    unclosed = tmp_path / "ONSPD_2.csv"
+    unclosed.write_text('pcds,oseast1m,osnrth1m\nB1 1AA,1,2\n"B1 1AB,3,4\n')
+    with pytest.raises(InputError, match="EOF inside string"):
+        build_postcode_table(unclosed)
+
+
+def test_postcodes_io_lsoa_vintages_and_northern_ireland(server: FakePostcodesIO) -> None:
+    # today's answers: names of both vintages, codes.lsoa is LSOA 2021 (changed LSOA)
+    current = pio_result("B1 1AA")
+    current.update(lsoa="Birmingham 138E", lsoa11="Birmingham 138A", lsoa21="Birmingham 138E")
+    current["codes"] = {"admin_district": "E08000025", "lsoa": "E01035000"}
+    explicit = pio_result("B1 1AB")
+    explicit["codes"] = {"lsoa": "E01035001", "lsoa11": "E01009001", "lsoa21": "E01035001"}
+    belfast = pio_result("BT1 5GS")
+    belfast.update(eastings=333900, northings=374200, longitude=-5.930, latitude=54.596)
+    server.known.update({"B11AA": current, "B11AB": explicit, "BT15GS": belfast})
+    out = geocode(
+        pd.DataFrame({"postcode": ["B1 1AA", "B1 1AB", "BT1 5GS"]}),
+        geocoder=PostcodesIOGeocoder(server.url),
+    )
+    assert pd.isna(out["postcode_lsoa11_code"].iloc[0])  # LSOA 2011 code not given
+    assert out["postcode_lsoa11_code"].iloc[1] == "E01009001"
+    assert out["postcode_lsoa21_code"].tolist()[:2] == ["E01035000", "E01035001"]
+    point = out.geometry.iloc[2]
+    np.testing.assert_allclose((point.x, point.y), _bng("EPSG:4326", -5.930, 54.596))
+
+
+def test_postcodes_io_unusable_answer_is_not_reused_from_cache(server: FakePostcodesIO) -> None:
+    server.add("B1 1AA")
+    server.plan = ["odd"]
+    orgs = pd.DataFrame({"postcode": ["B1 1AA"]})
+    with pytest.raises(DownloadError, match="without a 'result' list"):
+        geocode(orgs, geocoder=PostcodesIOGeocoder(server.url))
+    out = geocode(orgs, geocoder=PostcodesIOGeocoder(server.url))  # asks again
+    assert out["geocode_status"].tolist() == ["matched"]
+    assert len(server.requests) == 2
+
+
+def test_geodataframe_without_active_geometry(geocoder: OfflinePostcodeGeocoder) -> None:
+    bare = gpd.GeoDataFrame({"postcode": ["B15 2TT", "x"]})
+    out = geocode(bare, geocoder=geocoder)
+    assert out["geocode_status"].tolist() == ["matched", "invalid_postcode"]
+    assert out.crs.to_epsg() == 27700
+    points = gpd.GeoSeries.from_xy([-1.9, -1.5], [52.4, 52.4], crs=4326)
+    renamed = gpd.GeoDataFrame(
+        {"postcode": ["B15 2TT", "x"], "where": points}, geometry="where"
+    ).rename(columns={"where": "old"})  # active geometry 'where' no longer present
+    out = geocode(renamed, geocoder=geocoder)
+    assert out.geometry.iloc[0].equals(shapely.Point(405000, 284000))
+    assert out["old"].crs.to_epsg() == 4326  # other geometry columns are kept as they are
+    assert geocoding_report(bare.assign(geocode_status="matched")).located == 0
+
+
+def test_build_from_postcode_csv_without_optional_columns(tmp_path: Path) -> None:
+    source = tmp_path / "postcodes.csv"
+    source.write_text("pcds,oseast1m,osnrth1m\nB1 1AA,406500,286400\nB1 1AB,,\n")
+    table = pd.read_parquet(build_postcode_table(source))
+    assert table["quality"].isna().all()  # not known, not invented
+    assert not table["terminated"].any()
+    out = geocode(
+        pd.DataFrame({"postcode": ["B1 1AA"]}),
+        geocoder=OfflinePostcodeGeocoder.from_file(build_postcode_table(source)),
+    )
+    assert out["geocode_status"].tolist() == ["matched"]
+    assert out.geometry.iloc[0].equals(shapely.Point(406500, 286400))

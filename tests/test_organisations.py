@@ -1123,3 +1123,121 @@ def test_spreadsheet_rows_match_sheet_rows(tmp_path: Path) -> None:
     assert orgs["source_row"].tolist() == [1, 2, 3]  # sheet rows 2, 3, 4
     assert orgs["name"].isna().tolist() == [False, True, False]
     assert orgs.loc[2, "postcode"] == "12345"
+
+
+# ---------------------------------------------------------------------------------------
+# Regressions
+# ---------------------------------------------------------------------------------------
+
+
+def test_ccew_backslash_in_a_field_does_not_shift_later_fields(
+    registers: Path, tmp_path: Path
+) -> None:
+    lines = (registers / "ccew_publicextract.charity.txt").read_text("utf-8-sig").splitlines()
+    headings = lines[0].split("\t")
+    first = lines[1].split("\t")
+    first[headings.index("charity_contact_address1")] = "Unit 4 Example Yard\\"
+    lines[1] = "\t".join(first)
+    second = lines[2].split("\t")
+    second[headings.index("charity_name")] = 'Food "Bank\\" CIO'
+    lines[2] = "\t".join(second)
+    path = _write(tmp_path / "publicextract.charity.txt", "\r\n".join(lines) + "\r\n")
+    orgs = read_organisations(path)
+    assert orgs.loc[0, "postcode"] == "B99 9ZZ"
+    assert orgs.loc[0, "address"] == "Unit 4 Example Yard\\, Testing Street, Birmingham"
+    assert orgs.loc[1, "name"] == 'Food "Bank\\" CIO'
+    assert orgs.loc[1, "postcode"] == "CV98 1ZZ"
+
+
+def test_parquet_binary_text_and_named_index_are_read(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {"name": [b"Caf\xc3\xa9 Co-op", b"Old \xe9 Mill"], "postcode": [b"B15 2TT", None]},
+        index=pd.Index(["X1", "X2"], name="id"),
+    )
+    frame.to_parquet(tmp_path / "orgs.parquet")
+    orgs = read_organisations(tmp_path / "orgs.parquet")
+    assert orgs["name"].tolist() == ["Café Co-op", "Old é Mill"]  # UTF-8, else cp1252
+    assert orgs.loc[0, "postcode"] == "B15 2TT"
+    assert orgs["org_id"].tolist() == ["generic:X1", "generic:X2"]  # the index is the id
+    assert orgs.attrs["column_map"]["org_id"] == "id"
+
+
+def test_title_rows_above_the_heading_row_are_skipped(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "Social economy register, West Midlands"
+    sheet.merge_cells("A1:C1")
+    sheet["A2"] = "Organisation"
+    sheet.merge_cells("A2:B2")
+    sheet["C2"] = "Finance"
+    sheet.append(["Name", "Postcode", "Income"])
+    sheet.append(["Pretend Bakery Co-op", "B99 1ZZ", 100])
+    sheet.append(["Pretend Arts CIC", "CV99 2ZZ", None])
+    book.save(tmp_path / "register.xlsx")
+    orgs = read_organisations(tmp_path / "register.xlsx")
+    assert orgs["name"].tolist() == ["Pretend Bakery Co-op", "Pretend Arts CIC"]
+    assert orgs["postcode"].tolist() == ["B99 1ZZ", "CV99 2ZZ"]
+    assert orgs["income"].tolist()[0] == 100
+
+    text = "Register of co-operatives\nExported 2024-01-01\n\nName;Postcode\nA;B1 1AA\nB;B1 1AB\n"
+    orgs = read_organisations(_write(tmp_path / "titled.csv", text))
+    assert orgs["name"].tolist() == ["A", "B"]
+    assert orgs["source_row"].tolist() == [1, 2]
+    mapped = _write(tmp_path / "mapped.csv", "My list\nOrg,PC\nA,B1 1AA\n")
+    orgs = read_organisations(mapped, columns={"name": "Org", "postcode": "PC"})
+    assert orgs["postcode"].tolist() == ["B1 1AA"]
+    blank_first = read_organisations(_write(tmp_path / "blank.csv", "\n\nName,Postcode\nA,B1\n"))
+    assert blank_first["name"].tolist() == ["A"]
+    ragged = _write(tmp_path / "ragged.csv", "Register, 2024\nName,Postcode\nA,B1\nB,B2,x\n")
+    with pytest.raises(InputError, match="the heading row has 2, but line 4 has 3"):
+        read_organisations(ragged)
+
+
+def test_two_columns_that_both_look_like_the_postcode_column(tmp_path: Path) -> None:
+    path = _write(tmp_path / "twice.csv", "Name,Postcode,postcode\nA,B1 1AA,CV1 5FB\n")
+    with pytest.raises(
+        InputError, match=r"'Postcode', 'postcode' all look like the postcode column.*columns="
+    ):
+        read_organisations(path)
+    orgs = read_organisations(path, columns={"postcode": "postcode"})
+    assert orgs.loc[0, "postcode"] == "CV1 5FB"
+
+
+def test_companies_house_categories_ignore_runs_of_whitespace(registers: Path) -> None:
+    frame = read_organisations(registers / "companies_house_basic.csv", company_categories=None)
+    raw = frame[[c for c in frame.columns if c.startswith("src_")]]
+    raw.columns = [c.removeprefix("src_") for c in raw.columns]
+    raw["CompanyCategory"] = raw["CompanyCategory"].str.replace(" ", "  ").str.upper()
+    orgs = read_organisations(raw)
+    assert orgs.attrs["filtered_out"] == {"category": 2}
+    assert orgs["org_type"].astype(str).tolist()[0] == "community_interest_company"
+
+
+def test_ccew_line_breaks_inside_fields_do_not_split_records(
+    registers: Path, tmp_path: Path
+) -> None:
+    lines = (registers / "ccew_publicextract.charity.txt").read_text("utf-8-sig").splitlines()
+    headings = lines[0].split("\t")
+    first = lines[1].split("\t")
+    first[headings.index("charity_contact_address1")] = "Unit 4\nExample Yard"
+    first[headings.index("charity_activities")] = "Runs a lunch club;\r\ntea & chat."
+    lines[1] = "\t".join(first)
+    path = tmp_path / "publicextract.charity.txt"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8", newline="")
+    orgs = read_organisations(path, include_removed=True, include_linked=True)
+    assert orgs.attrs["rows_read"] == 5
+    assert orgs["org_id"].tolist()[:2] == ["ccew:1999001", "ccew:1999002"]
+    assert orgs.loc[0, "postcode"] == "B99 9ZZ"
+    assert orgs.loc[0, "address"] == "Unit 4 Example Yard, Testing Street, Birmingham"
+    assert orgs.loc[0, "src_charity_activities"] == "Runs a lunch club; tea & chat."
+    assert orgs["source_row"].tolist() == [1, 2, 3, 4, 5]
+
+
+def test_columns_mapping_to_a_non_text_heading(tmp_path: Path) -> None:
+    path = _write(tmp_path / "orgs.csv", "Org,PC,5\nA,B1 1AA,x\n")
+    with pytest.raises(InputError, match=r"columns=\{'name': 7\} names a heading that is not"):
+        read_organisations(path, columns={"name": 7, "postcode": "PC"})
+    orgs = read_organisations(path, columns={"name": "Org", "postcode": "PC", "id": 5})
+    assert orgs["org_id"].tolist() == ["generic:x"]
