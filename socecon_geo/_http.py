@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -152,6 +152,7 @@ def request_json(
     cache: bool | None = None,
     timeout: float | None = None,
     retries: int | None = None,
+    validate: Callable[[Any], object] | None = None,
 ) -> Any:
     """Send a request and return its decoded JSON body, using the disk cache.
 
@@ -170,6 +171,10 @@ def request_json(
         ``settings.use_cache``.
     timeout, retries : optional
         Override :data:`settings` for this call.
+    validate : callable, optional
+        Called with the decoded body; raise :class:`DownloadError` to reject it. A
+        rejected body is never cached, and a cached body it rejects is discarded and
+        asked for again.
 
     Returns
     -------
@@ -179,17 +184,21 @@ def request_json(
     Raises
     ------
     DownloadError
-        When every attempt failed, the server refused the request, or the body is not
-        JSON.
+        When every attempt failed, the server refused the request, the body is not
+        JSON, or ``validate`` rejected it.
     """
     use_cache = settings.use_cache if cache is None else cache
     key = _cache_key(method, url, dict(params or {}), payload)
     path = cache_dir() / "http" / f"{key}.json"
     if use_cache and path.exists():
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+            cached = json.loads(path.read_text(encoding="utf-8"))
+            if validate is not None:
+                validate(cached)
+        except (OSError, json.JSONDecodeError, DownloadError):
             path.unlink(missing_ok=True)
+        else:
+            return cached
     response = _send(method, url, params=params, payload=payload, timeout=timeout, retries=retries)
     try:
         data = response.json()
@@ -199,6 +208,8 @@ def request_json(
             f"JSON ({exc}); the service may be down or the URL wrong."
         )
         raise DownloadError(msg) from None
+    if validate is not None:
+        validate(data)
     if use_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

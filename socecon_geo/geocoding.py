@@ -1160,12 +1160,9 @@ class PostcodesIOGeocoder:
                     cache=self.cache,
                     timeout=self.timeout,
                     retries=self.retries,
+                    validate=lambda body: _bulk_results(body, url),
                 )
-                try:
-                    results = _bulk_results(answer, url)
-                except DownloadError:
-                    _forget_cached_answer(url, payload)
-                    raise
+                results = _bulk_results(answer, url)
             except DownloadError as exc:
                 if self.on_error == "raise":
                     done = len(records)
@@ -1199,12 +1196,6 @@ class PostcodesIOGeocoder:
             )
             warnings.warn(msg, SocEconGeoWarning, stacklevel=2)
         return _records_frame(keys, records, self.name)
-
-
-def _forget_cached_answer(url: str, payload: Any) -> None:
-    """Drop an unusable answer from the disk cache, so the next run asks the service again."""
-    key = _http._cache_key("POST", url, {}, payload)
-    (_http.cache_dir() / "http" / f"{key}.json").unlink(missing_ok=True)
 
 
 def _bulk_results(answer: Any, url: str) -> list[dict[str, Any]]:
