@@ -192,7 +192,17 @@ def test_wheel_installs_and_loads_outside_the_repository(tmp_path):
     """Build a wheel, install it into a fresh venv, load the wards from elsewhere."""
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)],
+        # --no-isolation: build with the installed hatchling, no network needed
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(REPO),
+        ],
         check=True,
         capture_output=True,
     )
