@@ -1639,7 +1639,8 @@ class GeocodingReport:
             lines.append("Examples:")
             for _, row in self.examples.iterrows():
                 status, label, raw = row["geocode_status"], row["row"], row["postcode"]
-                lines.append(f"  {status:<17} row {label!s:<8} postcode {raw!r}")
+                shown = "(none)" if raw is None or raw is pd.NA or raw != raw else repr(raw)
+                lines.append(f"  {status:<17} row {label!s:<8} postcode {shown}")
         return "\n".join(lines)
 
 

@@ -957,3 +957,12 @@ def test_build_from_postcode_csv_without_optional_columns(tmp_path: Path) -> Non
     )
     assert out["geocode_status"].tolist() == ["matched"]
     assert out.geometry.iloc[0].equals(shapely.Point(406500, 286400))
+
+
+def test_report_shows_missing_postcodes_as_none_not_nan():
+    import socecon_geo as sg
+
+    frame = pd.DataFrame({"name": ["a", "b"], "postcode": ["B1 1AY", None]})
+    text = str(sg.geocoding_report(sg.geocode(frame)))
+    assert "missing_postcode  row 1        postcode (none)" in text
+    assert "nan" not in text
