@@ -1,8 +1,8 @@
 """socecon_geo: map the social economy.
 
 Read organisation registers, geocode them by UK postcode (offline first), join them to
-the English Indices of Deprivation and to ward and LSOA boundaries, find candidate
-place-based clusters, and render interactive Folium maps.
+the English Indices of Deprivation and to ward and LSOA boundaries, and summarise every
+area: counts, rates per resident, location quotients and deprivation profiles.
 
 Public functions are imported lazily on first use, so ``import socecon_geo`` is quick.
 """

@@ -732,12 +732,15 @@ def fetch_boundaries(
         raise InputError(msg)
 
     env_value = os.environ.get(service.env_var, "").strip()
+    env_is_url = env_value.lower().startswith(("http://", "https://"))
     urls: tuple[str, ...] = service.query_urls()
     if service_url:
         urls = (service_url,)
-    elif env_value.lower().startswith(("http://", "https://")):
+    elif env_is_url:
         urls = (env_value,)
-    else:
+    # An explicit path always wins; a file named by the environment variable only when
+    # no service URL is given.
+    if path is not None or not (service_url or env_is_url):
         local = datasets.local_override(service.env_var, path, what=f"{level_key} boundary")
         if local is not None:
             frame = read_boundaries(local, level=level_key)  # type: ignore[arg-type]

@@ -11,8 +11,8 @@ inside the wheel, so they work offline:
   2011, super-generalised, clipped);
 * **wards**: the 192 current WMCA wards. These polygons are *approximations*: a Voronoi
   tessellation of postcode points, dissolved by the ward each postcode is in and clipped
-  to the authority outline. Every bundled postcode lies in its own ward polygon, but the
-  edges between postcodes are estimates. For official ward boundaries use
+  to the authority outline. 99.98% of the located WMCA postcodes lie in their own ward
+  polygon, but the edges between postcodes are estimates. For official ward boundaries use
   :func:`socecon_geo.fetch_boundaries` or :func:`socecon_geo.read_boundaries`;
 * **authorities**: the seven WMCA authorities, each the union of its wards.
 

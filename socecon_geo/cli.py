@@ -10,7 +10,8 @@ Commands
     Read a register, geocode it by postcode, add LSOA, ward and authority (and, with
     ``--deprivation``, the IMD), write every row with its statuses, print a report.
 
-Exit status: 0 on success, 2 for bad input or a failed step (message on stderr).
+Exit status: 0 on success; 2 for bad input, a failed download or an unwritable output
+(one message on stderr, no traceback); argparse's own usage errors also exit 2.
 """
 
 from __future__ import annotations
@@ -65,10 +66,12 @@ def _info(args: argparse.Namespace) -> int:
 def _sample(args: argparse.Namespace) -> int:
     from socecon_geo.sample import sample_organisations
 
-    orgs = sample_organisations(args.n, seed=args.seed, authorities=args.authority or None)
     out = Path(args.output)
     if out.suffix.lower() not in {".csv", ".parquet"}:
         return _fail(f"--output must end in .csv or .parquet, got {out.name!r}")
+    if problem := _output_problem(out):
+        return _fail(problem)
+    orgs = sample_organisations(args.n, seed=args.seed, authorities=args.authority or None)
     if out.suffix.lower() == ".csv":
         orgs.to_csv(out, index=False)
     else:
@@ -86,6 +89,8 @@ def _geocode(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.suffix.lower() not in _WRITERS:
         return _fail(f"--output must end in one of {', '.join(sorted(_WRITERS))}, got {out.name!r}")
+    if problem := _output_problem(out):
+        return _fail(problem)
     register = None if args.register == "auto" else args.register
     orgs = sg.read_organisations(args.register_file, register=register)
     if args.postcodes_io:
@@ -102,6 +107,7 @@ def _geocode(args: argparse.Namespace) -> int:
             wards=sg.load_wards(),
             lsoas11=sg.load_lsoas(),
             authorities=sg.load_authorities(),
+            lsoas21=args.lsoa21_boundaries,
             lsoa_lookup=args.lsoa_lookup,
         )
     if args.deprivation:
@@ -151,6 +157,16 @@ def _write(frame, out: Path) -> None:
         frame.to_file(out, driver=driver)
 
 
+def _output_problem(out: Path) -> str | None:
+    """Say what is wrong with an output path before any work is done, or None."""
+    folder = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        return f"--output {out} is a folder; name a file in it"
+    if not folder.is_dir():
+        return f"--output {out}: the folder {folder} does not exist; create it first"
+    return None
+
+
 def _fail(message: str) -> int:
     print(f"socecon-geo: error: {message}", file=sys.stderr)
     return 2
@@ -160,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``socecon-geo``."""
     parser = argparse.ArgumentParser(
         prog="socecon-geo",
-        description="Map the social economy: registers, postcodes, deprivation, clusters.",
+        description="Map the social economy: registers, postcodes, areas, deprivation.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -220,6 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     geocode.add_argument("--lsoa-lookup", metavar="PATH", help="ONS LSOA 2011 to 2021 lookup file")
     geocode.add_argument(
+        "--lsoa21-boundaries",
+        metavar="PATH",
+        help="LSOA 2021 boundary file, to place organisations in split LSOAs",
+    )
+    geocode.add_argument(
         "--no-areas", action="store_true", help="do not add LSOA, ward and authority"
     )
     geocode.set_defaults(func=_geocode)
@@ -235,8 +256,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except SocEconGeoError as exc:
-        print(f"socecon-geo: error: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
+    except OSError as exc:  # writing the output: disk full, permissions, ...
+        return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 
 
 if __name__ == "__main__":  # pragma: no cover

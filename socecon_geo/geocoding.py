@@ -573,8 +573,13 @@ class OfflinePostcodeGeocoder:
             easting[by_sector] = chosen["easting"].to_numpy()
             northing[by_sector] = chosen["northing"].to_numpy()
             quality[by_sector] = _SECTOR_QUALITY
+            # A postcode the table knows keeps its own codes; the sector's fill only the
+            # codes it lacks (and every code of a postcode the table does not know).
+            rows = np.flatnonzero(by_sector)
             for name in _CODE_COLUMNS:
-                codes[name][by_sector] = chosen[name].to_numpy()
+                sector_codes = chosen[name].to_numpy()
+                use_sector = ~found[rows] | (codes[name][rows] < 0)
+                codes[name][rows[use_sector]] = sector_codes[use_sector]
             # unknown postcodes of unknown sectors: inside or outside coverage?
             unknown = ~found & ~by_sector
             if unknown.any():

@@ -126,6 +126,7 @@ def sample_organisations(
     table = load_postcodes(authorities or list(WMCA_AUTHORITIES))
     live = table.loc[~table["terminated"] & table["easting"].notna()]
     terminated = table.loc[table["terminated"], "postcode"].to_numpy()
+    known = frozenset(load_postcodes()["postcode"])
 
     # Clustered draw: a handful of "hub" sectors get extra weight.
     sectors = live["postcode"].str[:-2]
@@ -163,8 +164,13 @@ def sample_organisations(
                 case "typo":
                     postcodes[i] = code[:-1] + "1"
                 case "unknown":
-                    letters = rng.choice(list("ABDEFGHJLNPQRSTUWXYZ"), size=2)
-                    postcodes[i] = code[:-2] + "".join(letters)
+                    # a unit that does not exist in a sector that does
+                    for _ in range(50):
+                        letters = rng.choice(list("ABDEFGHJLNPQRSTUWXYZ"), size=2)
+                        candidate = code[:-2] + "".join(letters)
+                        if candidate not in known:
+                            postcodes[i] = candidate
+                            break
                 case "terminated" if len(terminated):
                     postcodes[i] = terminated[rng.integers(len(terminated))]
                 case "missing":

@@ -579,3 +579,13 @@ def test_cached_lsoas_keep_their_selection_and_a_bad_cache_is_replaced(
     repaired = fetch_boundaries("lsoa21", authorities=[ALPHA, GAMMA])
     assert len(arcgis.requests) > seen
     assert sorted(repaired["lsoa21_code"]) == sorted(first["lsoa21_code"])
+
+
+def test_fetch_explicit_path_wins_over_service_url_and_environment(
+    wards_sample: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = wards_sample
+    monkeypatch.setenv("SOCECON_GEO_WARD_BOUNDARIES", "http://127.0.0.1:9/query")
+    wards = fetch_boundaries("ward", path=path, service_url="http://127.0.0.1:9/query")
+    assert len(wards) == 3
+    assert wards.attrs["provenance"]["source"] == str(path)

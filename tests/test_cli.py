@@ -103,3 +103,38 @@ def test_command_is_required():
     with pytest.raises(SystemExit) as exc:
         main([])
     assert exc.value.code == 2
+
+
+def test_output_folder_is_checked_before_any_work(tmp_path, capsys):
+    register = tmp_path / "sample.csv"
+    main(["sample", "-n", "20", "-o", str(register)])
+    capsys.readouterr()
+    missing = tmp_path / "no" / "such" / "out.csv"
+    assert main(["geocode", str(register), "-o", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err
+    assert "Traceback" not in err
+    folder = tmp_path / "looks_like.csv"
+    folder.mkdir()
+    assert main(["geocode", str(register), "-o", str(folder)]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["sample", "-o", str(missing)]) == 2
+
+
+def test_split_lsoas_resolved_with_lsoa21_boundaries(tmp_path, shared_data):
+    register = tmp_path / "sample.csv"
+    main(["sample", "-n", "400", "--seed", "2", "-o", str(register)])
+    out = tmp_path / "located.parquet"
+    args = ["geocode", str(register), "-o", str(out)]
+    args += ["--lsoa-lookup", str(shared_data / "lookups" / "lsoa11_lsoa21_lad22.csv")]
+    assert main(args) == 0
+    without = gpd.read_parquet(out)
+    boundaries = shared_data / "boundaries" / "lsoa21_west_midlands_region_simplified.geojson"
+    assert main([*args, "--lsoa21-boundaries", str(boundaries)]) == 0
+    with_boundaries = gpd.read_parquet(out)
+    located = without["geocode_status"] == "matched"
+    assert with_boundaries.loc[located, "lsoa21_code"].notna().mean() > 0.99
+    assert (
+        with_boundaries.loc[located, "lsoa21_code"].notna().sum()
+        > without.loc[located, "lsoa21_code"].notna().sum()
+    )

@@ -966,3 +966,27 @@ def test_report_shows_missing_postcodes_as_none_not_nan():
     text = str(sg.geocoding_report(sg.geocode(frame)))
     assert "missing_postcode  row 1        postcode (none)" in text
     assert "nan" not in text
+
+
+def test_live_postcode_without_a_point_keeps_its_own_codes() -> None:
+    """Placed at its sector centroid, but its codes are its own, not the sector's."""
+    table = pd.DataFrame(
+        {
+            "postcode": ["B1 1AA", "B1 1AD", "B1 1AB"],
+            "easting": [406000.0, 406100.0, np.nan],
+            "northing": [286000.0, 286100.0, np.nan],
+            "quality": [10, 10, 90],
+            "lad_code": ["E08000025", "E08000025", "E08000025"],
+            "ward_code": ["W1", "W1", None],
+            "lsoa11_code": ["E01000001", "E01000001", "E01000002"],
+            "terminated": [False, False, False],
+        }
+    )
+    out = geocode(
+        pd.DataFrame({"postcode": ["B1 1AB"]}), geocoder=OfflinePostcodeGeocoder(table)
+    )
+    row = out.iloc[0]
+    assert row["geocode_status"] == "sector_centroid"
+    assert (row.geometry.x, row.geometry.y) == (406050.0, 286050.0)
+    assert row["postcode_lsoa11_code"] == "E01000002"  # its own, not the sector's
+    assert row["postcode_ward_code"] == "W1"  # missing in the table: the sector's
