@@ -183,6 +183,7 @@ _STANDARD_PATTERNS: Final[dict[str, re.Pattern[str]]] = {
 }
 
 _LSOA_CODE: Final[re.Pattern[str]] = re.compile(r"^[EW]01\d{6}$")
+_FACTORIZE_FROM: Final[int] = 1000  # rows from which text is cleaned per distinct value
 _POLYGONAL: Final[frozenset[str]] = frozenset({"Polygon", "MultiPolygon"})
 
 
@@ -221,10 +222,68 @@ def _standardise_columns(frame: pd.DataFrame, targets: Iterable[str]) -> pd.Data
 
 
 def _clean_codes(values: pd.Series | Any) -> pd.Series:
-    """Codes as a ``string`` Series, stripped and upper-cased, blanks as NA."""
+    """Codes as a ``string`` Series, stripped and upper-cased, blanks as NA.
+
+    Text and categorical columns are cleaned once per distinct value (a register of a
+    million organisations holds a few thousand distinct area codes).
+    """
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if _is_text_categorical(series.dtype) or (
+        isinstance(series.dtype, pd.StringDtype) and len(series) > _FACTORIZE_FROM
+    ):
+        keys, uniques = _factorize_clean(series)
+        cleaned = pd.array(uniques, dtype="string").take(keys, allow_fill=True)
+        return pd.Series(cleaned, index=series.index, name=series.name)
+    return _clean_text(series)
+
+
+def _clean_text(series: pd.Series) -> pd.Series:
     cleaned = series.astype("string").str.strip().str.upper()
     return cleaned.mask(cleaned == "", pd.NA)
+
+
+def _is_text_categorical(dtype: Any) -> bool:
+    return isinstance(dtype, pd.CategoricalDtype) and isinstance(
+        dtype.categories.dtype, pd.StringDtype
+    )
+
+
+def _factorize_clean(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Clean codes (as :func:`_clean_codes`), factorised.
+
+    Returns the position of each value's clean code among the distinct clean codes (-1
+    where there is none) and those codes. Text and categorical values are cleaned once
+    per distinct value.
+    """
+    if _is_text_categorical(values.dtype):
+        keys, raw = values.cat.codes.to_numpy(), pd.Series(values.cat.categories)
+    elif isinstance(values.dtype, pd.StringDtype):
+        keys, distinct = pd.factorize(values)
+        raw = pd.Series(distinct)
+    else:
+        keys, distinct = pd.factorize(_clean_text(values))
+        return np.asarray(keys), pd.Index(distinct)
+    clean_keys, clean = pd.factorize(_clean_text(raw))
+    return np.append(clean_keys, -1)[keys], pd.Index(clean)
+
+
+def _codes_and_uniques(codes: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Factorise a code Series: positions into the distinct codes (-1 for NA), and them."""
+    keys, uniques = pd.factorize(codes)
+    return np.asarray(keys), pd.Index(uniques)
+
+
+def _isin(codes: pd.Series, values: Iterable[Any]) -> np.ndarray:
+    """``codes.isin(values)`` as a bool array, NA never in; fast for many values.
+
+    (``Series.isin`` on pyarrow-backed text converts every one of ``values`` in Python.)
+    """
+    keys, uniques = _codes_and_uniques(codes)
+    if not isinstance(values, pd.Index | pd.Series | np.ndarray | pd.api.extensions.ExtensionArray):
+        values = list(values)
+    wanted = pd.Index(np.asarray(values, dtype=object), dtype=object)
+    hit = pd.Index(np.asarray(uniques, dtype=object), dtype=object).isin(wanted)
+    return np.append(hit, False)[keys]
 
 
 def _crs_text(crs: Any) -> str:
@@ -300,8 +359,9 @@ def _map_codes(codes: pd.Series, mapping: pd.Series) -> pd.Series:
     """Look codes up in ``mapping`` (a string Series indexed by code); NA when unknown."""
     if mapping.empty:
         return pd.Series(pd.NA, index=codes.index, dtype="string")
-    values = mapping.reindex(codes.to_numpy()).to_numpy()
-    return pd.Series(values, index=codes.index, dtype="string")
+    keys, uniques = _codes_and_uniques(codes)
+    values = pd.array(mapping.reindex(uniques).to_numpy(), dtype="string")
+    return pd.Series(values.take(keys, allow_fill=True), index=codes.index, dtype="string")
 
 
 # --------------------------------------------------------------------------------------
@@ -563,27 +623,119 @@ def _resolve_splits(candidates: pd.DataFrame, points: gpd.GeoSeries, layer: _Lay
 # assign_areas
 
 
+_METHOD_CODES: Final[dict[str, int]] = {method: i for i, method in enumerate(AREA_METHODS)}
+
+
+def _method_codes(methods: Any) -> np.ndarray:
+    """Positions of method names in :data:`AREA_METHODS` (-1 for NA or unknown)."""
+    return pd.Categorical(np.asarray(methods, dtype=object), categories=AREA_METHODS).codes
+
+
+@dataclass(frozen=True)
+class _Coded:
+    """Area codes of every organisation, by position: ``uniques[keys]`` (NA where -1).
+
+    A million organisations hold a few thousand distinct codes: looking codes up, testing
+    them and cleaning them is done once per distinct code.
+    """
+
+    keys: np.ndarray
+    uniques: pd.Index  # distinct cleaned codes, no NA
+
+    @classmethod
+    def from_series(cls, values: pd.Series) -> _Coded:
+        """Clean codes (as :func:`_clean_codes`) into their coded form."""
+        return cls(*_factorize_clean(values))
+
+    @classmethod
+    def empty(cls, n: int) -> _Coded:
+        return cls(np.full(n, -1, dtype=np.intp), pd.Index(pd.array([], dtype="string")))
+
+    def notna(self) -> np.ndarray:
+        return self.keys >= 0
+
+    def isin(self, values: Iterable[Any]) -> np.ndarray:
+        """Bool array: the code is one of ``values`` (NA never is)."""
+        hit = _isin(pd.Series(self.uniques), values)
+        return np.append(hit, False)[self.keys]
+
+    def where(self, mask: np.ndarray) -> _Coded:
+        """Keep the codes where ``mask`` holds, NA elsewhere."""
+        return _Coded(np.where(mask, self.keys, -1), self.uniques)
+
+    def map(self, mapping: pd.Series) -> _Coded:
+        """Look codes up in ``mapping`` (a string Series indexed by code); NA when unknown."""
+        if mapping.empty:
+            return _Coded.empty(len(self.keys))
+        values = pd.array(mapping.reindex(self.uniques).to_numpy(), dtype="string")
+        value_keys, value_uniques = pd.factorize(values)
+        return _Coded(np.append(value_keys, -1)[self.keys], pd.Index(value_uniques))
+
+    def take(self, positions: np.ndarray) -> pd.Series:
+        """Return the codes at ``positions`` as a ``string`` Series indexed by them."""
+        strings = pd.array(self.uniques, dtype="string")
+        return pd.Series(strings.take(self.keys[positions], allow_fill=True), index=positions)
+
+    def series(self) -> pd.Series:
+        """Return every code, as a ``string`` Series on a RangeIndex."""
+        return self.take(np.arange(len(self.keys))).reset_index(drop=True)
+
+
 class _Assignment:
-    """Codes and methods for one level, positional (RangeIndex)."""
+    """Codes and methods for one level, positional.
+
+    Codes are kept as positions in a vocabulary of the codes found so far (-1 where none
+    is), methods as positions in :data:`AREA_METHODS` (-1 where none), so that filling
+    and finding the least certain method of a row are integer operations.
+    """
 
     def __init__(self, n: int) -> None:
-        self.code = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="string")
-        self.method = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="string")
+        self.n = n
+        self.keys = np.full(n, -1, dtype=np.intp)
+        self.vocabulary: dict[str, int] = {}
+        self.method_code = np.full(n, -1, dtype=np.int8)
 
-    def fill(self, codes: pd.Series, method: str | pd.Series) -> None:
-        """Fill still-missing codes from ``codes`` (indexed by position)."""
-        codes = codes.dropna()
-        codes = codes[self.code.loc[codes.index].isna().to_numpy()]
-        if codes.empty:
-            return
-        self.code.loc[codes.index] = codes.to_numpy()
-        if isinstance(method, pd.Series):
-            self.method.loc[codes.index] = method.loc[codes.index].to_numpy()
+    @property
+    def coded(self) -> _Coded:
+        return _Coded(self.keys, pd.Index(pd.array(list(self.vocabulary), dtype="string")))
+
+    def missing(self) -> np.ndarray:
+        """Bool array: True where no code has been found yet."""
+        return self.keys < 0
+
+    def fill(self, codes: pd.Series | _Coded, method: str | np.ndarray) -> None:
+        """Fill still-missing codes from ``codes`` (a Series indexed by position, or all).
+
+        ``method`` is one method for all, or an array of method positions in
+        :data:`AREA_METHODS` aligned with ``codes`` (see :func:`_method_codes`).
+        """
+        if isinstance(codes, _Coded):
+            keys, uniques, positions = codes.keys, codes.uniques, None
         else:
-            self.method.loc[codes.index] = method
+            keys, uniques = pd.factorize(codes.astype("string"))
+            positions = codes.index.to_numpy()
+        source = np.flatnonzero(np.asarray(keys) >= 0)
+        targets = source if positions is None else positions[source]
+        still_missing = self.keys[targets] < 0
+        source, targets = source[still_missing], targets[still_missing]
+        if len(targets) == 0:
+            return
+        vocabulary = self.vocabulary
+        translate = np.array(
+            [
+                vocabulary.setdefault(code, len(vocabulary))
+                for code in np.asarray(uniques, dtype=object)
+            ],
+            dtype=np.intp,
+        )
+        self.keys[targets] = translate[np.asarray(keys)[source]]
+        if isinstance(method, str):
+            self.method_code[targets] = _METHOD_CODES[method]
+        else:
+            self.method_code[targets] = np.asarray(method)[source]
 
-    def set_method(self, mask: pd.Series, method: str) -> None:
-        self.method.loc[mask[mask].index] = method
+    def set_method(self, mask: np.ndarray, method: str) -> None:
+        self.method_code[mask] = _METHOD_CODES[method]
 
 
 def _check_points(points: Any, action: str) -> None:
@@ -609,7 +761,13 @@ def _point_locations(points: gpd.GeoDataFrame) -> gpd.GeoSeries:
     geometry = points.geometry.reset_index(drop=True)
     usable = geometry.notna() & ~geometry.is_empty
     located = geometry[usable.to_numpy()]
-    return located.representative_point()
+    # A point is its own representative point: compute it for other shapes only.
+    shapes = located.to_numpy()
+    other = shapely.get_type_id(shapes) != shapely.GeometryType.POINT
+    if other.any():
+        shapes = shapes.copy()
+        shapes[other] = shapely.point_on_surface(shapes[other])
+    return gpd.GeoSeries(shapes, index=located.index, crs=located.crs)
 
 
 def assign_areas(
@@ -716,11 +874,11 @@ def assign_areas(
     if lookup is not None:
         _check_layer_vintages(layers, lookup)
 
-    def postcode_codes(level: str) -> pd.Series:
+    def postcode_codes(level: str) -> _Coded:
         column = _POSTCODE_COLUMNS[level]
         if column not in points.columns:
-            return pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="string")
-        return _clean_codes(points[column]).reset_index(drop=True)
+            return _Coded.empty(n)
+        return _Coded.from_series(points[column])
 
     postcode = {level: postcode_codes(level) for level in _POSTCODE_COLUMNS}
     lsoa21, lsoa11 = _Assignment(n), _Assignment(n)
@@ -728,38 +886,39 @@ def assign_areas(
 
     # LSOA 2011: the postcode table, else point in polygon.
     lsoa11.fill(postcode["lsoa11"], "postcode_table")
+    located_at = located.index.to_numpy()
     if "lsoas11" in layers:
-        need = located[lsoa11.code.loc[located.index].isna().to_numpy()]
+        need = located[lsoa11.missing()[located_at]]
         lsoa11.fill(_point_in_polygon(need, layers["lsoas11"]), "point_in_polygon")
 
     # LSOA 2021: the postcode table, else convert exact LSOA 2011 codes, else point in
     # polygon, else convert LSOA 2011 codes found by point in polygon.
     lsoa21.fill(postcode["lsoa21"], "postcode_table")
     if lookup is not None:
-        exact = lsoa11.method == "postcode_table"
+        exact = lsoa11.method_code == _METHOD_CODES["postcode_table"]
         if "lsoas21" not in layers:
-            exact = lsoa11.code.notna()
-        _convert_lsoa11(lsoa21, lsoa11.code[exact.fillna(False)], lookup, located, layers)
+            exact = ~lsoa11.missing()
+        _convert_lsoa11(lsoa21, lsoa11.coded.take(np.flatnonzero(exact)), lookup, located, layers)
     if "lsoas21" in layers:
-        need = located[lsoa21.code.loc[located.index].isna().to_numpy()]
+        need = located[lsoa21.missing()[located_at]]
         lsoa21.fill(_point_in_polygon(need, layers["lsoas21"]), "point_in_polygon")
     if lookup is not None:
-        rest = lsoa11.code.notna() & lsoa21.code.isna() & lsoa21.method.isna()
-        _convert_lsoa11(lsoa21, lsoa11.code[rest], lookup, located, layers)
-        lsoa11.fill(_map_codes(lsoa21.code, lookup.backward), "lsoa21_lookup")
+        rest = ~lsoa11.missing() & lsoa21.missing() & (lsoa21.method_code < 0)
+        _convert_lsoa11(lsoa21, lsoa11.coded.take(np.flatnonzero(rest)), lookup, located, layers)
+        lsoa11.fill(lsoa21.coded.map(lookup.backward), "lsoa21_lookup")
 
     # Ward: the postcode table (when the layer knows the code), else point in polygon
     # within the same authority, else the postcode code anyway, else the best fit.
     ward_layer = layers.get("wards")
     usable = postcode["ward"]
     if ward_layer is not None:
-        usable = usable.where(usable.isin(ward_layer.codes), pd.NA)
+        usable = usable.where(usable.isin(ward_layer.codes))
     ward.fill(usable, "postcode_table")
     if ward_layer is not None:
-        need = located[ward.code.loc[located.index].isna().to_numpy()]
+        need = located[ward.missing()[located_at]]
         found = _point_in_polygon(need, ward_layer)
         found_lad = _map_codes(found, ward_layer.mapping("ward_code", "lad_code"))
-        known_lad = postcode["lad"].loc[found.index]
+        known_lad = postcode["lad"].take(found.index.to_numpy())
         agrees = known_lad.isna() | found_lad.isna() | (found_lad == known_lad)
         ward.fill(found[agrees.fillna(False).to_numpy()], "point_in_polygon")
     ward.fill(postcode["ward"], "postcode_table")
@@ -771,7 +930,7 @@ def assign_areas(
             *_pairs(lsoa21_layer, "lsoa21_code", "ward_code"),
         ]
     )
-    ward.fill(_map_codes(lsoa21.code, bestfit_wards), "lsoa21_bestfit_lookup")
+    ward.fill(lsoa21.coded.map(bestfit_wards), "lsoa21_bestfit_lookup")
 
     # Authority: the postcode table, else the ward's, else point in polygon, else the
     # LSOA's.
@@ -783,9 +942,9 @@ def assign_areas(
             *_pairs(lsoa21_layer, "ward_code", "lad_code"),
         ]
     )
-    lad.fill(_map_codes(ward.code, ward_to_lad), "parent_of_ward")
+    lad.fill(ward.coded.map(ward_to_lad), "parent_of_ward")
     if "authorities" in layers:
-        need = located[lad.code.loc[located.index].isna().to_numpy()]
+        need = located[lad.missing()[located_at]]
         lad.fill(_point_in_polygon(need, layers["authorities"]), "point_in_polygon")
     lsoa21_to_lad = _first_mapping(
         [
@@ -800,8 +959,8 @@ def assign_areas(
             *_pairs(lookup_frame, "lsoa11_code", "lad_code"),
         ]
     )
-    lad.fill(_map_codes(lsoa21.code, lsoa21_to_lad), "parent_of_lsoa")
-    lad.fill(_map_codes(lsoa11.code, lsoa11_to_lad), "parent_of_lsoa")
+    lad.fill(lsoa21.coded.map(lsoa21_to_lad), "parent_of_lsoa")
+    lad.fill(lsoa11.coded.map(lsoa11_to_lad), "parent_of_lsoa")
 
     # Names, from the layers first, then the lookups.
     ward_names = _first_mapping(
@@ -826,43 +985,45 @@ def assign_areas(
         n=n,
         located=located,
         postcode=postcode,
-        codes={"lsoa21": lsoa21.code, "lsoa11": lsoa11.code, "ward": ward.code, "lad": lad.code},
+        codes={
+            "lsoa21": lsoa21.coded,
+            "lsoa11": lsoa11.coded,
+            "ward": ward.coded,
+            "lad": lad.coded,
+        },
         layers=layers,
         available=_available_levels(postcode, layers, lookup, bestfit),
     )
     methods = {
-        "lsoa21_method": lsoa21.method,
-        "lsoa11_method": lsoa11.method,
-        "ward_method": ward.method,
-        "lad_method": lad.method,
+        "lsoa21_method": lsoa21,
+        "lsoa11_method": lsoa11,
+        "ward_method": ward,
+        "lad_method": lad,
     }
-    rank = {method: i for i, method in enumerate(AREA_METHODS)}
-    ranks = pd.DataFrame({k: v.map(rank, na_action="ignore") for k, v in methods.items()})
-    worst = ranks.max(axis=1)
-    summary = worst.map(dict(enumerate(AREA_METHODS)), na_action="ignore")
+    # the least certain method: the highest position in AREA_METHODS (-1 when none)
+    worst = np.max([level.method_code for level in methods.values()], axis=0)
+    method_dtype = pd.CategoricalDtype(AREA_METHODS)
 
     out = points.copy()
     columns: dict[str, Any] = {
-        "lsoa21_code": lsoa21.code,
-        "lsoa11_code": lsoa11.code,
-        "ward_code": ward.code,
-        "ward_name": _map_codes(ward.code, ward_names),
-        "lad_code": lad.code,
-        "lad_name": _map_codes(lad.code, lad_names),
+        "lsoa21_code": lsoa21.coded.series(),
+        "lsoa11_code": lsoa11.coded.series(),
+        "ward_code": ward.coded.series(),
+        "ward_name": ward.coded.map(ward_names).series(),
+        "lad_code": lad.coded.series(),
+        "lad_name": lad.coded.map(lad_names).series(),
         **{
-            k: pd.Categorical(v.astype(object).where(v.notna(), None), categories=AREA_METHODS)
+            k: pd.Categorical.from_codes(v.method_code, dtype=method_dtype)
             for k, v in methods.items()
         },
-        "area_method": pd.Categorical(
-            summary.astype(object).where(summary.notna(), None), categories=AREA_METHODS
-        ),
-        "area_status": pd.Categorical(status, categories=AREA_STATUSES),
+        "area_method": pd.Categorical.from_codes(worst, dtype=method_dtype),
+        "area_status": status,
     }
     for name in _OUTPUT_COLUMNS:
         value = columns[name]
-        out[name] = value.to_numpy() if isinstance(value, pd.Series) else value
         if name.endswith(("_code", "_name")):
-            out[name] = out[name].astype("string")
+            value = value.astype("string").array
+        out[name] = value
     counts = out["area_status"].value_counts(sort=False)
     out.attrs = {
         **points.attrs,
@@ -892,8 +1053,9 @@ def _pairs(
 
 def _check_layer_vintages(layers: Mapping[str, _Layer], lookup: _LsoaLookup) -> None:
     """Catch an LSOA layer whose codes are of the other vintage than its argument says."""
-    only11 = set(lookup.frame["lsoa11_code"]) - set(lookup.frame["lsoa21_code"])
-    only21 = set(lookup.frame["lsoa21_code"]) - set(lookup.frame["lsoa11_code"])
+    codes11 = set(lookup.frame["lsoa11_code"].to_numpy(dtype=object))
+    codes21 = set(lookup.frame["lsoa21_code"].to_numpy(dtype=object))
+    only11, only21 = codes11 - codes21, codes21 - codes11
     for name, wrong, label in (("lsoas21", only11, "2011"), ("lsoas11", only21, "2021")):
         layer = layers.get(name)
         if layer is None:
@@ -919,20 +1081,29 @@ def _convert_lsoa11(
 ) -> None:
     """Fill LSOA 2021 codes from LSOA 2011 codes (indexed by position)."""
     codes11 = codes11.dropna()
-    codes11 = codes11[lsoa21.code.loc[codes11.index].isna().to_numpy()]
+    codes11 = codes11[lsoa21.missing()[codes11.index.to_numpy()]]
     if codes11.empty:
         return
-    links = pd.DataFrame(
-        {"position": codes11.index.to_numpy(), "lsoa11_code": codes11.to_numpy()}
-    ).merge(lookup.forward, on="lsoa11_code", how="inner")
-    single = links[links["method"] != "split"]
+    # Look each distinct LSOA 2011 code up once. A code that was not split has exactly
+    # one link in ``lookup.forward``.
+    keys, uniques = _codes_and_uniques(codes11)
+    forward = lookup.forward
+    is_split = (forward["method"] == "split").to_numpy()
+    single = forward[~is_split].set_index("lsoa11_code")
+    row = single.index.get_indexer(uniques)[keys]
+    hit = row >= 0
+    positions = codes11.index.to_numpy()
     lsoa21.fill(
-        pd.Series(single["lsoa21_code"].to_numpy(), index=single["position"].to_numpy()),
-        pd.Series(single["method"].to_numpy(), index=single["position"].to_numpy()),
+        pd.Series(single["lsoa21_code"].array.take(row[hit]), index=positions[hit]),
+        _method_codes(single["method"])[row[hit]],
     )
-    split = links[links["method"] == "split"]
-    if split.empty:
+    split_links = forward[is_split]
+    splits = _isin(pd.Series(uniques), split_links["lsoa11_code"])[keys]
+    if not splits.any():
         return
+    split = pd.DataFrame(
+        {"position": positions[splits], "lsoa11_code": codes11[splits].to_numpy()}
+    ).merge(split_links, on="lsoa11_code", how="inner")
     layer = layers.get("lsoas21")
     resolved = pd.DataFrame(columns=["position", "lsoa21_code", "method"])
     if layer is not None:
@@ -942,17 +1113,17 @@ def _convert_lsoa11(
             index = resolved["position"].to_numpy()
             lsoa21.fill(
                 pd.Series(resolved["lsoa21_code"].to_numpy(), index=index, dtype="string"),
-                pd.Series(resolved["method"].to_numpy(), index=index),
+                _method_codes(resolved["method"]),
             )
     unresolved = np.setdiff1d(split["position"].unique(), resolved["position"].to_numpy())
     if len(unresolved):
-        mask = pd.Series(False, index=lsoa21.code.index)
-        mask.loc[unresolved] = True
-        lsoa21.set_method(mask & lsoa21.code.isna(), "ambiguous_split")
+        mask = np.zeros(lsoa21.n, dtype=bool)
+        mask[unresolved] = True
+        lsoa21.set_method(mask & lsoa21.missing(), "ambiguous_split")
 
 
 def _available_levels(
-    postcode: Mapping[str, pd.Series],
+    postcode: Mapping[str, _Coded],
     layers: Mapping[str, _Layer],
     lookup: _LsoaLookup | None,
     bestfit: pd.DataFrame | None,
@@ -992,27 +1163,29 @@ def _area_status(
     *,
     n: int,
     located: gpd.GeoSeries,
-    postcode: Mapping[str, pd.Series],
-    codes: Mapping[str, pd.Series],
+    postcode: Mapping[str, _Coded],
+    codes: Mapping[str, _Coded],
     layers: Mapping[str, _Layer],
     available: set[str],
-) -> np.ndarray:
-    has_point = pd.Series(False, index=pd.RangeIndex(n))
-    has_point.loc[located.index] = True
-    has_codes = pd.concat(postcode.values(), axis=1).notna().any(axis=1)
+) -> pd.Categorical:
+    """``area_status`` of every organisation, by position."""
+    has_point = np.zeros(n, dtype=bool)
+    has_point[located.index.to_numpy()] = True
+    has_codes = np.logical_or.reduce([coded.notna() for coded in postcode.values()])
     no_location = ~has_point & ~has_codes
-    inside = pd.Series(False, index=pd.RangeIndex(n))
+    inside = np.zeros(n, dtype=bool)
     for layer in layers.values():
-        inside |= codes[layer.level].isin(layer.codes).fillna(False)
-    outside = ~no_location & ~inside if layers else pd.Series(False, index=inside.index)
-    known = pd.DataFrame({level: codes[level].notna() for level in sorted(available)})
-    complete = known.all(axis=1) if available else pd.Series(False, index=inside.index)
+        inside |= codes[layer.level].isin(layer.codes)
+    outside = ~no_location & ~inside if layers else np.zeros(n, dtype=bool)
+    complete = np.ones(n, dtype=bool) if available else np.zeros(n, dtype=bool)
+    for level in available:
+        complete &= codes[level].notna()
     status = np.select(
-        [no_location.to_numpy(), outside.to_numpy(), complete.to_numpy()],
-        ["no_location", "outside_areas", "assigned"],
-        default="partial",
+        [no_location, outside, complete],
+        [AREA_STATUSES.index(name) for name in ("no_location", "outside_areas", "assigned")],
+        default=AREA_STATUSES.index("partial"),
     )
-    return status
+    return pd.Categorical.from_codes(status, categories=AREA_STATUSES)
 
 
 # --------------------------------------------------------------------------------------
@@ -1299,18 +1472,48 @@ def _column_suffix(value: object) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(value).strip().lower()).strip("_") or "unknown"
 
 
+def _text_keys(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Factorise values compared as text: positions (-1 for NA) and the distinct texts."""
+    if _is_text_categorical(values.dtype):
+        return values.cat.codes.to_numpy(), values.cat.categories
+    return _codes_and_uniques(values.astype("string"))
+
+
 def _count_table(
-    codes: pd.Series, values: pd.Series, area_codes: pd.Index, categories: list[str]
+    rows: np.ndarray,
+    value_keys: np.ndarray,
+    value_uniques: pd.Index,
+    area_codes: pd.Index,
+    categories: list[str],
 ) -> pd.DataFrame:
-    """Count each category per area code (zeros included)."""
-    frame = pd.DataFrame({"code": codes.to_numpy(), "value": values.astype("string").to_numpy()})
-    frame = frame.dropna()
-    if frame.empty:
-        counts = pd.DataFrame(0, index=area_codes, columns=categories, dtype="int64")
-    else:
+    """Count each category per area (zeros included).
+
+    ``rows`` holds the position of each organisation's area in ``area_codes`` (-1 when
+    it is not counted); ``value_uniques[value_keys]`` is its value (-1 for NA).
+    """
+    columns = pd.Index(categories, dtype=object)
+    if not columns.is_unique:
+        values = np.append(np.asarray(value_uniques, dtype=object), None)[value_keys]
+        counted = rows >= 0
+        frame = pd.DataFrame(
+            {
+                "code": area_codes.to_numpy()[rows[counted]],
+                "value": pd.array(values[counted], dtype="string"),
+            }
+        ).dropna()
+        if frame.empty:
+            return pd.DataFrame(0, index=area_codes, columns=categories, dtype="int64")
         counts = frame.groupby(["code", "value"]).size().unstack(fill_value=0)
         counts = counts.reindex(index=area_codes, columns=categories, fill_value=0)
-    return counts.fillna(0).astype("int64")
+        return counts.fillna(0).astype("int64")
+    found = columns.get_indexer(pd.Index(np.asarray(value_uniques, dtype=object), dtype=object))
+    cols = np.append(found, -1)[value_keys]
+    counted = (rows >= 0) & (cols >= 0)
+    width = len(columns)
+    flat = np.bincount(rows[counted] * width + cols[counted], minlength=len(area_codes) * width)
+    return pd.DataFrame(
+        flat.astype("int64").reshape(len(area_codes), width), index=area_codes, columns=categories
+    )
 
 
 def _global_eb(counts: np.ndarray, population: np.ndarray) -> np.ndarray:
@@ -1652,7 +1855,13 @@ def summarise_areas(
         raise InputError(msg)
     _check_projected(areas.crs, "areas")
     geometry = points.geometry if points._geometry_column_name in points.columns else None
-    if geometry is not None and (geometry.notna() & ~geometry.is_empty).any():
+    # (the CRSs matter only when they differ and some organisation has a point)
+    if (
+        geometry is not None
+        and points.crs is not None
+        and areas.crs != points.crs
+        and (geometry.notna() & ~geometry.is_empty).any()
+    ):
         _check_same_crs(areas.crs, "areas", points.crs, "the points")
 
     standard = _standardise_columns(
@@ -1683,13 +1892,14 @@ def summarise_areas(
         raise InputError(msg)
 
     # Counting.
-    point_codes = _clean_codes(points[code_column]).reset_index(drop=True)
-    in_areas = point_codes.isin(set(area_codes)).fillna(False).astype(bool)
-    counted_codes = point_codes[in_areas]
+    point_codes = _Coded.from_series(points[code_column])
+    # position of each organisation's area in area_codes (-1: no code, or another area)
+    area_rows = np.append(area_codes.get_indexer(point_codes.uniques), -1)[point_codes.keys]
+    in_areas = pd.Series(area_rows >= 0)
     unassigned = _unassigned(points, point_codes, in_areas)
     _warn_foreign_codes(points, point_codes, in_areas, standard, level)
 
-    stats = _count_columns(points, counted_codes, in_areas, area_codes, type_column, sector_column)
+    stats = _count_columns(points, area_rows, area_codes, type_column, sector_column)
 
     # Population and deprivation by LSOA, carried to the areas.
     dep_table = _resolve_deprivation(deprivation)
@@ -1720,7 +1930,9 @@ def summarise_areas(
             .set_index("lsoa_code")["population"]
             .astype("float64")
         )
-        found = weights.table["lsoa_code"].isin(lsoa_population.index)
+        found = pd.Series(
+            _isin(weights.table["lsoa_code"], lsoa_population.index), index=weights.table.index
+        )
         _check_coverage(found, "population", weights)
         joined = weights.table.assign(
             people=weights.table["weight"]
@@ -1806,29 +2018,35 @@ def summarise_areas(
 
 def _count_columns(
     points: pd.DataFrame,
-    counted_codes: pd.Series,
-    in_areas: pd.Series,
+    area_rows: np.ndarray,
     area_codes: pd.Index,
     type_column: str,
     sector_column: str,
 ) -> pd.DataFrame:
-    """Count organisations per area: in all, by type, and by SIC section."""
+    """Count organisations per area: in all, by type, and by SIC section.
+
+    ``area_rows`` holds the position of each organisation's area in ``area_codes`` (-1
+    when it is not counted).
+    """
+    in_areas = area_rows >= 0
     stats = pd.DataFrame(index=area_codes)
-    stats["n_organisations"] = counted_codes.value_counts().reindex(area_codes, fill_value=0)
-    stats["n_organisations"] = stats["n_organisations"].astype("int64")
+    totals = np.bincount(area_rows[in_areas], minlength=len(area_codes))
+    stats["n_organisations"] = totals.astype("int64")
     if type_column in points.columns:
         types = points[type_column].reset_index(drop=True)
         if isinstance(types.dtype, pd.CategoricalDtype):
             categories = [str(c) for c in types.cat.categories]
         else:
             categories = sorted(types.dropna().astype(str).unique())
-        counts = _count_table(counted_codes, types[in_areas], area_codes, categories)
+        counts = _count_table(area_rows, *_text_keys(types), area_codes, categories)
         for category in categories:
             stats[f"n_{_column_suffix(category)}"] = counts[category].to_numpy()
     if sector_column in points.columns:
-        sectors = _clean_codes(points[sector_column]).reset_index(drop=True)[in_areas]
-        sections = sorted(sectors.dropna().unique())
-        counts = _count_table(counted_codes, sectors, area_codes, sections)
+        sectors = _Coded.from_series(points[sector_column])
+        keys = sectors.keys[in_areas]
+        present = np.flatnonzero(np.bincount(keys[keys >= 0], minlength=len(sectors.uniques)))
+        sections = sorted(sectors.uniques.take(present).tolist())
+        counts = _count_table(area_rows, sectors.keys, sectors.uniques, area_codes, sections)
         for section in sections:
             stats[f"n_sic_{_column_suffix(section).upper()}"] = counts[section].to_numpy()
         known = counts.sum(axis=1)
@@ -1843,9 +2061,9 @@ def _count_columns(
     return stats
 
 
-def _unassigned(points: pd.DataFrame, codes: pd.Series, in_areas: pd.Series) -> dict[str, int]:
+def _unassigned(points: pd.DataFrame, codes: _Coded, in_areas: pd.Series) -> dict[str, int]:
     left_out: dict[str, int] = {}
-    no_code = codes.isna()
+    no_code = ~codes.notna()
     if no_code.any():
         if "area_status" in points.columns:
             status = points["area_status"].reset_index(drop=True)[no_code].astype("string")
@@ -1853,26 +2071,29 @@ def _unassigned(points: pd.DataFrame, codes: pd.Series, in_areas: pd.Series) -> 
             left_out.update({str(k): int(v) for k, v in status.value_counts().items()})
         else:
             left_out["no_code"] = int(no_code.sum())
-    elsewhere = codes.notna() & ~in_areas
+    elsewhere = codes.notna() & ~in_areas.to_numpy()
     if elsewhere.any():
         left_out["code_not_in_areas"] = int(elsewhere.sum())
     return left_out
 
 
 def _warn_foreign_codes(
-    points: pd.DataFrame, codes: pd.Series, in_areas: pd.Series, areas: pd.DataFrame, level: str
+    points: pd.DataFrame, codes: _Coded, in_areas: pd.Series, areas: pd.DataFrame, level: str
 ) -> None:
     """Warn when organisations of the areas' authorities have codes the areas lack."""
     if level == "lad" or "lad_code" not in points.columns or "lad_code" not in areas.columns:
         return
+    elsewhere = np.flatnonzero(codes.notna() & ~in_areas.to_numpy())
+    if len(elsewhere) == 0:
+        return
     lads = set(_clean_codes(areas["lad_code"]).dropna())
-    point_lads = _clean_codes(points["lad_code"]).reset_index(drop=True)
-    foreign = codes.notna() & ~in_areas & point_lads.isin(lads).fillna(False)
-    if foreign.any():
-        example = codes[foreign].iloc[0]
+    point_lads = _Coded.from_series(points["lad_code"].iloc[elsewhere])
+    foreign = elsewhere[point_lads.isin(lads)]
+    if len(foreign):
+        example = codes.take(foreign[:1]).iloc[0]
         column = _LEVELS[level][0]
         warnings.warn(
-            f"{int(foreign.sum())} organisations in the areas' authorities have a {column} "
+            f"{len(foreign)} organisations in the areas' authorities have a {column} "
             f"the areas do not contain (e.g. {example}), so they are not counted: their codes "
             "are of another vintage than the areas, or their points lie outside the areas' "
             "(generalised) polygons. Assign areas with these areas as the layer, e.g. "
@@ -1898,7 +2119,7 @@ def _deprivation_profile(
     )
     table = deprivation.assign(lsoa_code=_clean_codes(deprivation["lsoa_code"]))
     table = table.dropna(subset=["lsoa_code"]).drop_duplicates("lsoa_code").set_index("lsoa_code")
-    found = weights.table["lsoa_code"].isin(table.index)
+    found = pd.Series(_isin(weights.table["lsoa_code"], table.index), index=weights.table.index)
     _check_coverage(found, "deprivation", weights)
     joined = weights.table.copy()
     if level in _LSOA_VINTAGE:

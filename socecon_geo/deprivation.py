@@ -1007,9 +1007,15 @@ def read_lsoa_lookup(path_or_frame: PathOrFrame) -> pd.DataFrame:
 
 
 def _code_map(lookup: pd.DataFrame, source: str, target: str) -> dict[str, tuple[str, ...]]:
+    """Map each source code to its target codes, in the order of the lookup's rows."""
     pairs = lookup[[source, target]].drop_duplicates()
-    grouped = pairs.groupby(source, sort=False)[target]
-    return {code: tuple(values) for code, values in grouped}
+    targets: dict[str, list[Any]] = {}
+    for code, value in zip(
+        pairs[source].to_numpy(dtype=object), pairs[target].to_numpy(dtype=object), strict=True
+    ):
+        if not pd.isna(code):
+            targets.setdefault(code, []).append(value)
+    return {code: tuple(values) for code, values in targets.items()}
 
 
 def convert_lsoa_codes(
@@ -1067,33 +1073,33 @@ def convert_lsoa_codes(
     series = codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype=object)
     clean = series.astype("string").str.strip().str.upper()
     clean = clean.mask(clean == "")
+    # Convert each distinct code once; the last entry is for missing codes (key -1).
+    keys, uniques = pd.factorize(clean)
     converted: list[Any] = []
     status: list[str] = []
-    candidates: list[tuple[str, ...]] = []
-    for code in clean.to_numpy(dtype=object, na_value=None):
-        if code is None:
-            converted.append(pd.NA)
-            status.append("missing")
-            candidates.append(())
-            continue
+    candidates = np.empty(len(uniques) + 1, dtype=object)
+    for i, code in enumerate(np.asarray(uniques, dtype=object)):
         options = mapping.get(code)
         if options is None:
             converted.append(pd.NA)
             status.append("not_in_lookup")
-            candidates.append(())
+            candidates[i] = ()
         elif len(options) == 1:
             converted.append(options[0])
             status.append("unchanged" if options[0] == code else "converted")
-            candidates.append(options)
+            candidates[i] = options
         else:
             converted.append(pd.NA)
             status.append("ambiguous")
-            candidates.append(options)
+            candidates[i] = options
+    converted.append(pd.NA)
+    status.append("missing")
+    candidates[-1] = ()
     out = pd.DataFrame(
         {
-            target: pd.array(converted, dtype="string"),
-            "conversion": pd.array(status, dtype="string"),
-            "candidates": pd.Series(candidates, dtype=object).to_numpy(),
+            target: pd.array(converted, dtype="string").take(keys),
+            "conversion": pd.array(status, dtype="string").take(keys),
+            "candidates": candidates[keys],
         },
         index=series.index,
     )
@@ -1132,6 +1138,37 @@ def _as_index(iod: PathOrFrame | str) -> pd.DataFrame:
 def _clean_codes(values: pd.Series) -> pd.Series:
     text = values.astype("string").str.strip().str.upper()
     return text.mask(text == "")
+
+
+_STATUS_CODES: dict[str, int] = {
+    "no_lsoa": 0,
+    "ambiguous_lsoa": 1,
+    "lsoa_not_in_index": 2,
+    "joined": 3,
+}
+
+
+def _factorized_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Clean LSOA codes (as :func:`_clean_codes`), factorised.
+
+    Returns the position of each row's code among the distinct clean codes (-1 where
+    there is none) and those codes (an object array of str). Text and categorical columns
+    are cleaned once per distinct value.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and isinstance(
+        dtype.categories.dtype, pd.StringDtype
+    ):
+        keys, raw = values.cat.codes.to_numpy(), pd.Series(dtype.categories)
+    elif isinstance(dtype, pd.StringDtype):
+        keys, distinct = pd.factorize(values)
+        raw = pd.Series(distinct)
+    else:
+        keys, distinct = pd.factorize(_clean_codes(values))
+        return np.asarray(keys, dtype=np.intp), np.asarray(distinct, dtype=object)
+    clean_keys, clean = pd.factorize(_clean_codes(raw))
+    positions = np.append(clean_keys, -1)[keys]
+    return np.asarray(positions, dtype=np.intp), np.asarray(clean, dtype=object)
 
 
 def _default_columns(index: pd.DataFrame) -> list[str]:
@@ -1235,28 +1272,30 @@ def attach_deprivation(
         raise InputError(msg)
 
     n = len(points)
-    own = (
-        _clean_codes(points[own_col]).to_numpy(dtype=object, na_value=None)
+    # Codes are handled once per distinct code: positions in ``vocabulary`` (-1: none).
+    own_keys, vocabulary = (
+        _factorized_codes(points[own_col])
         if own_col in points.columns
-        else np.full(n, None, dtype=object)
+        else (np.full(n, -1, dtype=np.intp), np.array([], dtype=object))
     )
-    other = (
-        _clean_codes(points[other_col]).to_numpy(dtype=object, na_value=None)
+    other_keys, other_uniques = (
+        _factorized_codes(points[other_col])
         if other_col in points.columns
-        else np.full(n, None, dtype=object)
+        else (np.full(n, -1, dtype=np.intp), np.array([], dtype=object))
     )
-    own_missing = np.array([c is None for c in own], dtype=bool)
-    need = own_missing & np.array([c is not None for c in other], dtype=bool)
-    status = np.full(n, "no_lsoa", dtype=object)
-    keys = own.copy()
+    need = (own_keys < 0) & (other_keys >= 0)
+    status = np.full(n, _STATUS_CODES["no_lsoa"], dtype=np.int8)
+    keys = own_keys.copy()
     # assign_areas already tried to convert these and found a split LSOA it could not
     # resolve: they are ambiguous whatever lookup is passed here.
     method_col = f"{own_col.removesuffix('_code')}_method"
     if method_col in points.columns:
-        ambiguous = (points[method_col].astype("string") == "ambiguous_split").to_numpy(
+        method_keys, method_uniques = pd.factorize(points[method_col])
+        hit = (pd.Series(method_uniques).astype("string") == "ambiguous_split").to_numpy(
             dtype=bool, na_value=False
         )
-        status[need & ambiguous] = "ambiguous_lsoa"
+        ambiguous = np.append(hit, False)[method_keys]
+        status[need & ambiguous] = _STATUS_CODES["ambiguous_lsoa"]
         need &= ~ambiguous
     if need.any():
         if lsoa_lookup is None:
@@ -1268,45 +1307,53 @@ def attach_deprivation(
                 f"{other_year} ({_LSOA_YEAR_VINTAGE[other_year]})."
             )
             raise InputError(msg)
-        converted = convert_lsoa_codes(pd.Series(other[need], dtype=object), lsoa_lookup, to=year)
+        # convert each distinct code once, then spread the results to the rows
+        distinct, row_of = np.unique(other_keys[need], return_inverse=True)
+        converted = convert_lsoa_codes(
+            pd.Series(other_uniques[distinct], dtype=object), lsoa_lookup, to=year
+        )
         new_codes = converted[own_col].to_numpy(dtype=object, na_value=None)
         kinds = converted["conversion"].to_numpy(dtype=object)
-        keys[need] = new_codes
-        status[need] = np.where(
+        new_keys = np.where(
+            pd.isna(new_codes), -1, len(vocabulary) + np.arange(len(new_codes))
+        ).astype(np.intp)
+        vocabulary = np.concatenate([vocabulary, new_codes])
+        keys[need] = new_keys[row_of]
+        new_status = np.where(
             kinds == "ambiguous",
-            "ambiguous_lsoa",
-            np.where(kinds == "not_in_lookup", "lsoa_not_in_index", "no_lsoa"),
-        )
-    has_key = np.array([k is not None for k in keys], dtype=bool)
+            _STATUS_CODES["ambiguous_lsoa"],
+            np.where(
+                kinds == "not_in_lookup",
+                _STATUS_CODES["lsoa_not_in_index"],
+                _STATUS_CODES["no_lsoa"],
+            ),
+        ).astype(np.int8)
+        status[need] = new_status[row_of]
+    has_key = keys >= 0
 
     table = index.set_index("lsoa_code")
-    positions = table.index.get_indexer(pd.Index(keys.astype(object)))
-    positions = np.where(has_key, positions, -1)
-    status[has_key & (positions >= 0)] = "joined"
-    status[has_key & (positions < 0)] = "lsoa_not_in_index"
-    found = positions >= 0
+    in_table = table.index.get_indexer(pd.Index(vocabulary, dtype=object))
+    positions = np.append(in_table, -1)[keys]
+    status[has_key & (positions >= 0)] = _STATUS_CODES["joined"]
+    status[has_key & (positions < 0)] = _STATUS_CODES["lsoa_not_in_index"]
 
+    # Each column is taken from the table by position; -1 (no row) takes the appended
+    # missing value.
     out = points.copy()
     for column in chosen:
         values = table[column]
         if _is_integer_column(column):
-            taken = pd.array(np.zeros(n, dtype="int64"), dtype="Int64")
-            taken[found] = values.to_numpy(dtype="int64", na_value=0)[positions[found]]
-            missing_source = values.isna().to_numpy()[positions[found]]
-            mask = ~found
-            mask[np.flatnonzero(found)[missing_source]] = True
-            taken[mask] = pd.NA
-            out[column] = taken
+            data = np.append(values.to_numpy(dtype="int64", na_value=0), 0)[positions]
+            mask = np.append(values.isna().to_numpy(), True)[positions]
+            out[column] = pd.arrays.IntegerArray(data, mask)
         elif column in _ID_COLUMNS:
-            strings = np.full(n, None, dtype=object)
-            strings[found] = values.to_numpy(dtype=object, na_value=None)[positions[found]]
-            out[column] = pd.array(strings, dtype="string")
+            strings = pd.array(values.to_numpy(dtype=object, na_value=None), dtype="string")
+            out[column] = strings.take(positions, allow_fill=True)
         else:
-            floats = np.full(n, np.nan)
-            floats[found] = values.to_numpy(dtype="float64", na_value=np.nan)[positions[found]]
-            out[column] = floats
-    out["iod_vintage"] = pd.array([vintage] * n, dtype="string")
-    out["iod_lsoa_code"] = pd.array(keys, dtype="string")
-    out["deprivation_status"] = pd.array(status.astype(object), dtype="string")
+            floats = values.to_numpy(dtype="float64", na_value=np.nan)
+            out[column] = np.append(floats, np.nan)[positions]
+    out["iod_vintage"] = pd.array([vintage], dtype="string").take(np.zeros(n, dtype=np.intp))
+    out["iod_lsoa_code"] = pd.array(vocabulary, dtype="string").take(keys, allow_fill=True)
+    out["deprivation_status"] = pd.array(list(_STATUS_CODES), dtype="string").take(status)
     out.attrs = {**points.attrs, "deprivation": index.attrs.get("provenance", {})}
     return out

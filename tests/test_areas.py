@@ -715,6 +715,96 @@ def test_assign_then_summarise_round_trip(town, lookup_path):
 
 
 # --------------------------------------------------------------------------------------
+# many organisations: codes are cleaned, looked up and counted once per distinct code
+
+
+def _respell(frame: pd.DataFrame, columns: list[str], block: int, dtype: str) -> pd.DataFrame:
+    """Spell codes as registers do, block by block: as given, lower case, padded."""
+    out = frame.copy()
+    variant = (np.arange(len(frame)) // block) % 3
+    for column in columns:
+        values = frame[column].astype(object).to_numpy().copy()
+        for k, spell in ((1, str.lower), (2, lambda code: f"  {code} ")):
+            pick = (variant == k) & np.array([isinstance(v, str) for v in values])
+            values[pick] = [spell(v) for v in values[pick]]
+        out[column] = pd.Series(values, index=frame.index, dtype=dtype)
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["object", "string", "str", "category"])
+def test_assign_areas_many_organisations_match_row_by_row(town, lookup_path, dtype):
+    small = _orgs(
+        [
+            ("unchanged", Point(50, 50), "E01000001", "E05000001", TOWN),
+            ("split", Point(120, 50), "E01000002", "E05000001", TOWN),
+            ("merged", Point(50, 150), "E01000003", "E05000002", TOWN),
+            ("border", Point(150, 50), None, None, None),
+            ("no_wards_here", Point(300, 50), None, None, None),
+            ("far_away", Point(5000, 5000), None, None, None),
+            ("nothing", None, None, None, None),
+            ("split_no_point", None, "E01000002", "E05000001", TOWN),
+            ("split_outside", Point(210, 50), "E01000002", "E05000001", TOWN),
+            ("other_vintage_ward", Point(50, 50), "E01000001", "E05999999", TOWN),
+        ]
+    )
+    expected = assign_areas(small, **town, lsoa_lookup=lookup_path)
+    repeats = 150  # 1,500 rows, with three spellings of every code
+    codes = ["postcode_lsoa11_code", "postcode_ward_code", "postcode_lad_code"]
+    many = _respell(pd.concat([small] * repeats, ignore_index=True), codes, len(small), dtype)
+    out = assign_areas(many, **town, lsoa_lookup=lookup_path)
+    tiled = pd.concat([expected] * repeats, ignore_index=True)
+    added = ["lsoa21_code", "lsoa11_code", "ward_code", "ward_name", "lad_code", "lad_name"]
+    added += ["lsoa21_method", "lsoa11_method", "ward_method", "lad_method", "area_method"]
+    added += ["area_status"]
+    pd.testing.assert_frame_equal(out[added], tiled[added])
+    assert out.attrs["assign_areas"]["status_counts"] == {
+        k: v * repeats for k, v in expected.attrs["assign_areas"]["status_counts"].items()
+    }
+
+
+@pytest.mark.parametrize("dtype", ["object", "string", "category"])
+def test_summarise_many_organisations_match_a_plain_count(four_lsoas, dtype):
+    rng = np.random.default_rng(3)
+    n = 5000
+    codes = rng.choice(np.array([*LSOA_CODES, "E01999999", None], dtype=object), n)
+    types = rng.choice(np.array(["charity", "cic", None], dtype=object), n)
+    sectors = rng.choice(np.array(["Q", "g", " s ", "", None], dtype=object), n)
+    orgs = _respell(
+        _gdf({"lsoa21_code": codes, "org_type": types, "sic_section": sectors}, [None] * n),
+        ["lsoa21_code"],
+        7,
+        dtype,
+    )
+    orgs["org_type"] = pd.Series(types, dtype=dtype)
+    orgs["sic_section"] = pd.Series(sectors, dtype=dtype)
+    summary = summarise_areas(orgs, four_lsoas)
+
+    # a plain row-by-row count of the same organisations
+    clean_code = [c.strip().upper() if isinstance(c, str) else None for c in codes]
+    clean_sector = [s.strip().upper() or None if isinstance(s, str) else None for s in sectors]
+    frame = pd.DataFrame({"code": clean_code, "type": types, "sector": clean_sector})
+    counted = frame[frame["code"].isin(LSOA_CODES)]
+    by_code = [counted[counted["code"] == code] for code in LSOA_CODES]
+    assert summary["n_organisations"].tolist() == [len(rows) for rows in by_code]
+    for kind in ("charity", "cic"):
+        assert summary[f"n_{kind}"].tolist() == [int((r["type"] == kind).sum()) for r in by_code]
+    assert [c for c in summary.columns if c.startswith("n_sic_")] == [
+        "n_sic_G",
+        "n_sic_Q",
+        "n_sic_S",
+    ]
+    for section in ("G", "Q", "S"):
+        assert summary[f"n_sic_{section}"].tolist() == [
+            int((r["sector"] == section).sum()) for r in by_code
+        ]
+    assert summary.attrs["n_counted"] == len(counted)
+    assert summary.attrs["unassigned"] == {
+        "no_code": int(frame["code"].isna().sum()),
+        "code_not_in_areas": int((frame["code"] == "E01999999").sum()),
+    }
+
+
+# --------------------------------------------------------------------------------------
 # the real data
 
 

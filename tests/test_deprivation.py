@@ -555,6 +555,45 @@ def test_attach_iod2019_to_lsoa21_points(iod19_sample: Path, lookup_sample: Path
     assert out["iod_vintage"].iloc[0] == "iod2019"
 
 
+@pytest.mark.parametrize("dtype", ["object", "string", "category"])
+def test_attach_many_organisations_match_row_by_row(
+    iod25_sample: Path, lookup_sample: Path, dtype: str
+) -> None:
+    iod = read_deprivation(iod25_sample)
+    codes11 = ["E01900001", "E01800006", "E01800008", "E01999999", None, " e01900002", ""]
+    codes21 = [None, None, None, None, None, None, " e01900004"]
+    small = _points(lsoa11_code=codes11, lsoa21_code=codes21)
+    expected = attach_deprivation(small, iod, lsoa_lookup=lookup_sample)
+    assert expected["deprivation_status"].tolist() == [
+        "joined",
+        "joined",
+        "ambiguous_lsoa",
+        "lsoa_not_in_index",
+        "no_lsoa",
+        "joined",
+        "joined",
+    ]
+    assert expected["iod_lsoa_code"].tolist()[5:] == ["E01900002", "E01900004"]
+    repeats = 300  # 2,100 rows sharing seven codes
+    many = pd.concat([small] * repeats, ignore_index=True)
+    many = many.astype({"lsoa11_code": dtype, "lsoa21_code": dtype})
+    out = attach_deprivation(many, iod, lsoa_lookup=lookup_sample)
+    tiled = pd.concat([expected] * repeats, ignore_index=True)
+    added = [c for c in expected.columns if c not in small.columns]
+    pd.testing.assert_frame_equal(out[added], tiled[added])
+
+
+def test_convert_many_lsoa_codes_match_one_by_one(lookup_sample: Path) -> None:
+    codes = ["E01900001", "E01800006", "E01800008", "E01999999", None, " e01800008 ", ""]
+    one_by_one = pd.concat(
+        [convert_lsoa_codes([code], lookup_sample) for code in codes], ignore_index=True
+    )
+    many = convert_lsoa_codes(pd.Series(codes * 200, index=range(0, 2800, 2)), lookup_sample)
+    assert many.index.tolist() == list(range(0, 2800, 2))
+    tiled = pd.concat([one_by_one] * 200, ignore_index=True)
+    pd.testing.assert_frame_equal(many.reset_index(drop=True), tiled)
+
+
 def test_attach_empty_points(iod25_sample: Path) -> None:
     iod = read_deprivation(iod25_sample)
     empty = _points(lsoa21_code=["E01900001"]).iloc[0:0]
