@@ -43,6 +43,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from socecon_geo.bundle import WMCA_AUTHORITIES
+
 HERE = Path(__file__).resolve().parent
 
 WHEELS = {
@@ -59,15 +61,7 @@ WHEELS = {
 }
 
 AREAS = ("B", "CV", "DY", "WS", "WV")
-WMCA = {
-    "E08000025": "Birmingham",
-    "E08000026": "Coventry",
-    "E08000027": "Dudley",
-    "E08000028": "Sandwell",
-    "E08000029": "Solihull",
-    "E08000030": "Walsall",
-    "E08000031": "Wolverhampton",
-}
+WMCA = dict(WMCA_AUTHORITIES)
 CPO_COLUMNS = [
     "postcode",
     "quality",

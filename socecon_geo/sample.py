@@ -14,20 +14,12 @@ import numpy as np
 import pandas as pd
 
 from socecon_geo._errors import InputError
+from socecon_geo.organisations import ORGANISATION_TYPES
 
 __all__ = ["sample_organisations"]
 
-_TYPES = np.array(
-    [
-        "charity",
-        "charitable_incorporated_organisation",
-        "community_interest_company",
-        "co_operative",
-        "community_benefit_society",
-        "company_limited_by_guarantee",
-        "social_enterprise",
-    ]
-)
+# every organisation type but "other", in the schema's order
+_TYPES = np.array([t for t in ORGANISATION_TYPES if t != "other"])
 _TYPE_WEIGHTS = np.array([0.38, 0.12, 0.2, 0.06, 0.05, 0.14, 0.05])
 _TYPE_SUFFIX = {
     "charity": "Trust",
