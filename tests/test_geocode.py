@@ -982,9 +982,7 @@ def test_live_postcode_without_a_point_keeps_its_own_codes() -> None:
             "terminated": [False, False, False],
         }
     )
-    out = geocode(
-        pd.DataFrame({"postcode": ["B1 1AB"]}), geocoder=OfflinePostcodeGeocoder(table)
-    )
+    out = geocode(pd.DataFrame({"postcode": ["B1 1AB"]}), geocoder=OfflinePostcodeGeocoder(table))
     row = out.iloc[0]
     assert row["geocode_status"] == "sector_centroid"
     assert (row.geometry.x, row.geometry.y) == (406050.0, 286050.0)
