@@ -12,6 +12,12 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadline: timing on a shared 2-core machine is not what these tests
+# check (speed is measured in benchmarks/), and a deadline there only makes them flaky.
+settings.register_profile("socecon_geo", deadline=None, print_blob=True)
+settings.load_profile("socecon_geo")
 
 REPO = Path(__file__).resolve().parents[1]
 TEST_DATA = Path(__file__).resolve().parent / "data"
