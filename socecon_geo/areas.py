@@ -191,6 +191,15 @@ _POLYGONAL: Final[frozenset[str]] = frozenset({"Polygon", "MultiPolygon"})
 # small helpers
 
 
+def _has_geometry(geometry: gpd.GeoSeries) -> np.ndarray:
+    """Bool array: the geometry is neither missing nor empty.
+
+    (``GeoSeries.notna`` warns when the series holds empty geometries.)
+    """
+    shapes = np.asarray(geometry.to_numpy(), dtype=object)
+    return ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
+
+
 def _norm_header(name: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).replace("\ufeff", "").strip().lower())
 
@@ -459,9 +468,9 @@ def _prepare_layer(layer: gpd.GeoDataFrame | PathLike, argument: str, points_crs
     keep = [c for c in (*(c for pair in _LEVELS.values() for c in pair),) if c in frame.columns]
     slim = pd.DataFrame({c: frame[c].astype("string").to_numpy() for c in keep if c != code_column})
     slim[code_column] = codes.to_numpy()
-    usable = geometry.notna() & ~geometry.is_empty
+    usable = _has_geometry(geometry)
     result = gpd.GeoDataFrame(slim, geometry=geometry.to_numpy(), crs=layer.crs)
-    result = result[usable.to_numpy()].reset_index(drop=True)
+    result = result[usable].reset_index(drop=True)
     for column in keep:
         if column != code_column and column.endswith("_code"):
             result[column] = _clean_codes(result[column])
@@ -759,8 +768,7 @@ def _point_locations(points: gpd.GeoDataFrame) -> gpd.GeoSeries:
         msg = "points has no active geometry column; set one with `.set_geometry(...)`."
         raise InputError(msg)
     geometry = points.geometry.reset_index(drop=True)
-    usable = geometry.notna() & ~geometry.is_empty
-    located = geometry[usable.to_numpy()]
+    located = geometry[_has_geometry(geometry)]
     # A point is its own representative point: compute it for other shapes only.
     shapes = located.to_numpy()
     other = shapely.get_type_id(shapes) != shapely.GeometryType.POINT
@@ -1801,7 +1809,9 @@ def summarise_areas(
             population below ``min_population`` (rates unstable);
         ``imd_score_popweighted``, ``share_pop_imd_decile1``, ``share_pop_imd_quintile1``
             when ``deprivation`` is given: population-weighted mean IMD score and the
-            share of residents in LSOAs in England's most deprived 10% and 20%.
+            share of residents in LSOAs in England's most deprived 10% and 20%;
+            missing where an LSOA with residents in the area lacks the value or its
+            population.
 
         ``attrs`` records the level, counts of organisations left out by status, the
         population and deprivation sources and vintages, and the methods used.
@@ -1860,7 +1870,7 @@ def summarise_areas(
         geometry is not None
         and points.crs is not None
         and areas.crs != points.crs
-        and (geometry.notna() & ~geometry.is_empty).any()
+        and _has_geometry(geometry).any()
     ):
         _check_same_crs(areas.crs, "areas", points.crs, "the points")
 
@@ -2039,8 +2049,15 @@ def _count_columns(
         else:
             categories = sorted(types.dropna().astype(str).unique())
         counts = _count_table(area_rows, *_text_keys(types), area_codes, categories)
+        # Types spelt alike ("Charity", "charity ") share a column: add their counts.
+        by_column: dict[str, np.ndarray] = {}
         for category in categories:
-            stats[f"n_{_column_suffix(category)}"] = counts[category].to_numpy()
+            column = f"n_{_column_suffix(category)}"
+            previous = by_column.get(column)
+            values = counts[category].to_numpy()
+            by_column[column] = values if previous is None else previous + values
+        for column, values in by_column.items():
+            stats[column] = values
     if sector_column in points.columns:
         sectors = _Coded.from_series(points[sector_column])
         keys = sectors.keys[in_areas]
@@ -2151,9 +2168,14 @@ def _deprivation_profile(
     people = joined["people"].to_numpy(dtype="float64")
     has_score = np.isfinite(score) & np.isfinite(people)
     has_decile = np.isfinite(decile) & np.isfinite(people)
+    # An LSOA with residents in the area but no score (or decile, or population) leaves
+    # the area's figure unknown, as for the population: never a share of part of it.
+    counts_people = ~(people == 0)
     parts = pd.DataFrame(
         {
             "area_code": joined["area_code"].to_numpy(),
+            "score_gap": (~has_score & counts_people).astype("int64"),
+            "decile_gap": (~has_decile & counts_people).astype("int64"),
             "score_num": np.where(has_score, people * np.nan_to_num(score), 0.0),
             "score_den": np.where(has_score, people, 0.0),
             "decile_den": np.where(has_decile, people, 0.0),
@@ -2163,14 +2185,16 @@ def _deprivation_profile(
     )
     sums = parts.groupby("area_code").sum().reindex(stats.index).fillna(0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
+        score_known = (sums["score_den"] > 0) & (sums["score_gap"] == 0)
+        decile_known = (sums["decile_den"] > 0) & (sums["decile_gap"] == 0)
         stats["imd_score_popweighted"] = np.where(
-            sums["score_den"] > 0, sums["score_num"] / sums["score_den"], np.nan
+            score_known, sums["score_num"] / sums["score_den"], np.nan
         )
         stats["share_pop_imd_decile1"] = np.where(
-            sums["decile_den"] > 0, sums["decile1"] / sums["decile_den"], np.nan
+            decile_known, sums["decile1"] / sums["decile_den"], np.nan
         )
         stats["share_pop_imd_quintile1"] = np.where(
-            sums["decile_den"] > 0, sums["quintile1"] / sums["decile_den"], np.nan
+            decile_known, sums["quintile1"] / sums["decile_den"], np.nan
         )
     return {
         "deprivation_vintage": deprivation.attrs.get("vintage"),

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely.geometry import Point, box
+from shapely.geometry import Point, Polygon, box
 
 from socecon_geo._errors import CRSMismatchError, InputError, SocEconGeoWarning
 from socecon_geo.areas import (
@@ -977,3 +977,86 @@ def test_real_split_lsoas_converted(real):
     unresolved = assign_areas(orgs, lsoa_lookup=path)
     assert unresolved["lsoa21_code"].isna().all()
     assert set(unresolved["lsoa21_method"]) == {"ambiguous_split"}
+
+
+# --------------------------------------------------------------------------------------
+# regressions
+
+
+def test_empty_geometries_and_odd_geometry_column_do_not_warn_or_mutate():
+    wards = _gdf(
+        {"ward_code": ["E05000001", "E05000002"], "lad_code": [TOWN, TOWN]},
+        [box(0, 500, 1000, 1000), box(0, 0, 1000, 500)],
+    ).set_axis([10, 10])
+    wards = pd.concat([wards, _gdf({"ward_code": ["E05000003"], "lad_code": [TOWN]}, [Polygon()])])
+    orgs = _gdf(
+        {
+            "org_id": list("abcd"),
+            "postcode_ward_code": pd.array([" e05000001", None, None, None], dtype="string"),
+        },
+        [Point(1, 900), None, Point(1, 1), Polygon()],
+    ).set_axis([5, 5, 3, 1])
+    orgs = orgs.rename_geometry("geom")
+    orgs_before, wards_before = orgs.copy(), wards.copy()
+    out = assign_areas(orgs, wards=wards)  # filterwarnings = error: no warning allowed
+    pd.testing.assert_frame_equal(orgs, orgs_before)
+    pd.testing.assert_frame_equal(wards, wards_before)
+    assert out.geometry.name == "geom"
+    assert list(out.index) == [5, 5, 3, 1]
+    assert out["ward_code"].tolist()[::2] == ["E05000001", "E05000002"]
+    assert out["area_status"].tolist() == ["assigned", "no_location", "assigned", "no_location"]
+    summary = summarise_areas(out, wards.iloc[:2])
+    assert summary["n_organisations"].tolist() == [1, 1]
+    pd.testing.assert_frame_equal(orgs, orgs_before)
+
+
+def test_summarise_types_spelt_alike_share_one_column(four_lsoas):
+    orgs = _coded(
+        ["E01900001", "E01900001", "E01900002", "E01900002"],
+        org_type=["charity", "Charity", "charity ", "club"],
+    )
+    summary = summarise_areas(orgs, four_lsoas)
+    assert summary["n_charity"].tolist() == [2, 1, 0, 0]
+    assert summary["n_club"].tolist() == [0, 1, 0, 0]
+
+
+def test_summarise_imd_missing_where_an_lsoa_of_the_area_lacks_it(two_wards):
+    codes = [*LSOA_CODES, "E01900005"]
+    lookup = pd.DataFrame(
+        {"lsoa21_code": codes, "ward24_code": ["E05900001"] * 2 + ["E05900002"] * 3}
+    )
+    orgs = _gdf({"ward_code": ["E05900001"]}, [Point(1, 1)])
+    # East's third LSOA (1000 residents) has no IMD: its share of residents in decile 1
+    # is 2000 / 5000 or more, not 2000 / 4000; it must be missing, not 0.5.
+    summary = summarise_areas(
+        orgs,
+        two_wards,
+        population=_population([1000, 3000, 2000, 2000, 1000], codes),
+        deprivation=_iod([40.0, 20.0, 10.0, 50.0], [1, 3, 2, 1]),
+        lsoa_to_area=lookup,
+    )
+    assert summary["imd_score_popweighted"].iloc[0] == pytest.approx(25.0)
+    assert summary["share_pop_imd_decile1"].iloc[0] == pytest.approx(0.25)
+    assert (
+        summary[["imd_score_popweighted", "share_pop_imd_decile1", "share_pop_imd_quintile1"]]
+        .iloc[1]
+        .isna()
+        .all()
+    )
+    # the same when the LSOA has IMD but no population
+    iod = _iod([40.0, 20.0, 10.0, 50.0], [1, 3, 2, 1])
+    iod = pd.concat(
+        [iod, pd.DataFrame({"lsoa_code": ["E01900005"], "imd_score": [90.0], "imd_decile": [1]})],
+        ignore_index=True,
+    )
+    iod.attrs = {"vintage": "iod2025", "lsoa_vintage": 2021}
+    summary = summarise_areas(
+        orgs,
+        two_wards,
+        population=_population([1000, 3000, 2000, 2000]),
+        deprivation=iod,
+        lsoa_to_area=lookup,
+    )
+    assert math.isnan(summary["population"].iloc[1])
+    assert math.isnan(summary["share_pop_imd_decile1"].iloc[1])
+    assert summary["share_pop_imd_quintile1"].iloc[0] == pytest.approx(0.25)
