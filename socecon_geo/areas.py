@@ -1679,7 +1679,18 @@ def _resolve_population(population: Any, deprivation: pd.DataFrame | None) -> pd
         population.columns
     ):
         frame = population
-        return frame.assign(lsoa_code=_clean_codes(frame["lsoa_code"])).dropna(subset=["lsoa_code"])
+        frame = frame.assign(lsoa_code=_clean_codes(frame["lsoa_code"])).dropna(
+            subset=["lsoa_code"]
+        )
+        repeated = frame["lsoa_code"][frame["lsoa_code"].duplicated()].unique()
+        if len(repeated):
+            shown = ", ".join(map(str, repeated[:5]))
+            msg = (
+                f"population has {len(repeated)} LSOA code(s) more than once after cleaning "
+                f"(upper case, no spaces), e.g. {shown}; keep one row per LSOA."
+            )
+            raise InputError(msg)
+        return frame
     return read_population(population, level=None)
 
 

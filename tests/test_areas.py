@@ -1060,3 +1060,16 @@ def test_summarise_imd_missing_where_an_lsoa_of_the_area_lacks_it(two_wards):
     assert math.isnan(summary["population"].iloc[1])
     assert math.isnan(summary["share_pop_imd_decile1"].iloc[1])
     assert summary["share_pop_imd_quintile1"].iloc[0] == pytest.approx(0.25)
+
+
+def test_population_frame_with_repeated_codes_is_an_error(four_lsoas):
+    points = gpd.GeoDataFrame(
+        {"lsoa21_code": ["E01000001"], "org_type": ["charity"]},
+        geometry=[None],
+        crs=27700,
+    )
+    population = pd.DataFrame(
+        {"lsoa_code": ["e01000001 ", "E01000001"], "population": [1500, 1600]}
+    )
+    with pytest.raises(InputError, match=r"more than once.*E01000001"):
+        summarise_areas(points, four_lsoas, population=population)
