@@ -24,6 +24,7 @@ licences require (also in :func:`bundle_provenance`).
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
@@ -129,6 +130,12 @@ def _resolve_authorities(authorities: str | Iterable[str] | None) -> list[str] |
         return None
     if isinstance(authorities, str):
         authorities = [authorities]
+    elif isinstance(authorities, bytes | bytearray) or not isinstance(authorities, Iterable):
+        msg = (
+            f"authorities= must be a WMCA authority name or code, or a list of them, got "
+            f"{authorities!r}; pass for example 'Coventry' or ['Coventry', 'E08000029']."
+        )
+        raise UnknownAreaError(msg)
     by_key = {code.casefold(): code for code in WMCA_AUTHORITIES}
     by_key |= {name.casefold(): code for code, name in WMCA_AUTHORITIES.items()}
     codes: list[str] = []
@@ -158,7 +165,7 @@ def _filtered(layer: str, authorities: str | Iterable[str] | None) -> gpd.GeoDat
     if codes is not None:
         frame = frame.loc[frame["lad_code"].isin(codes)]
     out = frame.reset_index(drop=True).copy()
-    out.attrs = dict(frame.attrs)
+    out.attrs = copy.deepcopy(frame.attrs)  # nested lists and dicts too: not the cache's
     return out
 
 
@@ -247,7 +254,7 @@ def load_postcodes(
     if not include_terminated:
         keep &= ~frame["terminated"].to_numpy()
     out = frame.loc[keep].reset_index(drop=True)
-    out.attrs = dict(frame.attrs)
+    out.attrs = copy.deepcopy(frame.attrs)  # nested lists and dicts too: not the cache's
     return out
 
 

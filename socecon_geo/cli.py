@@ -20,8 +20,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from socecon_geo import __version__
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["main"]
 
@@ -91,6 +95,22 @@ def _geocode(args: argparse.Namespace) -> int:
         return _fail(f"--output must end in one of {', '.join(sorted(_WRITERS))}, got {out.name!r}")
     if problem := _output_problem(out):
         return _fail(problem)
+    if out.exists() and Path(args.register_file).exists() and out.samefile(args.register_file):
+        return _fail(f"--output {out} is the register being read; name another file")
+    if args.no_areas:
+        needs_areas = [
+            option
+            for option, value in (
+                ("--deprivation", args.deprivation),
+                ("--lsoa21-boundaries", args.lsoa21_boundaries),
+            )
+            if value
+        ]
+        if needs_areas:
+            return _fail(
+                f"{' and '.join(needs_areas)} need the LSOA codes that area assignment "
+                "adds, so they cannot be combined with --no-areas; drop --no-areas"
+            )
     register = None if args.register == "auto" else args.register
     orgs = sg.read_organisations(args.register_file, register=register)
     if args.postcodes_io:
@@ -111,11 +131,12 @@ def _geocode(args: argparse.Namespace) -> int:
             lsoa_lookup=args.lsoa_lookup,
         )
     if args.deprivation:
-        edition = args.deprivation
+        source = args.deprivation
+        edition = source.strip().lower()
         iod = (
             sg.fetch_deprivation(edition)
-            if edition in {"iod2025", "iod2019"}
-            else sg.read_deprivation(edition)
+            if edition in {"iod2025", "iod2019"} and not Path(source).is_file()
+            else sg.read_deprivation(source)
         )
         points = sg.attach_deprivation(points, iod, lsoa_lookup=args.lsoa_lookup)
     _write(points, out)
@@ -130,31 +151,71 @@ def _geocode(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(frame, out: Path) -> None:
-    """Write a GeoDataFrame by the file's extension; CSV gets coordinates as columns."""
+def _write(frame: gpd.GeoDataFrame, out: Path) -> None:
+    """Write a GeoDataFrame by the file's extension.
+
+    CSV gets the coordinates as columns (``easting``, ``northing`` in EPSG:27700 and
+    ``longitude``, ``latitude`` in WGS84). GeoJSON is written in WGS84 (EPSG:4326), the
+    only coordinate system the GeoJSON standard (RFC 7946) allows, with ``easting`` and
+    ``northing`` kept as properties. GeoPackage and GeoParquet keep EPSG:27700.
+    """
     import pandas as pd
 
     suffix = out.suffix.lower()
+    if suffix == ".parquet":
+        frame.to_parquet(out)
+        return
+    located = frame.geometry.notna() & ~frame.geometry.is_empty
     if suffix == ".csv":
         table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-        located = frame.geometry.notna() & ~frame.geometry.is_empty
         wgs84 = frame.geometry.to_crs(4326)
         table["easting"] = frame.geometry.x.where(located)
         table["northing"] = frame.geometry.y.where(located)
         table["longitude"] = wgs84.x.where(located)
         table["latitude"] = wgs84.y.where(located)
         table.to_csv(out, index=False)
-    elif suffix == ".parquet":
-        frame.to_parquet(out)
+        return
+    frame = frame.copy()
+    for column in frame.columns:
+        if column != frame.geometry.name and isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype("string")
+    if suffix == ".geojson":
+        frame["easting"] = frame.geometry.x.where(located)
+        frame["northing"] = frame.geometry.y.where(located)
+        frame = frame.to_crs(4326)
+        driver = "GeoJSON"
     else:
-        driver = "GPKG" if suffix == ".gpkg" else "GeoJSON"
-        frame = frame.copy()
-        for column in frame.columns:
-            if column != frame.geometry.name and isinstance(
-                frame[column].dtype, pd.CategoricalDtype
-            ):
-                frame[column] = frame[column].astype("string")
+        driver = "GPKG"
+        # GeoPackage (SQLite) column names ignore case: 'src_Name' and 'src_NAME' clash
+        frame = frame.rename(columns=_unique_ignoring_case(list(frame.columns)))
+    import pyogrio.errors
+
+    from socecon_geo._errors import InputError
+
+    try:
         frame.to_file(out, driver=driver)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = f"could not write {out} as {driver}: {first}; try a .parquet or .csv output"
+        raise InputError(msg) from exc
+
+
+def _unique_ignoring_case(columns: list[str]) -> dict[str, str]:
+    """Rename columns that differ only in case from an earlier one: add ``_2``, ``_3``, ...."""
+    seen = {str(c).casefold() for c in columns}
+    used: set[str] = set()
+    renames: dict[str, str] = {}
+    for column in columns:
+        key = str(column).casefold()
+        if key not in used:
+            used.add(key)
+            continue
+        number = 2
+        while f"{key}_{number}" in seen or f"{key}_{number}" in used:
+            number += 1
+        renames[column] = f"{column}_{number}"
+        used.add(f"{key}_{number}")
+    return renames
 
 
 def _output_problem(out: Path) -> str | None:
@@ -208,7 +269,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     geocode.add_argument("register_file", metavar="REGISTER", help="the register file")
     geocode.add_argument(
-        "-o", "--output", required=True, help="output: .csv, .gpkg, .parquet or .geojson"
+        "-o",
+        "--output",
+        required=True,
+        help=(
+            "output: .csv (with easting/northing and longitude/latitude), .gpkg or "
+            ".parquet (EPSG:27700), or .geojson (WGS84, as GeoJSON requires)"
+        ),
     )
     geocode.add_argument(
         "--register",

