@@ -112,7 +112,19 @@ def _geocode(args: argparse.Namespace) -> int:
                 "adds, so they cannot be combined with --no-areas; drop --no-areas"
             )
     register = None if args.register == "auto" else args.register
-    orgs = sg.read_organisations(args.register_file, register=register)
+    columns: dict[str, str] = {}
+    for item in args.column or []:
+        field, sep, heading = item.partition("=")
+        if not sep or not field.strip() or not heading.strip():
+            return _fail(f"--column takes FIELD=HEADING (e.g. name='Charity Name'), got {item!r}")
+        columns[field.strip()] = heading.strip()
+    try:
+        orgs = sg.read_organisations(args.register_file, register=register, columns=columns or None)
+    except sg.InputError as exc:
+        if "columns=" not in str(exc):
+            raise
+        hint = "On the command line, say it with --column FIELD=HEADING (repeatable)."
+        return _fail(f"{exc}\n{hint}")
     if args.postcodes_io:
         geocoder = sg.PostcodesIOGeocoder(args.postcodes_io)
     elif args.postcode_table:
@@ -282,6 +294,15 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "coopsuk", "ccew", "companies_house", "generic"],
         default="auto",
         help="which register the file is (default: detect from its headings)",
+    )
+    geocode.add_argument(
+        "--column",
+        action="append",
+        metavar="FIELD=HEADING",
+        help=(
+            "which heading holds a schema field (name, postcode, org_type, sic_code, "
+            "income, ...) in a generic file; repeatable"
+        ),
     )
     where = geocode.add_mutually_exclusive_group()
     where.add_argument(

@@ -328,3 +328,20 @@ def test_output_may_not_overwrite_the_register(tmp_path, capsys, monkeypatch):
     assert main(["geocode", str(register), "-o", "./sample.csv"]) == 2
     assert "is the register being read" in capsys.readouterr().err
     assert register.read_bytes() == before
+
+
+def test_column_mapping_for_a_generic_file(tmp_path, capsys):
+    register = tmp_path / "odd.csv"
+    register.write_text("Org Title;Where\nA Trust;B1 1AY\nB CIC;cv1 5fb\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["geocode", str(register), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--column FIELD=HEADING" in err
+    args = ["geocode", str(register), "-o", str(out)]
+    assert main([*args, "--column", "name=Org Title", "--column", "postcode=Where"]) == 0
+    table = pd.read_csv(out)
+    assert table["name"].tolist() == ["A Trust", "B CIC"]
+    assert (table["geocode_status"] == "matched").all()
+    capsys.readouterr()
+    assert main([*args, "--column", "name"]) == 2
+    assert "--column takes FIELD=HEADING" in capsys.readouterr().err
