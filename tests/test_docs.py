@@ -1,0 +1,237 @@
+"""The user documentation is executed: every example runs and prints what the page shows.
+
+Each page's ```python blocks run in order in one namespace, in a scratch folder holding
+links to the real data files (so examples name them plainly, as a user would). Where a
+```text block follows a code block, the printed output must match it. Blocks marked
+``<!-- network -->`` run against local stand-ins for the web services. ```console blocks
+(``$ `` lines) of the command-line pages run in a shell the same way; commands that
+rebuild the bundle, install packages or time benchmarks are not run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```[ \t]*$", re.S | re.M)
+NOT_RUN = ("pip install", "boundaries/build.py", "benchmarks/")
+
+pytestmark = [pytest.mark.shared_data, pytest.mark.slow]
+
+
+def _blocks(text: str) -> list[tuple[str, str, int, int]]:
+    return [(m.group(1), m.group(2), m.start(), m.end()) for m in FENCE.finditer(text)]
+
+
+def _norm(text: str) -> list[str]:
+    lines = [line.rstrip() for line in text.rstrip().splitlines()]
+    return lines
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, shared_data: Path) -> Path:
+    for path in shared_data.glob("*/*"):
+        (tmp_path / path.name).symlink_to(path)
+    return tmp_path
+
+
+class _Services:
+    """Local stand-ins for postcodes.io, gov.uk downloads and the ONS feature service."""
+
+    def __init__(self, shared_data: Path) -> None:
+        self.files: dict[str, Path] = {}
+        self.shared_data = shared_data
+        self._wards: list | None = None
+        services = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _send(self, status: int, body: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:  # postcodes.io bulk lookup
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                known = {
+                    "B1 1AY": {
+                        "postcode": "B1 1AY",
+                        "quality": 1,
+                        "eastings": 406523,
+                        "northings": 286448,
+                        "longitude": -1.9,
+                        "latitude": 52.48,
+                        "codes": {
+                            "admin_district": "E08000025",
+                            "admin_ward": "E05011151",
+                            "lsoa": "E01033625",
+                        },
+                    }
+                }
+                result = [{"query": q, "result": known.get(q.upper())} for q in body["postcodes"]]
+                self._send(200, json.dumps({"status": 200, "result": result}).encode())
+
+            def do_GET(self) -> None:
+                parsed = urllib.parse.urlparse(self.path)
+                if parsed.path.endswith("/FeatureServer/0/query"):
+                    self._send(200, json.dumps(services.query(parsed.query)).encode())
+                    return
+                name = parsed.path.rsplit("/", 1)[-1]
+                if name in services.files:
+                    self._send(200, services.files[name].read_bytes())
+                else:
+                    self._send(404, b"")
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def query(self, query: str) -> dict:
+        """An ArcGIS REST query on the Dec 2022 wards, renamed to the 2024 fields."""
+        q = dict(urllib.parse.parse_qsl(query))
+        fields = ("FID", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM")
+        if q.get("f") == "json":
+            return {"fields": [{"name": name} for name in fields]}
+        if self._wards is None:
+            import geopandas as gpd
+
+            wards = gpd.read_file(
+                self.shared_data / "boundaries" / "wards_dec2022_bsc_wmca.geojson"
+            ).rename(
+                columns={
+                    "WD22CD": "WD24CD",
+                    "WD22NM": "WD24NM",
+                    "LADCD": "LAD24CD",
+                    "LADNM": "LAD24NM",
+                }
+            )
+            self._wards = json.loads(wards.to_json())["features"]
+        wanted = set(re.findall(r"'([^']*)'", q.get("where", "")))
+        features = [
+            f
+            for f in self._wards
+            if not wanted
+            or f["properties"]["LAD24CD"] in wanted
+            or f["properties"]["LAD24NM"] in wanted
+        ]
+        offset, size = int(q.get("resultOffset", 0)), int(q.get("resultRecordCount", 2000))
+        return {
+            "type": "FeatureCollection",
+            "features": features[offset : offset + size],
+            "exceededTransferLimit": offset + size < len(features),
+        }
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def services(shared_data: Path, monkeypatch: pytest.MonkeyPatch):
+    import socecon_geo as sg
+    from socecon_geo import datasets
+
+    stand_in = _Services(shared_data)
+    defaults = sg.PostcodesIOGeocoder.__init__.__defaults__
+    monkeypatch.setattr(
+        sg.PostcodesIOGeocoder.__init__, "__defaults__", (stand_in.url, *defaults[1:])
+    )
+    iod = datasets.DATASETS["iod2025"]
+    stand_in.files[iod.filename] = shared_data / "iod" / "IoD2025_LSOA21_scores_ranks_deciles.csv"
+    monkeypatch.setitem(
+        datasets.DATASETS,
+        "iod2025",
+        dataclasses.replace(iod, urls=(f"{stand_in.url}/media/{iod.filename}",)),
+    )
+    for key, service in list(datasets.BOUNDARY_SERVICES.items()):
+        monkeypatch.setitem(
+            datasets.BOUNDARY_SERVICES,
+            key,
+            dataclasses.replace(service, base_url=stand_in.url, page_size=50),
+        )
+    yield stand_in
+    stand_in.close()
+
+
+PYTHON_PAGES = sorted(
+    p.name for p in DOCS.glob("*.md") if "```python" in p.read_text(encoding="utf-8")
+)
+CONSOLE_PAGES = sorted(
+    p.name for p in DOCS.glob("*.md") if "```console" in p.read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize("page", PYTHON_PAGES)
+def test_python_examples(page, workdir, services, monkeypatch):
+    text = (DOCS / page).read_text(encoding="utf-8")
+    blocks = _blocks(text)
+    monkeypatch.chdir(workdir)
+    namespace: dict = {"__name__": "__docs__"}
+    problems = []
+    for i, (lang, code, _start, end) in enumerate(blocks):
+        if lang != "python":
+            continue
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            exec(compile(code, f"{page}:block{i}", "exec"), namespace)
+        following = blocks[i + 1] if i + 1 < len(blocks) else None
+        shows_output = (
+            following is not None
+            and following[0] == "text"
+            and not text[end : following[2]].strip()
+        )
+        if shows_output and _norm(printed.getvalue()) != _norm(following[1]):
+            problems.append(f"block {i}:\n{code}\nprinted:\n{printed.getvalue()}")
+    assert not problems, "\n\n".join(problems)
+
+
+@pytest.mark.parametrize("page", CONSOLE_PAGES)
+def test_console_examples(page, workdir):
+    text = (DOCS / page).read_text(encoding="utf-8")
+    bin_dir = str(Path(sys.executable).parent)
+    env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ["PATH"], COLUMNS="100")
+    if shutil.which("socecon-geo", path=env["PATH"]) is None:
+        pytest.skip("the socecon-geo command is not installed")
+    problems = []
+    for lang, body, _, _ in _blocks(text):
+        if lang != "console":
+            continue
+        commands: list[tuple[str, list[str]]] = []
+        for line in body.splitlines():
+            if line.startswith("$ "):
+                commands.append((line[2:], []))
+            elif commands:
+                commands[-1][1].append(line)
+        for command, expected in commands:
+            if any(part in command for part in NOT_RUN):
+                continue
+            result = subprocess.run(
+                command,
+                shell=True,
+                cwd=workdir,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                check=False,
+            )
+            if _norm(result.stdout) != _norm("\n".join(expected)):
+                problems.append(f"$ {command}\n{result.stdout}")
+    assert not problems, "\n\n".join(problems)
