@@ -1,4 +1,4 @@
-"""The user documentation is executed: every example runs and prints what the page shows.
+"""The README and the docs are executed: every example runs and prints what its page shows.
 
 Each page's ```python blocks run in order in one namespace, in a scratch folder holding
 links to the real data files (so examples name them plainly, as a user would). Where a
@@ -26,7 +26,9 @@ from pathlib import Path
 
 import pytest
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+REPO = Path(__file__).resolve().parents[1]
+DOCS = REPO / "docs"
+PAGES = {p.name: p for p in [REPO / "README.md", *sorted(DOCS.glob("*.md"))]}
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```[ \t]*$", re.S | re.M)
 NOT_RUN = ("pip install", "boundaries/build.py", "benchmarks/")
 
@@ -170,17 +172,13 @@ def services(shared_data: Path, monkeypatch: pytest.MonkeyPatch):
     stand_in.close()
 
 
-PYTHON_PAGES = sorted(
-    p.name for p in DOCS.glob("*.md") if "```python" in p.read_text(encoding="utf-8")
-)
-CONSOLE_PAGES = sorted(
-    p.name for p in DOCS.glob("*.md") if "```console" in p.read_text(encoding="utf-8")
-)
+PYTHON_PAGES = [n for n, p in PAGES.items() if "```python" in p.read_text(encoding="utf-8")]
+CONSOLE_PAGES = [n for n, p in PAGES.items() if "```console" in p.read_text(encoding="utf-8")]
 
 
 @pytest.mark.parametrize("page", PYTHON_PAGES)
 def test_python_examples(page, workdir, services, monkeypatch):
-    text = (DOCS / page).read_text(encoding="utf-8")
+    text = PAGES[page].read_text(encoding="utf-8")
     blocks = _blocks(text)
     monkeypatch.chdir(workdir)
     namespace: dict = {"__name__": "__docs__"}
@@ -204,7 +202,7 @@ def test_python_examples(page, workdir, services, monkeypatch):
 
 @pytest.mark.parametrize("page", CONSOLE_PAGES)
 def test_console_examples(page, workdir):
-    text = (DOCS / page).read_text(encoding="utf-8")
+    text = PAGES[page].read_text(encoding="utf-8")
     bin_dir = str(Path(sys.executable).parent)
     env = dict(os.environ, PATH=bin_dir + os.pathsep + os.environ["PATH"], COLUMNS="100")
     if shutil.which("socecon-geo", path=env["PATH"]) is None:
