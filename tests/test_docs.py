@@ -19,9 +19,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
-import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -40,8 +37,7 @@ def _blocks(text: str) -> list[tuple[str, str, int, int]]:
 
 
 def _norm(text: str) -> list[str]:
-    lines = [line.rstrip() for line in text.rstrip().splitlines()]
-    return lines
+    return [line.rstrip() for line in text.rstrip().splitlines()]
 
 
 @pytest.fixture
@@ -51,125 +47,84 @@ def workdir(tmp_path: Path, shared_data: Path) -> Path:
     return tmp_path
 
 
-class _Services:
-    """Local stand-ins for postcodes.io, gov.uk downloads and the ONS feature service."""
+_PIO_KNOWN = {
+    "B1 1AY": {
+        "postcode": "B1 1AY",
+        "quality": 1,
+        "eastings": 406523,
+        "northings": 286448,
+        "longitude": -1.9,
+        "latitude": 52.48,
+        "codes": {"admin_district": "E08000025", "admin_ward": "E05011151", "lsoa": "E01033625"},
+    }
+}
 
-    def __init__(self, shared_data: Path) -> None:
-        self.files: dict[str, Path] = {}
-        self.shared_data = shared_data
-        self._wards: list | None = None
-        services = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def _send(self, status: int, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_POST(self) -> None:  # postcodes.io bulk lookup
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                known = {
-                    "B1 1AY": {
-                        "postcode": "B1 1AY",
-                        "quality": 1,
-                        "eastings": 406523,
-                        "northings": 286448,
-                        "longitude": -1.9,
-                        "latitude": 52.48,
-                        "codes": {
-                            "admin_district": "E08000025",
-                            "admin_ward": "E05011151",
-                            "lsoa": "E01033625",
-                        },
-                    }
-                }
-                result = [{"query": q, "result": known.get(q.upper())} for q in body["postcodes"]]
-                self._send(200, json.dumps({"status": 200, "result": result}).encode())
-
-            def do_GET(self) -> None:
-                parsed = urllib.parse.urlparse(self.path)
-                if parsed.path.endswith("/FeatureServer/0/query"):
-                    self._send(200, json.dumps(services.query(parsed.query)).encode())
-                    return
-                name = parsed.path.rsplit("/", 1)[-1]
-                if name in services.files:
-                    self._send(200, services.files[name].read_bytes())
-                else:
-                    self._send(404, b"")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def query(self, query: str) -> dict:
-        """An ArcGIS REST query on the Dec 2022 wards, renamed to the 2024 fields."""
-        q = dict(urllib.parse.parse_qsl(query))
-        fields = ("FID", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM")
-        if q.get("f") == "json":
-            return {"fields": [{"name": name} for name in fields]}
-        if self._wards is None:
-            import geopandas as gpd
-
-            wards = gpd.read_file(
-                self.shared_data / "boundaries" / "wards_dec2022_bsc_wmca.geojson"
-            ).rename(
-                columns={
-                    "WD22CD": "WD24CD",
-                    "WD22NM": "WD24NM",
-                    "LADCD": "LAD24CD",
-                    "LADNM": "LAD24NM",
-                }
-            )
-            self._wards = json.loads(wards.to_json())["features"]
-        wanted = set(re.findall(r"'([^']*)'", q.get("where", "")))
-        features = [
-            f
-            for f in self._wards
-            if not wanted
-            or f["properties"]["LAD24CD"] in wanted
-            or f["properties"]["LAD24NM"] in wanted
-        ]
-        offset, size = int(q.get("resultOffset", 0)), int(q.get("resultRecordCount", 2000))
-        return {
-            "type": "FeatureCollection",
-            "features": features[offset : offset + size],
-            "exceededTransferLimit": offset + size < len(features),
-        }
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+def _ward_query(wards: list, query: dict[str, str]) -> dict:
+    """An ArcGIS REST query on the Dec 2022 wards, renamed to the 2024 fields."""
+    if query.get("f") == "json":
+        return {"fields": [{"name": n} for n in ("FID", "WD24CD", "WD24NM", "LAD24CD", "LAD24NM")]}
+    wanted = set(re.findall(r"'([^']*)'", query.get("where", "")))
+    features = [
+        f
+        for f in wards
+        if not wanted or {f["properties"]["LAD24CD"], f["properties"]["LAD24NM"]} & wanted
+    ]
+    offset = int(query.get("resultOffset", 0))
+    size = int(query.get("resultRecordCount", 2000))
+    return {
+        "type": "FeatureCollection",
+        "features": features[offset : offset + size],
+        "exceededTransferLimit": offset + size < len(features),
+    }
 
 
 @pytest.fixture
-def services(shared_data: Path, monkeypatch: pytest.MonkeyPatch):
+def services(shared_data: Path, monkeypatch: pytest.MonkeyPatch, local_server):
+    """Local stand-ins for postcodes.io, the gov.uk download and the ONS feature service."""
+    import geopandas as gpd
+
     import socecon_geo as sg
     from socecon_geo import datasets
 
-    stand_in = _Services(shared_data)
+    iod = datasets.DATASETS["iod2025"]
+    iod_file = shared_data / "iod" / "IoD2025_LSOA21_scores_ranks_deciles.csv"
+    wards = gpd.read_file(shared_data / "boundaries" / "wards_dec2022_bsc_wmca.geojson")
+    wards = wards.rename(
+        columns={"WD22CD": "WD24CD", "WD22NM": "WD24NM", "LADCD": "LAD24CD", "LADNM": "LAD24NM"}
+    )
+    ward_features = json.loads(wards.to_json())["features"]
+
+    def respond(request):
+        if request.method == "POST":  # postcodes.io bulk lookup
+            result = [
+                {"query": q, "result": _PIO_KNOWN.get(q.upper())}
+                for q in request.json()["postcodes"]
+            ]
+            return 200, {"status": 200, "result": result}
+        if request.path.endswith("/FeatureServer/0/query"):
+            return 200, _ward_query(ward_features, request.query)
+        if request.path.endswith("/" + iod.filename):
+            return 200, iod_file.read_bytes()
+        return 404, b""
+
+    server = local_server(respond)
     defaults = sg.PostcodesIOGeocoder.__init__.__defaults__
     monkeypatch.setattr(
-        sg.PostcodesIOGeocoder.__init__, "__defaults__", (stand_in.url, *defaults[1:])
+        sg.PostcodesIOGeocoder.__init__, "__defaults__", (server.url, *defaults[1:])
     )
-    iod = datasets.DATASETS["iod2025"]
-    stand_in.files[iod.filename] = shared_data / "iod" / "IoD2025_LSOA21_scores_ranks_deciles.csv"
     monkeypatch.setitem(
         datasets.DATASETS,
         "iod2025",
-        dataclasses.replace(iod, urls=(f"{stand_in.url}/media/{iod.filename}",)),
+        dataclasses.replace(iod, urls=(f"{server.url}/media/{iod.filename}",)),
     )
     for key, service in list(datasets.BOUNDARY_SERVICES.items()):
         monkeypatch.setitem(
             datasets.BOUNDARY_SERVICES,
             key,
-            dataclasses.replace(service, base_url=stand_in.url, page_size=50),
+            dataclasses.replace(service, base_url=server.url, page_size=50),
         )
-    yield stand_in
-    stand_in.close()
+    return server
 
 
 PYTHON_PAGES = [n for n, p in PAGES.items() if "```python" in p.read_text(encoding="utf-8")]

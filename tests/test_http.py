@@ -3,112 +3,71 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from socecon_geo import DownloadError, _http
 
 
-class Server:
-    """A scripted local server: each request pops the next (status, body, delay)."""
-
-    def __init__(self):
-        self.script: list[tuple[int, bytes, float]] = []
-        self.requests: list[dict] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                server.requests.append(
-                    {"path": self.path, "body": body, "agent": self.headers.get("User-Agent")}
-                )
-                status, payload, delay = server.script.pop(0) if server.script else (404, b"", 0)
-                time.sleep(delay)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
-
-            do_GET = do_POST = _answer
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
-def server(monkeypatch):
+def server(monkeypatch, local_server):
+    """A scripted local server: each request takes the next answer of ``server.script``."""
     monkeypatch.setattr(_http.settings, "backoff", 0.01)
     monkeypatch.setattr(_http.settings, "retries", 2)
     monkeypatch.setattr(_http.settings, "timeout", 5.0)
-    srv = Server()
-    yield srv
-    srv.close()
+    script: list[tuple] = []
+    srv = local_server(lambda request: script.pop(0) if script else (404, b""))
+    srv.script = script
+    return srv
 
 
-def ok(data) -> tuple[int, bytes, float]:
-    return (200, json.dumps(data).encode(), 0.0)
+def ok(data) -> tuple[int, bytes]:
+    return (200, json.dumps(data).encode())
 
 
 def test_json_is_fetched_with_a_user_agent_and_cached(server):
-    server.script = [ok({"a": 1})]
+    server.script[:] = [ok({"a": 1})]
     assert _http.request_json("GET", server.url + "/x", params={"q": "1"}) == {"a": 1}
-    assert server.requests[0]["agent"].startswith("socecon_geo/")
-    assert server.requests[0]["path"] == "/x?q=1"
+    assert server.requests[0].headers["User-Agent"].startswith("socecon_geo/")
+    assert (server.requests[0].path, server.requests[0].query) == ("/x", {"q": "1"})
     # second call: from the disk cache, no request
     assert _http.request_json("GET", server.url + "/x", params={"q": "1"}) == {"a": 1}
     assert len(server.requests) == 1
     # other parameters: another request
-    server.script = [ok({"a": 2})]
+    server.script[:] = [ok({"a": 2})]
     assert _http.request_json("GET", server.url + "/x", params={"q": "2"}) == {"a": 2}
     assert len(server.requests) == 2
 
 
 def test_server_errors_are_retried(server):
-    server.script = [(500, b"oops", 0), (503, b"busy", 0), ok([1, 2])]
+    server.script[:] = [(500, b"oops", 0), (503, b"busy", 0), ok([1, 2])]
     assert _http.request_json("POST", server.url, payload={"p": 1}, cache=False) == [1, 2]
     assert len(server.requests) == 3
-    assert json.loads(server.requests[0]["body"]) == {"p": 1}
+    assert server.requests[0].json() == {"p": 1}
 
 
 def test_persistent_errors_raise_after_the_retries(server):
-    server.script = [(500, b"", 0)] * 3
+    server.script[:] = [(500, b"", 0)] * 3
     with pytest.raises(DownloadError, match=r"after 3 attempt\(s\): HTTP 500"):
         _http.request_json("GET", server.url, cache=False)
     assert len(server.requests) == 3
 
 
 def test_client_errors_are_not_retried(server):
-    server.script = [(404, b"", 0)]
+    server.script[:] = [(404, b"", 0)]
     with pytest.raises(DownloadError, match=r"HTTP 404.*not retried"):
         _http.request_json("GET", server.url + "/missing", cache=False)
     assert len(server.requests) == 1
 
 
 def test_timeouts_are_retried_then_reported(server):
-    server.script = [(200, b"{}", 1.0)] * 2
+    server.script[:] = [(200, b"{}", 1.0)] * 2
     with pytest.raises(DownloadError, match=r"no answer within 0.2 s"):
         _http.request_json("GET", server.url, cache=False, timeout=0.2, retries=1)
 
 
 def test_non_json_body_is_an_error_and_not_cached(server):
-    server.script = [(200, b"<html>maintenance</html>", 0), ok({"fine": True})]
+    server.script[:] = [(200, b"<html>maintenance</html>", 0), ok({"fine": True})]
     with pytest.raises(DownloadError, match="not JSON"):
         _http.request_json("GET", server.url)
     assert _http.request_json("GET", server.url) == {"fine": True}
@@ -119,12 +78,12 @@ def test_rejected_bodies_are_never_cached(server):
         if "result" not in body:
             raise DownloadError("no result")
 
-    server.script = [ok({"error": "x"}), ok({"result": 1})]
+    server.script[:] = [ok({"error": "x"}), ok({"result": 1})]
     with pytest.raises(DownloadError, match="no result"):
         _http.request_json("GET", server.url, validate=needs_result)
     assert _http.request_json("GET", server.url, validate=needs_result) == {"result": 1}
     # a cached body that a stricter validator rejects is asked for again
-    server.script = [ok({"result": 2})]
+    server.script[:] = [ok({"result": 2})]
 
     def needs_two(body):
         if body.get("result") != 2:
@@ -136,10 +95,10 @@ def test_rejected_bodies_are_never_cached(server):
 
 def test_download_file_is_atomic(server, tmp_path):
     target = tmp_path / "sub" / "file.csv"
-    server.script = [(200, b"a,b\n1,2\n", 0)]
+    server.script[:] = [(200, b"a,b\n1,2\n", 0)]
     assert _http.download_file(server.url + "/f.csv", target) == target
     assert target.read_bytes() == b"a,b\n1,2\n"
-    server.script = [(500, b"", 0)] * 3
+    server.script[:] = [(500, b"", 0)] * 3
     with pytest.raises(DownloadError):
         _http.download_file(server.url + "/f.csv", tmp_path / "other.csv")
     assert not (tmp_path / "other.csv").exists()
