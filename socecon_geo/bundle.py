@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import io
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -74,8 +75,6 @@ ATTRIBUTION: tuple[str, ...] = (
 )
 """Attribution lines the bundled layers' licences require wherever they are shown."""
 
-_LAYERS = ("postcodes", "wards", "lsoa11", "authorities")
-
 
 def _bundle_dir() -> Path:
     """Folder holding the bundled layers: in the wheel, or ``boundaries/data`` in a checkout."""
@@ -98,18 +97,17 @@ def _manifest() -> dict[str, Any]:
 
 @functools.cache
 def _read(layer: str) -> pd.DataFrame:
+    """Read a bundled layer once per process, checking it against the manifest."""
     path = _bundle_dir() / f"{layer}.parquet"
-    expected = _manifest()["files"][path.name]["sha256"]
     data = path.read_bytes()
-    if hashlib.sha256(data).hexdigest() != expected:
+    if hashlib.sha256(data).hexdigest() != _manifest()["files"][path.name]["sha256"]:
         msg = (
             f"the bundled layer {path} does not match its checksum in manifest.json; "
             "the installation is damaged. Reinstall socecon_geo."
         )
         raise DataUnavailableError(msg)
-    if layer == "postcodes":
-        return pd.read_parquet(path)
-    frame = gpd.read_parquet(path)
+    reader = pd.read_parquet if layer == "postcodes" else gpd.read_parquet
+    frame = reader(io.BytesIO(data))
     frame.attrs.update(_attrs(layer))
     return frame
 
@@ -159,13 +157,20 @@ def _resolve_authorities(authorities: str | Iterable[str] | None) -> list[str] |
     return codes
 
 
-def _filtered(layer: str, authorities: str | Iterable[str] | None) -> gpd.GeoDataFrame:
-    frame = _read(layer)
+def _filtered(
+    frame: pd.DataFrame, authorities: str | Iterable[str] | None, keep: Any = None
+) -> pd.DataFrame:
+    """Copy a cached layer's rows in ``authorities`` (and ``keep``), with a fresh index.
+
+    The copy's ``attrs`` are deep-copied too, so a caller can change anything it gets
+    without touching the cache.
+    """
     codes = _resolve_authorities(authorities)
+    mask = np.ones(len(frame), dtype=bool) if keep is None else np.asarray(keep, dtype=bool)
     if codes is not None:
-        frame = frame.loc[frame["lad_code"].isin(codes)]
-    out = frame.reset_index(drop=True).copy()
-    out.attrs = copy.deepcopy(frame.attrs)  # nested lists and dicts too: not the cache's
+        mask &= frame["lad_code"].isin(codes).to_numpy()
+    out = frame.loc[mask].reset_index(drop=True).copy()
+    out.attrs = copy.deepcopy(frame.attrs)
     return out
 
 
@@ -208,10 +213,7 @@ def postcode_frame() -> pd.DataFrame:
     >>> row["lad_code"], int(row["easting"]), int(row["northing"])
     ('E08000025', 406523, 286448)
     """
-    frame = _read("postcodes")
-    out = frame.copy()
-    out.attrs.update(_attrs("postcodes"))
-    return out
+    return _filtered(_read("postcodes"), None)
 
 
 def load_postcodes(
@@ -226,13 +228,13 @@ def load_postcodes(
         By default every postcode of the B, CV, DY, WS and WV areas, including those
         outside the WMCA.
     include_terminated : bool, default True
-        Keep terminated postcodes (they have an empty geometry).
+        Keep terminated postcodes (they have no point: their geometry is missing).
 
     Returns
     -------
     geopandas.GeoDataFrame
         The columns of :func:`postcode_frame` and a point ``geometry`` in EPSG:27700
-        (empty where there is no point).
+        (missing, ``None``, where there is no point).
 
     Raises
     ------
@@ -246,16 +248,9 @@ def load_postcodes(
     >>> points.crs.to_epsg(), bool(points.geometry.notna().all())
     (27700, True)
     """
-    codes = _resolve_authorities(authorities)
     frame = _postcode_points()
-    keep = np.ones(len(frame), dtype=bool)
-    if codes is not None:
-        keep &= frame["lad_code"].isin(codes).to_numpy()
-    if not include_terminated:
-        keep &= ~frame["terminated"].to_numpy()
-    out = frame.loc[keep].reset_index(drop=True)
-    out.attrs = copy.deepcopy(frame.attrs)  # nested lists and dicts too: not the cache's
-    return out
+    keep = None if include_terminated else ~frame["terminated"].to_numpy()
+    return _filtered(frame, authorities, keep)
 
 
 @functools.cache
@@ -267,7 +262,7 @@ def _postcode_points() -> gpd.GeoDataFrame:
         frame["easting"].to_numpy()[located], frame["northing"].to_numpy()[located]
     )
     out = gpd.GeoDataFrame(frame, geometry=geometry, crs=CRS)
-    out.attrs.update(_attrs("postcodes"))
+    out.attrs = dict(frame.attrs)
     return out
 
 
@@ -303,7 +298,7 @@ def load_wards(authorities: str | Iterable[str] | None = None) -> gpd.GeoDataFra
     >>> wards.groupby("lad_name").size()["Coventry"]
     np.int64(18)
     """
-    return _filtered("wards", authorities)
+    return _filtered(_read("wards"), authorities)
 
 
 def load_lsoas(authorities: str | Iterable[str] | None = None) -> gpd.GeoDataFrame:
@@ -331,7 +326,7 @@ def load_lsoas(authorities: str | Iterable[str] | None = None) -> gpd.GeoDataFra
     >>> len(socecon_geo.load_lsoas(["Solihull", "E08000030"]))
     301
     """
-    return _filtered("lsoa11", authorities)
+    return _filtered(_read("lsoa11"), authorities)
 
 
 def load_authorities(authorities: str | Iterable[str] | None = None) -> gpd.GeoDataFrame:
@@ -359,7 +354,7 @@ def load_authorities(authorities: str | Iterable[str] | None = None) -> gpd.GeoD
     >>> socecon_geo.load_authorities()["lad_name"].tolist()
     ['Birmingham', 'Coventry', 'Dudley', 'Sandwell', 'Solihull', 'Walsall', 'Wolverhampton']
     """
-    return _filtered("authorities", authorities)
+    return _filtered(_read("authorities"), authorities)
 
 
 def bundle_provenance() -> dict[str, Any]:

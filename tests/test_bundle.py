@@ -292,3 +292,37 @@ def test_wheel_installs_and_loads_outside_the_repository(tmp_path):
     assert (n_wards, epsg) == ("192", "27700")
     assert int(n_postcodes) == len(postcode_frame())
     assert Path(where).is_relative_to(venv)
+
+
+@pytest.fixture
+def fresh_bundle_caches():
+    """Empty the per-process caches of the bundled layers before and after a test."""
+    from socecon_geo import bundle
+
+    caches = (bundle._manifest, bundle._read, bundle._postcode_points)
+    for cached in caches:
+        cached.cache_clear()
+    yield bundle
+    for cached in caches:
+        cached.cache_clear()
+
+
+def test_damaged_layer_is_refused(tmp_path, monkeypatch, fresh_bundle_caches):
+    bundle = fresh_bundle_caches
+    source = REPO / "boundaries" / "data"
+    for path in source.iterdir():
+        (tmp_path / path.name).write_bytes(path.read_bytes())
+    damaged = bytearray((tmp_path / "wards.parquet").read_bytes())
+    damaged[100] ^= 0xFF
+    (tmp_path / "wards.parquet").write_bytes(bytes(damaged))
+    monkeypatch.setattr(bundle, "_bundle_dir", lambda: tmp_path)
+    with pytest.raises(socecon_geo.DataUnavailableError, match="does not match its checksum"):
+        bundle.load_wards()
+    assert len(bundle.load_authorities()) == 7  # the undamaged layers still load
+
+
+def test_missing_bundle_says_how_to_get_it(tmp_path, monkeypatch, fresh_bundle_caches):
+    bundle = fresh_bundle_caches
+    monkeypatch.setattr(bundle, "__file__", str(tmp_path / "socecon_geo" / "bundle.py"))
+    with pytest.raises(socecon_geo.DataUnavailableError, match="Reinstall socecon_geo"):
+        bundle.load_lsoas()
