@@ -71,9 +71,7 @@ def _sample(args: argparse.Namespace) -> int:
     from socecon_geo.sample import sample_organisations
 
     out = Path(args.output)
-    if out.suffix.lower() not in {".csv", ".parquet"}:
-        return _fail(f"--output must end in .csv or .parquet, got {out.name!r}")
-    if problem := _output_problem(out):
+    if problem := _output_problem(out, (".csv", ".parquet")):
         return _fail(problem)
     orgs = sample_organisations(args.n, seed=args.seed, authorities=args.authority or None)
     if out.suffix.lower() == ".csv":
@@ -84,16 +82,14 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
-_WRITERS = {".csv", ".gpkg", ".parquet", ".geojson"}
+_WRITERS = (".csv", ".geojson", ".gpkg", ".parquet")
 
 
 def _geocode(args: argparse.Namespace) -> int:
     import socecon_geo as sg
 
     out = Path(args.output)
-    if out.suffix.lower() not in _WRITERS:
-        return _fail(f"--output must end in one of {', '.join(sorted(_WRITERS))}, got {out.name!r}")
-    if problem := _output_problem(out):
+    if problem := _output_problem(out, _WRITERS):
         return _fail(problem)
     if out.exists() and Path(args.register_file).exists() and out.samefile(args.register_file):
         return _fail(f"--output {out} is the register being read; name another file")
@@ -230,13 +226,14 @@ def _unique_ignoring_case(columns: list[str]) -> dict[str, str]:
     return renames
 
 
-def _output_problem(out: Path) -> str | None:
+def _output_problem(out: Path, suffixes: Sequence[str]) -> str | None:
     """Say what is wrong with an output path before any work is done, or None."""
-    folder = out.parent if str(out.parent) else Path(".")
+    if out.suffix.lower() not in suffixes:
+        return f"--output must end in one of {', '.join(suffixes)}, got {out.name!r}"
     if out.is_dir():
         return f"--output {out} is a folder; name a file in it"
-    if not folder.is_dir():
-        return f"--output {out}: the folder {folder} does not exist; create it first"
+    if not out.parent.is_dir():
+        return f"--output {out}: the folder {out.parent} does not exist; create it first"
     return None
 
 

@@ -112,7 +112,7 @@ def sample_organisations(
     >>> len(orgs), orgs.equals(sample_organisations(5, seed=1))
     (5, True)
     """
-    from socecon_geo.bundle import WMCA_AUTHORITIES, load_postcodes
+    from socecon_geo.bundle import WMCA_AUTHORITIES, load_postcodes, postcode_frame
 
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
         msg = f"n must be a positive whole number of organisations, got {n!r}"
@@ -124,7 +124,6 @@ def sample_organisations(
     table = load_postcodes(list(WMCA_AUTHORITIES) if authorities is None else authorities)
     live = table.loc[~table["terminated"] & table["easting"].notna()]
     terminated = table.loc[table["terminated"], "postcode"].to_numpy()
-    known = frozenset(load_postcodes()["postcode"])
 
     # Clustered draw: a handful of "hub" sectors get extra weight.
     sectors = live["postcode"].str[:-2]
@@ -132,12 +131,12 @@ def sample_organisations(
     hubs = rng.choice(unique_sectors, size=min(8, len(unique_sectors)), replace=False)
     weights = np.where(sectors.isin(hubs), 25.0, 1.0)
     picks = rng.choice(len(live), size=n, p=weights / weights.sum())
-    postcodes = live["postcode"].to_numpy()[picks].astype(object)
+    places = live["postcode"].to_numpy()[picks]
+    postcodes = places.astype(object)
 
     types = rng.choice(_TYPES, size=n, p=_TYPE_WEIGHTS / _TYPE_WEIGHTS.sum())
     first = rng.choice(_WORDS, size=n)
     second = rng.choice(_WORDS, size=n)
-    places = live["postcode"].to_numpy()[picks]
     names = [
         f"{a} {b} {_TYPE_SUFFIX[t]} ({p.split()[0]})" if a != b else f"{a} {_TYPE_SUFFIX[t]}"
         for a, b, t, p in zip(first, second, types, places, strict=True)
@@ -150,6 +149,8 @@ def sample_organisations(
             size=n,
             p=[0.9, 0.03, 0.02, 0.01, 0.01, 0.01, 0.01, 0.01],
         )
+        # every postcode of the bundle, live or terminated (only for "unknown" units)
+        known = frozenset(postcode_frame()["postcode"]) if (kind == "unknown").any() else ()
         for i in np.flatnonzero(kind != "clean"):
             code = postcodes[i]
             match kind[i]:

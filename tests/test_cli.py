@@ -88,6 +88,9 @@ def test_geocode_errors_are_one_line_not_tracebacks(tmp_path, capsys):
 
 
 def test_sample_bad_arguments(tmp_path, capsys):
+    assert main(["sample", "-o", str(tmp_path / "s.gpkg")]) == 2
+    assert "--output must end in one of .csv, .parquet, got 's.gpkg'" in capsys.readouterr().err
+    assert not (tmp_path / "s.gpkg").exists()
     assert main(["sample", "-n", "0", "-o", str(tmp_path / "s.csv")]) == 2
     assert "positive whole number" in capsys.readouterr().err
     assert main(["sample", "--authority", "Leeds", "-o", str(tmp_path / "s.csv")]) == 2
