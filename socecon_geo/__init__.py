@@ -23,7 +23,6 @@ _EXPORTS: dict[str, str] = {
     "UnknownAreaError": "socecon_geo._errors",
     "DataUnavailableError": "socecon_geo._errors",
     "DownloadError": "socecon_geo._errors",
-    "MissingDependencyError": "socecon_geo._errors",
     "SocEconGeoWarning": "socecon_geo._errors",
     # bundled West Midlands geography
     "load_wards": "socecon_geo.bundle",
@@ -77,7 +76,6 @@ if TYPE_CHECKING:  # pragma: no cover
         DataUnavailableError,
         DownloadError,
         InputError,
-        MissingDependencyError,
         SocEconGeoError,
         SocEconGeoWarning,
         UnknownAreaError,

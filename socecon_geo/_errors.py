@@ -2,9 +2,8 @@
 
 Every error the library raises on purpose is a :class:`SocEconGeoError`. Each also
 subclasses the built-in exception a caller would naturally catch (``ValueError`` for bad
-input, ``LookupError`` for something that cannot be found, ``ImportError`` for a missing
-optional package, ``OSError`` for a failed download), so ``except ValueError`` keeps
-working.
+input, ``LookupError`` for something that cannot be found, ``OSError`` for a failed
+download), so ``except ValueError`` keeps working.
 
 Messages say what was received, what was expected, and how to fix it. Where many
 problems can be found at once (a file with several bad columns), they are collected with
@@ -13,14 +12,11 @@ problems can be found at once (a file with several bad columns), they are collec
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 __all__ = [
     "CRSMismatchError",
     "DataUnavailableError",
     "DownloadError",
     "InputError",
-    "MissingDependencyError",
     "Problems",
     "SocEconGeoError",
     "SocEconGeoWarning",
@@ -53,10 +49,6 @@ class DataUnavailableError(SocEconGeoError, LookupError):
 
 class DownloadError(SocEconGeoError, OSError):
     """A download or web-service request failed after its retries."""
-
-
-class MissingDependencyError(SocEconGeoError, ImportError):
-    """An optional package needed for this feature is not installed."""
 
 
 class SocEconGeoWarning(UserWarning):
@@ -94,10 +86,6 @@ class Problems:
     def add(self, message: str) -> None:
         """Record one problem."""
         self._items.append(message)
-
-    def extend(self, messages: Iterable[str]) -> None:
-        """Record several problems."""
-        self._items.extend(messages)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -69,6 +69,5 @@ def test_errors_subclass_builtins():
     assert issubclass(socecon_geo.UnknownAreaError, LookupError)
     assert issubclass(socecon_geo.DataUnavailableError, LookupError)
     assert issubclass(socecon_geo.DownloadError, OSError)
-    assert issubclass(socecon_geo.MissingDependencyError, ImportError)
     for name in ("InputError", "CRSMismatchError", "UnknownAreaError"):
         assert issubclass(getattr(socecon_geo, name), socecon_geo.SocEconGeoError)
