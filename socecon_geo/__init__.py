@@ -70,7 +70,7 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     from socecon_geo._errors import (  # noqa: F401
         CRSMismatchError,
         DataUnavailableError,
@@ -79,6 +79,56 @@ if TYPE_CHECKING:  # pragma: no cover
         SocEconGeoError,
         SocEconGeoWarning,
         UnknownAreaError,
+    )
+    from socecon_geo.areas import (  # noqa: F401
+        assign_areas,
+        read_population,
+        summarise_areas,
+    )
+    from socecon_geo.boundaries import (  # noqa: F401
+        fetch_boundaries,
+        read_boundaries,
+    )
+    from socecon_geo.bundle import (  # noqa: F401
+        WMCA_AUTHORITIES,
+        bundle_provenance,
+        load_authorities,
+        load_lsoas,
+        load_postcodes,
+        load_wards,
+    )
+    from socecon_geo.deprivation import (  # noqa: F401
+        attach_deprivation,
+        convert_lsoa_codes,
+        fetch_deprivation,
+        read_deprivation,
+        read_lsoa_lookup,
+    )
+    from socecon_geo.geocoding import (  # noqa: F401
+        Geocoder,
+        GeocodingReport,
+        OfflinePostcodeGeocoder,
+        PostcodesIOGeocoder,
+        build_postcode_table,
+        geocode,
+        geocoding_report,
+    )
+    from socecon_geo.organisations import (  # noqa: F401
+        ORGANISATION_COLUMNS,
+        ORGANISATION_TYPES,
+        combine_registers,
+        read_organisations,
+        sic_sections,
+    )
+    from socecon_geo.postcodes import (  # noqa: F401
+        normalise_postcode,
+        normalise_postcodes,
+        postcode_area,
+        postcode_district,
+        postcode_sector,
+    )
+    from socecon_geo.sample import (  # noqa: F401
+        sample_organisations,
     )
 
 

@@ -71,3 +71,23 @@ def test_errors_subclass_builtins():
     assert issubclass(socecon_geo.DownloadError, OSError)
     for name in ("InputError", "CRSMismatchError", "UnknownAreaError"):
         assert issubclass(getattr(socecon_geo, name), socecon_geo.SocEconGeoError)
+
+
+def test_type_checking_imports_match_the_export_table():
+    """Static type checkers see the same names, from the same modules, as __getattr__."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(socecon_geo.__file__).read_text(encoding="utf-8"))
+    block = next(
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING"
+    )
+    seen = {
+        alias.name: node.module
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+    assert seen == socecon_geo._EXPORTS
