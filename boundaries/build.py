@@ -44,6 +44,7 @@ import pandas as pd
 import shapely
 
 from socecon_geo.bundle import WMCA_AUTHORITIES
+from socecon_geo.postcodes import normalise_postcodes, postcode_area
 
 HERE = Path(__file__).resolve().parent
 
@@ -159,7 +160,7 @@ def read_code_point_open(wheel: Path) -> pd.DataFrame:
             names=["name", "code"],
         )["MTW"]
     cpo = pd.concat(frames, ignore_index=True)
-    cpo["postcode"] = canonical(cpo["postcode"])
+    cpo["postcode"] = normalise_postcodes(cpo["postcode"])["postcode_normalised"]
     cpo["easting"] = pd.to_numeric(cpo["easting"]).astype("float64")
     cpo["northing"] = pd.to_numeric(cpo["northing"]).astype("float64")
     no_point = (cpo["quality"] == 90) | ((cpo["easting"] == 0) & (cpo["northing"] == 0))
@@ -170,11 +171,6 @@ def read_code_point_open(wheel: Path) -> pd.DataFrame:
     cpo.attrs["ward_names"] = ward_names
     log(f"Code-Point Open: {len(cpo):,} postcodes")
     return cpo
-
-
-def canonical(postcodes: pd.Series) -> pd.Series:
-    compact = postcodes.str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
-    return compact.str[:-3] + " " + compact.str[-3:]
 
 
 def read_ons_lookup(wheel: Path, work: Path) -> pd.DataFrame:
@@ -193,8 +189,9 @@ def read_ons_lookup(wheel: Path, work: Path) -> pd.DataFrame:
         dtype="string",
         encoding="latin-1",
     )
-    lookup["postcode"] = canonical(lookup["pcds"])
-    lookup["area"] = lookup["postcode"].str.extract(r"^([A-Z]+)", expand=False)
+    # the lookup keeps some historic postcodes of another format; they are in no AREAS
+    lookup["postcode"] = normalise_postcodes(lookup["pcds"])["postcode_normalised"]
+    lookup["area"] = postcode_area(lookup["postcode"])
     log(f"ONS lookup: {len(lookup):,} postcodes")
     return lookup
 
@@ -202,7 +199,7 @@ def read_ons_lookup(wheel: Path, work: Path) -> pd.DataFrame:
 def build_postcodes(
     cpo: pd.DataFrame, lookup: pd.DataFrame, lsoa11: gpd.GeoDataFrame
 ) -> pd.DataFrame:
-    area = cpo["postcode"].str.extract(r"^([A-Z]+)", expand=False)
+    area = postcode_area(cpo["postcode"])
     live = cpo.loc[area.isin(AREAS)].copy()
     ons = lookup.loc[lookup["area"].isin(AREAS)]
     ons_lsoa = ons.drop_duplicates("postcode").set_index("postcode")["lsoa11cd"]
@@ -516,7 +513,7 @@ def fill_gaps(pieces: dict, outline) -> dict:
 # ------------------------------------------------------------------------------- write
 
 
-def write(out: Path, layers: dict, wheels: dict[str, Path]) -> None:
+def write(out: Path, layers: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     manifest = {
         "built": time.strftime("%Y-%m-%d"),
@@ -525,7 +522,7 @@ def write(out: Path, layers: dict, wheels: dict[str, Path]) -> None:
             name: {
                 "version": spec["version"],
                 "wheel": spec["file"],
-                "sha256": sha256(wheels[name]),
+                "sha256": spec["sha256"],  # checked by fetch_wheels
             }
             for name, spec in WHEELS.items()
         },
@@ -562,7 +559,6 @@ def main(argv: list[str] | None = None) -> None:
     write(
         args.out,
         {"postcodes": postcodes, "wards": wards, "lsoa11": lsoa11, "authorities": authorities},
-        wheels,
     )
 
 
