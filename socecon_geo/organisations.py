@@ -236,7 +236,6 @@ _DORMANT_SIC: Final = "99999"
 
 _TYPE_DTYPE: Final = pd.CategoricalDtype(list(ORGANISATION_TYPES))
 _STRING: Final = "string"
-_DEFAULT: Final = object()  # sentinel: "argument not given"
 
 _TEXT_EXTENSIONS: Final = {".csv": None, ".tsv": "\t", ".tab": "\t", ".txt": None}
 _EXCEL_EXTENSIONS: Final = {".xlsx", ".xlsm"}
@@ -605,8 +604,15 @@ def _row_ids(prefix: str, rows: np.ndarray, index: pd.Index) -> pd.Series:
     return prefix + pd.Series(rows, index=index).astype(str).astype(_STRING)
 
 
-def _ids(prefix: str, ids: pd.Series, rows: np.ndarray) -> pd.Series:
-    return (prefix + ":" + ids).fillna(_row_ids(f"{prefix}:row:", rows, ids.index))
+def _ids(
+    prefix: str, ids: pd.Series, rows: np.ndarray, *, row_prefix: str | None = None
+) -> pd.Series:
+    """``<prefix>:<id>``, or ``<row_prefix><row>`` where the id is blank.
+
+    ``row_prefix`` defaults to ``<prefix>:row:``.
+    """
+    fallback = f"{prefix}:row:" if row_prefix is None else row_prefix
+    return (prefix + ":" + ids).fillna(_row_ids(fallback, rows, ids.index))
 
 
 # ---------------------------------------------------------------------------------------
@@ -1114,13 +1120,12 @@ def _apply_filters(
 def _read_rows(
     table: _Table,
     *,
-    usecols: Collection[str] | None,
-    chunksize: int | None,
-    quoting_none: bool,
-    row_filter: _RowFilter | None,
-    filter_names: Sequence[str],
+    usecols: Collection[str] | None = None,
+    chunksize: int | None = None,
+    quoting_none: bool = False,
+    row_filter: _RowFilter | None = None,
 ) -> _Rows:
-    counts = dict.fromkeys(filter_names, 0)
+    """Read every row (in chunks if ``chunksize``), keeping those that pass ``row_filter``."""
     if table.kind == "text":
         return _read_text_rows(
             table,
@@ -1128,14 +1133,15 @@ def _read_rows(
             chunksize=chunksize,
             quoting_none=quoting_none,
             row_filter=row_filter,
-            counts=counts,
         )
     if table.kind == "json":
-        return _read_json_rows(table, chunksize=chunksize, row_filter=row_filter, counts=counts)
+        return _read_json_rows(table, chunksize=chunksize, row_filter=row_filter)
     assert table.frame is not None
     frame = table.frame.set_axis(table.headings, axis=1)
     if usecols is not None:
-        frame = frame[[h for h in table.headings if h in set(usecols)]]
+        wanted = set(usecols)
+        frame = frame[[h for h in table.headings if h in wanted]]
+    counts: dict[str, int] = {}
     kept, rows = _apply_filters(frame, 0, row_filter, counts)
     return _Rows(kept.reset_index(drop=True), rows, len(frame), counts)
 
@@ -1151,12 +1157,13 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_json_rows(
-    table: _Table, *, chunksize: int | None, row_filter: _RowFilter | None, counts: dict[str, int]
+    table: _Table, *, chunksize: int | None, row_filter: _RowFilter | None
 ) -> _Rows:
     # Parsed JSON objects are large Python dicts: keep batches small.
     batch_size = min(chunksize or _JSON_BATCH, _JSON_BATCH)
     frames: list[pd.DataFrame] = []
     rows: list[np.ndarray] = []
+    counts: dict[str, int] = {}
     start = 0
     batch: list[dict[str, Any]] = []
 
@@ -1189,7 +1196,6 @@ def _read_text_rows(
     chunksize: int | None,
     quoting_none: bool,
     row_filter: _RowFilter | None,
-    counts: dict[str, int],
 ) -> _Rows:
     assert table.opener is not None
     assert table.encoding is not None
@@ -1198,16 +1204,14 @@ def _read_text_rows(
         encodings.append("cp1252")
     wanted = None if usecols is None else frozenset(usecols)
     for attempt, encoding in enumerate(encodings):
-        fresh = dict.fromkeys(counts, 0)
         try:
-            result = _parse_text(
+            return _parse_text(
                 table,
                 encoding=encoding,
                 wanted=wanted,
                 chunksize=chunksize,
                 quoting_none=quoting_none,
                 row_filter=row_filter,
-                counts=fresh,
             )
         except UnicodeDecodeError as exc:
             if attempt + 1 < len(encodings):
@@ -1218,8 +1222,6 @@ def _read_text_rows(
                 f"{exc.start} of a block); {how}, e.g. 'cp1252' or 'latin-1'"
             )
             raise InputError(msg) from None
-        table.encoding = encoding
-        return result
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -1240,9 +1242,9 @@ def _parse_text(
     chunksize: int | None,
     quoting_none: bool,
     row_filter: _RowFilter | None,
-    counts: dict[str, int],
 ) -> _Rows:
     assert table.opener is not None
+    counts: dict[str, int] = {}
     options: dict[str, Any] = {
         **_csv_options(table, quoting_none),
         "dtype": str,
@@ -1561,12 +1563,8 @@ def _map_ccew(raw: pd.DataFrame, rows: np.ndarray) -> _Fields:
     )
 
 
-def _category_key(text: str) -> str:
-    """Return a ``CompanyCategory`` as compared: no case, runs of whitespace as one space."""
-    return " ".join(text.split()).casefold()
-
-
 def _category_keys(series: pd.Series) -> pd.Series:
+    """``CompanyCategory`` values as compared: no case, runs of whitespace as one space."""
     return _as_text(series).str.replace(r"\s+", " ", regex=True).str.casefold()
 
 
@@ -1740,9 +1738,7 @@ def _map_generic(raw: pd.DataFrame, rows: np.ndarray, chosen: Mapping[str, Any])
     if ids is None:
         org_id = _row_ids("row:", rows, raw.index)
     else:
-        org_id = _ids("generic", _as_text(ids), rows).str.replace(
-            r"^generic:row:", "row:", regex=True
-        )
+        org_id = _ids("generic", _as_text(ids), rows, row_prefix="row:")
     types = get("org_type")
     org_type = (
         _classify_type_text(types)
@@ -1972,14 +1968,9 @@ def read_organisations(
             _check_required(table, "ccew", required)
             rows = _read_rows(
                 table,
-                usecols=None,
                 chunksize=chunksize,
                 quoting_none=table.delimiter == "\t",
                 row_filter=_ccew_filter(include_removed, include_linked),
-                filter_names=[
-                    *(["removed"] if not include_removed else []),
-                    *(["linked"] if not include_linked else []),
-                ],
             )
             _check_has_rows(table, rows)
             fields = _map_ccew(rows.frame, rows.rows)
@@ -1993,42 +1984,25 @@ def read_organisations(
             categories = (
                 None
                 if company_categories is None
-                else frozenset(_category_key(str(c)) for c in company_categories)
+                else frozenset(
+                    _category_keys(pd.Series([str(c) for c in company_categories])).dropna()
+                )
             )
             rows = _read_rows(
                 table,
                 usecols=None if all_columns else COMPANIES_HOUSE_COLUMNS,
                 chunksize=chunksize,
-                quoting_none=False,
                 row_filter=_ch_filter(categories, active_only),
-                filter_names=[
-                    *(["category"] if categories is not None else []),
-                    *(["status"] if active_only else []),
-                ],
             )
             _check_has_rows(table, rows)
             fields = _map_companies_house(rows.frame, rows.rows)
         elif chosen_register == "coopsuk":
             _check_required(table, "coopsuk", ["Identifier", "Name", "Postcode"])
-            rows = _read_rows(
-                table,
-                usecols=None,
-                chunksize=None,
-                quoting_none=False,
-                row_filter=None,
-                filter_names=[],
-            )
+            rows = _read_rows(table)
             _check_has_rows(table, rows)
             fields = _map_coopsuk(rows.frame, rows.rows)
         else:
-            rows = _read_rows(
-                table,
-                usecols=None,
-                chunksize=None,
-                quoting_none=False,
-                row_filter=None,
-                filter_names=[],
-            )
+            rows = _read_rows(table)
             _check_has_rows(table, rows)
             if table.kind == "json":  # later records may add keys
                 table.headings = [str(c) for c in rows.frame.columns]
@@ -2309,9 +2283,9 @@ def combine_registers(*frames: pd.DataFrame, match_within_sources: bool = False)
         rows = np.flatnonzero(duplicate)
         reason = np.full(rows.size, "indirect", dtype=object)
         for key_name in reversed(list(keys)):
-            key = keys[key_name].to_numpy(dtype=object, na_value=None)
-            pairs = zip(rows, kept[rows], strict=True)
-            same = np.array([key[r] is not None and key[r] == key[k] for r, k in pairs], bool)
+            values = keys[key_name].to_numpy(dtype=object, na_value=None)
+            mine, theirs = values[rows], values[kept[rows]]
+            same = pd.notna(mine) & (mine == theirs)
             reason[same] = key_name
         combined.loc[rows, "duplicate_of"] = org_id.to_numpy(dtype=object)[kept[rows]]
         combined.loc[rows, "duplicate_reason"] = reason

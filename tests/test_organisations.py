@@ -19,6 +19,7 @@ from socecon_geo.organisations import (
     ORGANISATION_COLUMNS,
     ORGANISATION_TYPES,
     REGISTER_PRECEDENCE,
+    REGISTERS,
     combine_registers,
     read_organisations,
     sic_sections,
@@ -68,18 +69,10 @@ def test_schema_columns_dtypes_and_originals(registers: Path) -> None:
     )
 
 
-def test_organisation_types_constant() -> None:
-    assert ORGANISATION_TYPES == (
-        "charity",
-        "charitable_incorporated_organisation",
-        "community_interest_company",
-        "co_operative",
-        "community_benefit_society",
-        "company_limited_by_guarantee",
-        "social_enterprise",
-        "other",
-    )
-    assert REGISTER_PRECEDENCE == ("ccew", "companies_house", "coopsuk", "generic")
+def test_register_constants_are_consistent() -> None:
+    assert sorted(REGISTER_PRECEDENCE) == sorted(REGISTERS)  # every register ranked once
+    assert len(set(ORGANISATION_TYPES)) == len(ORGANISATION_TYPES)
+    assert ORGANISATION_TYPES[-1] == "other"  # other/unknown comes last
 
 
 # ---------------------------------------------------------------------------------------
@@ -508,6 +501,8 @@ def test_generic_columns_mapping_errors(tmp_path: Path) -> None:
         read_organisations(path, columns={"nme": "Org", "postcode": "Nowhere"})
     with pytest.raises(InputError, match="must be a mapping"):
         read_organisations(path, columns=["Org", "Where"])  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"columns=\{'name': \.\.\.\} must name one heading"):
+        read_organisations(path, columns={"name": ["Org", "Where"]})
 
 
 def test_generic_type_text_mapping() -> None:
@@ -551,6 +546,23 @@ def test_generic_type_text_mapping() -> None:
         "other",
         "community_interest_company",
     ]
+    # the free-text mapping reaches every organisation type
+    assert set(orgs["org_type"].astype(str)) == set(ORGANISATION_TYPES)
+
+
+def test_blank_ids_fall_back_to_row_numbers() -> None:
+    frame = pd.DataFrame({"id": ["A7", " ", None], "name": "X", "postcode": "B99 1ZZ"})
+    assert read_organisations(frame)["org_id"].tolist() == ["generic:A7", "row:2", "row:3"]
+    coops = pd.DataFrame(
+        {
+            "Identifier": ["R1", ""],
+            "Name": "X",
+            "Legal Form": "Society",
+            "Organisational Structure": "Co-operative",
+            "Postcode": "B99 1ZZ",
+        }
+    )
+    assert read_organisations(coops)["org_id"].tolist() == ["coopsuk:R1", "coopsuk:row:2"]
 
 
 def test_dataframe_input_is_copied_and_keeps_index() -> None:
@@ -678,6 +690,50 @@ def test_header_only_file(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="has a heading row but no data rows"):
         read_organisations(ch)
+
+
+def test_no_heading_row(tmp_path: Path) -> None:
+    path = _write(tmp_path / "commas.csv", ",,\n , ,\n")
+    with pytest.raises(InputError, match=r"commas\.csv' holds no heading row"):
+        read_organisations(path)
+    huge = _write(tmp_path / "huge.csv", "x" * 200_000 + ",postcode\nA,B99 1ZZ\n")
+    with pytest.raises(InputError, match=r"huge\.csv': cannot read its heading row \(field larger"):
+        read_organisations(huge)
+
+
+def test_empty_sheet(tmp_path: Path) -> None:
+    path = tmp_path / "orgs.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        pd.DataFrame({"name": ["A"], "postcode": ["B99 1ZZ"]}).to_excel(writer, index=False)
+        pd.DataFrame().to_excel(writer, sheet_name="Blank", index=False)
+    with pytest.raises(InputError, match="sheet 'Blank' is empty; pass sheet_name="):
+        read_organisations(path, sheet_name="Blank")
+
+
+def test_text_that_is_neither_utf8_nor_cp1252(tmp_path: Path) -> None:
+    # 0x81 is invalid in UTF-8 and unassigned in Windows-1252
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"name,postcode\nA\x81,B99 1ZZ\n")
+    with pytest.raises(InputError, match=r"neither UTF-8 nor Windows-1252.*encoding='latin-1'"):
+        read_organisations(path)
+    assert read_organisations(path, encoding="latin-1").loc[0, "name"] == "A\x81"
+    records = tmp_path / "odd.json"
+    records.write_bytes(b'[{"name": "A\x81", "postcode": "B99 1ZZ"}]')
+    with pytest.raises(InputError, match=r"odd\.json' cannot be decoded as 'cp1252'"):
+        read_organisations(records)
+
+
+def test_undecodable_byte_after_the_sample(tmp_path: Path) -> None:
+    rows = "".join(f"Generated Org {i},B99 {i % 9}ZZ\n" for i in range(50_000))
+    path = tmp_path / "late.csv"
+    path.write_bytes(("name,postcode\n" + rows).encode() + b"Bad \x81 Org,B99 9ZZ\n")
+    assert path.stat().st_size > 1 << 20
+    with pytest.raises(
+        InputError, match=r"late\.csv' cannot be decoded as 'cp1252'.*pass encoding="
+    ):
+        read_organisations(path)
+    with pytest.raises(InputError, match=r"cannot be decoded as 'utf-8'.*pass the right encoding="):
+        read_organisations(path, encoding="utf-8")
 
 
 def test_empty_json_array(tmp_path: Path) -> None:
