@@ -68,7 +68,7 @@ from socecon_geo._errors import (
     Problems,
     SocEconGeoWarning,
 )
-from socecon_geo.postcodes import parse_postcodes
+from socecon_geo.postcodes import normalise_postcode, parse_postcodes
 
 __all__ = [
     "GEOCODE_STATUSES",
@@ -511,7 +511,7 @@ class OfflinePostcodeGeocoder:
         return _arrow_strings(self._sectors.index)
 
     @cached_property
-    def _points(self) -> gpd.array.GeometryArray:
+    def _lookup_points(self) -> gpd.array.GeometryArray:
         """Points of the table's rows, then of the sector centroids (made once)."""
         table, sectors = self._table, self._sectors
         easting = np.concatenate([table["easting"].to_numpy(), sectors["easting"].to_numpy()])
@@ -602,7 +602,7 @@ class OfflinePostcodeGeocoder:
                     name: pd.Categorical.from_codes(codes[name], table[name].cat.categories)
                     for name in _CODE_COLUMNS
                 },
-                "geometry": self._points.take(point, allow_fill=True),
+                "geometry": self._lookup_points.take(point, allow_fill=True),
             },
             index=keys,
         )
@@ -906,21 +906,18 @@ def _identify_source(source: Path) -> _Source:
     if zipfile.is_zipfile(source):
         with zipfile.ZipFile(source) as archive:
             names = [info for info in archive.infolist() if not info.is_dir()]
-        cpo = [
-            i.filename
-            for i in names
-            if re.search(r"(^|/)data/csv/[^/]+\.csv$", i.filename, flags=re.IGNORECASE)
-        ]
-        header_name = next(
-            (i.filename for i in names if i.filename.lower().endswith("column_headers.csv")),
-            None,
-        )
+            cpo = [
+                i.filename
+                for i in names
+                if re.search(r"(^|/)data/csv/[^/]+\.csv$", i.filename, flags=re.IGNORECASE)
+            ]
+            header_name = next(
+                (i.filename for i in names if i.filename.lower().endswith("column_headers.csv")),
+                None,
+            )
+            text = archive.read(header_name).decode("latin-1") if cpo and header_name else None
         if cpo:
             members = [(m, _open_zip_member(source, m)) for m in sorted(cpo)]
-            text = None
-            if header_name:
-                with zipfile.ZipFile(source) as archive:
-                    text = archive.read(header_name).decode("latin-1")
             return _Source("code-point-open", label, lambda: _read_code_point(members, text))
         csv_members = sorted(
             (i for i in names if i.filename.lower().endswith(".csv")),
@@ -1218,10 +1215,9 @@ def _bulk_results(answer: Any, url: str) -> list[dict[str, Any]]:
 
 def _answer_key(item: dict[str, Any], batch: list[str], position: int) -> str | None:
     query = item.get("query")
-    if isinstance(query, str):
-        parsed = parse_postcodes([query])
-        if parsed.codes[0] >= 0:
-            return str(parsed.canonical[int(parsed.codes[0])].as_py())
+    key = normalise_postcode(query) if isinstance(query, str) else None
+    if key is not None:
+        return key
     return batch[position] if position < len(batch) else None
 
 
@@ -1440,7 +1436,7 @@ def _check_organisations(organisations: Any, postcode_column: str) -> pd.Series:
 
 def _as_geocoder(geocoder: Any) -> Geocoder:
     if geocoder is None:
-        return OfflinePostcodeGeocoder()
+        return _bundled_geocoder()  # shared, so its lookup caches are built only once
     if not isinstance(geocoder, Geocoder):
         msg = (
             f"geocoder must have a 'name' and a 'lookup(postcodes)' method, got "
@@ -1448,11 +1444,6 @@ def _as_geocoder(geocoder: Any) -> Geocoder:
         )
         raise InputError(msg)
     return geocoder
-
-
-def _take_strings(values: pa.Array, positions: np.ndarray) -> Any:
-    """Take ``values[positions]`` as a pandas string array; -1 gives NA."""
-    return pd.array(values.take(pa.array(positions, mask=positions < 0)), dtype="str")
 
 
 def geocode(
@@ -1577,7 +1568,7 @@ def geocode(
     row_quality_na = per_row(np.asarray(quality.isna()), True)
 
     added: dict[str, Any] = {
-        "postcode_normalised": _take_strings(parsed.canonical, row_key),
+        "postcode_normalised": parsed.normalised().array,
         "postcode_status": parsed.statuses().array,
         "geocode_status": pd.Categorical.from_codes(row_status, GEOCODE_STATUSES),
         "geocode_method": categorical(answer["geocode_method"], extra=name),

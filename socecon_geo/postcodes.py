@@ -30,7 +30,7 @@ second.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sized
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 from typing import Any, Final, overload
 
@@ -137,8 +137,6 @@ def _as_series(values: Any) -> pd.Series:
             "use normalise_postcode() for one value or wrap it in a list."
         )
         raise InputError(msg)
-    if isinstance(values, pd.Index):
-        return pd.Series(values, index=pd.RangeIndex(len(values)), copy=False)
     if not isinstance(values, Sized):
         values = list(values)
     return pd.Series(values, copy=False)
@@ -305,8 +303,6 @@ def normalise_postcode(value: Any) -> str | None:
     >>> normalise_postcode("B15 2TO") is None  # inward letters never include O
     True
     """
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
     parsed = parse_postcodes([value])
     code = int(parsed.codes[0])
     return None if code < 0 else str(parsed.canonical[code].as_py())
@@ -400,13 +396,10 @@ def _area_of(canonical: pa.Array) -> pa.Array:
     return pc.extract_regex(canonical, "^(?P<area>[A-Z]+)").field("area")
 
 
-def _part(postcodes: Any, part: Any) -> Any:
+def _part(postcodes: Any, part: Callable[[pa.Array], pa.Array]) -> Any:
     scalar = isinstance(postcodes, str) or not isinstance(postcodes, Iterable)
     parsed = parse_postcodes([postcodes] if scalar else postcodes)
-    parts = part(parsed.canonical)
-    if isinstance(parts, pa.ChunkedArray):
-        parts = parts.combine_chunks()
-    result = _take_strings(parts, parsed.codes)
+    result = _take_strings(part(parsed.canonical), parsed.codes)
     if scalar:
         first = result[0]
         return None if pd.isna(first) else str(first)

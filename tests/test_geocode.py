@@ -1,11 +1,9 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import zipfile
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -283,6 +281,11 @@ def test_custom_geocoder_with_few_columns() -> None:
             CRSMismatchError,
             r"EPSG:4326, expected EPSG:27700; convert them with .to_crs",
         ),
+        (
+            pd.DataFrame({"geocode_status": ["matched"], "geometry": [1.0]}, index=["B1 1AA"]),
+            InputError,
+            "returned a 'geometry' column that is not geometry",
+        ),
     ],
 )
 def test_bad_geocoder_answers(answer: Any, error: type[Exception], match: str) -> None:
@@ -304,6 +307,13 @@ def test_table_problems_are_collected() -> None:
     assert "column 'quality' has 1 non-numeric" in str(info.value)
     with pytest.raises(InputError, match="expected a pandas DataFrame, got str"):
         OfflinePostcodeGeocoder("table.csv")  # type: ignore[arg-type]
+    bad["easting"] = [1.0]
+    bad["quality"] = [10]
+    bad["terminated"] = ["maybe"]
+    with pytest.raises(
+        InputError, match=r"'terminated' must be true/false, found e.g. \['maybe'\]"
+    ):
+        OfflinePostcodeGeocoder(bad)
 
 
 def test_table_rows_without_valid_postcode_are_ignored_with_warning(table: pd.DataFrame) -> None:
@@ -359,6 +369,9 @@ def test_from_file_parquet_and_csv(tmp_path: Path, table: pd.DataFrame) -> None:
         assert out["geocode_status"].tolist() == ["matched", "terminated"], name
     with pytest.raises(InputError, match="does not exist"):
         OfflinePostcodeGeocoder.from_file(tmp_path / "nope.parquet")
+    (tmp_path / "text.parquet").write_text("postcode,easting,northing\n")
+    with pytest.raises(InputError, match=r"'.*text.parquet' cannot be read as Parquet"):
+        OfflinePostcodeGeocoder.from_file(tmp_path / "text.parquet")
 
 
 # ------------------------------------------------------------------ building tables
@@ -563,57 +576,27 @@ def pio_result(postcode: str, quality: int = 1) -> dict[str, Any]:
 
 
 class FakePostcodesIO:
-    """A local stand-in for api.postcodes.io with a scripted plan of failures."""
+    """A stand-in for api.postcodes.io on the local server, with a scripted plan of failures."""
 
-    def __init__(self) -> None:
+    def __init__(self, local_server: Callable[..., Any]) -> None:
         self.known: dict[str, dict[str, Any]] = {}
         self.plan: list[Any] = []  # per request: "ok", an HTTP status, ("sleep", s), "odd"
-        self.requests: list[dict[str, Any]] = []
-        fake = self
+        http = local_server(self.respond)
+        self.url: str = http.url
+        self.requests: list[Any] = http.requests
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.requests.append(
-                    {
-                        "path": self.path,
-                        "agent": self.headers["User-Agent"],
-                        "postcodes": body["postcodes"],
-                    }
-                )
-                step = fake.plan.pop(0) if fake.plan else "ok"
-                if isinstance(step, tuple):
-                    time.sleep(step[1])
-                    step = "ok"
-                if isinstance(step, int):
-                    self._send(step, {"status": step, "error": "boom"})
-                elif step == "odd":
-                    self._send(200, {"unexpected": True})
-                else:
-                    results = [
-                        {"query": q, "result": fake.known.get(q.upper().replace(" ", ""))}
-                        for q in body["postcodes"]
-                    ]
-                    self._send(200, {"status": 200, "result": results})
-
-            def _send(self, status: int, payload: Any) -> None:
-                data = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+    def respond(self, request: Any) -> tuple[Any, ...]:
+        postcodes = request.json()["postcodes"]
+        step = self.plan.pop(0) if self.plan else "ok"
+        if isinstance(step, int):
+            return step, {"status": step, "error": "boom"}
+        if step == "odd":
+            return 200, {"unexpected": True}
+        results = [
+            {"query": q, "result": self.known.get(q.upper().replace(" ", ""))} for q in postcodes
+        ]
+        delay = step[1] if isinstance(step, tuple) else 0
+        return 200, {"status": 200, "result": results}, delay
 
     def add(self, *postcodes: str, quality: int = 1) -> None:
         for postcode in postcodes:
@@ -621,14 +604,10 @@ class FakePostcodesIO:
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakePostcodesIO]:
+def server(monkeypatch: pytest.MonkeyPatch, local_server: Callable[..., Any]) -> FakePostcodesIO:
     monkeypatch.setattr(_http.settings, "backoff", 0.001)
     monkeypatch.setattr(_http.settings, "retries", 2)
-    fake = FakePostcodesIO()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    return FakePostcodesIO(local_server)
 
 
 def test_postcodes_io_normal_batch(server: FakePostcodesIO) -> None:
@@ -638,9 +617,10 @@ def test_postcodes_io_normal_batch(server: FakePostcodesIO) -> None:
     out = geocode(orgs, geocoder=PostcodesIOGeocoder(server.url))
     assert len(server.requests) == 1
     request = server.requests[0]
-    assert request["path"] == "/postcodes"
-    assert request["postcodes"] == ["B1 1AA", "B1 1AB", "B1 1ZZ"]  # distinct, canonical, valid
-    assert request["agent"].startswith("socecon_geo/")
+    assert (request.method, request.path) == ("POST", "/postcodes")
+    # distinct, canonical and valid postcodes only
+    assert request.json()["postcodes"] == ["B1 1AA", "B1 1AB", "B1 1ZZ"]
+    assert request.headers["User-Agent"].startswith("socecon_geo/")
     assert out["geocode_status"].tolist() == [
         "matched",
         "matched",
@@ -668,7 +648,7 @@ def test_postcodes_io_splits_into_batches_of_100(server: FakePostcodesIO) -> Non
     out = geocode(
         pd.DataFrame({"postcode": postcodes}), geocoder=PostcodesIOGeocoder(server.url, cache=False)
     )
-    assert [len(r["postcodes"]) for r in server.requests] == [100, 100, 50]
+    assert [len(r.json()["postcodes"]) for r in server.requests] == [100, 100, 50]
     assert (out["geocode_status"] == "matched").all()
     with pytest.raises(InputError, match="between 1 and 100"):
         PostcodesIOGeocoder(server.url, batch_size=101)
@@ -736,6 +716,14 @@ def test_postcodes_io_persistent_timeout(server: FakePostcodesIO) -> None:
         geocode(pd.DataFrame({"postcode": ["B1 1AA"]}), geocoder=geocoder)
 
 
+def test_postcodes_io_error_status_in_the_answer(local_server: Callable[..., Any]) -> None:
+    refused = {"status": 400, "error": "Invalid JSON submitted", "result": []}
+    server = local_server(lambda request: (200, refused))
+    with pytest.raises(DownloadError, match="answered status 400: Invalid JSON submitted"):
+        geocode(pd.DataFrame({"postcode": ["B1 1AA"]}), geocoder=PostcodesIOGeocoder(server.url))
+    assert len(server.requests) == 1  # a refusal is not retried
+
+
 def test_postcodes_io_unexpected_answer(server: FakePostcodesIO) -> None:
     server.plan = ["odd"]
     with pytest.raises(DownloadError, match="without a 'result' list"):
@@ -767,6 +755,23 @@ def test_default_geocoder_uses_bundled_table() -> None:
     points = load_postcodes().set_index("postcode")
     expected = points.loc[sample["postcode"].iloc[:20], "geometry"]
     assert all(a.equals(b) for a, b in zip(out.geometry.iloc[:20], expected, strict=True))
+
+
+def test_default_geocoder_builds_its_lookup_points_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from socecon_geo import geocoding
+
+    calls: list[int] = []
+
+    def counting(easting: np.ndarray, northing: np.ndarray) -> Any:
+        calls.append(len(easting))
+        return make_points(easting, northing)
+
+    make_points = geocoding._points
+    monkeypatch.setattr(geocoding, "_points", counting)
+    orgs = pd.DataFrame({"postcode": ["B1 1AY", "B1 1ZZ"]})
+    first, second = geocode(orgs), geocode(orgs)
+    assert len(calls) <= 1  # the bundled table's points are made at most once, not per call
+    assert first.geometry.equals(second.geometry)
 
 
 def test_bundled_unknown_postcode_in_known_sector() -> None:
