@@ -128,9 +128,11 @@ def test_load_postcodes_geometry():
     points = socecon_geo.load_postcodes()
     assert points.crs.to_epsg() == 27700
     assert points.geometry.isna().sum() == points["easting"].isna().sum()
-    row = points.loc[points["postcode"] == "CV1 5FB"]
-    if len(row):
-        assert row.geometry.iloc[0].x == row["easting"].iloc[0]
+    located = points.geometry.notna().to_numpy()
+    assert (points.geometry.x[located] == points["easting"][located]).all()
+    assert (points.geometry.y[located] == points["northing"][located]).all()
+    row = points.loc[points["postcode"] == "B1 1AY"].iloc[0]
+    assert (row.geometry.x, row.geometry.y) == (406523, 286448)
 
 
 def test_filter_by_name_or_code_any_case():

@@ -87,6 +87,7 @@ def test_deprivation_joined_for_matched_wmca_organisations(
         dtype=bool, na_value=False
     )
     if edition == "iod2025":
+        assert ambiguous.sum() == 2  # WS14 9PW and CV23 8YY, outside the LSOA21 file
         assert (joined.loc[ambiguous, "deprivation_status"] == "ambiguous_lsoa").all()
 
 
