@@ -52,6 +52,15 @@ from socecon_geo._errors import (
     Problems,
     SocEconGeoWarning,
 )
+from socecon_geo.deprivation import (
+    _clean_codes,
+    _factorize_clean,
+    _is_text_categorical,
+    _normalise_heading,
+    _read_csv,
+    read_deprivation,
+    read_lsoa_lookup,
+)
 
 __all__ = [
     "AREA_METHODS",
@@ -183,7 +192,6 @@ _STANDARD_PATTERNS: Final[dict[str, re.Pattern[str]]] = {
 }
 
 _LSOA_CODE: Final[re.Pattern[str]] = re.compile(r"^[EW]01\d{6}$")
-_FACTORIZE_FROM: Final[int] = 1000  # rows from which text is cleaned per distinct value
 _POLYGONAL: Final[frozenset[str]] = frozenset({"Polygon", "MultiPolygon"})
 
 
@@ -201,7 +209,8 @@ def _has_geometry(geometry: gpd.GeoSeries) -> np.ndarray:
 
 
 def _norm_header(name: object) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).replace("\ufeff", "").strip().lower())
+    """Return a heading as lower-case letters and digits only (``lsoacode2021``)."""
+    return _normalise_heading(name).replace(" ", "")
 
 
 def _standardise_columns(frame: pd.DataFrame, targets: Iterable[str]) -> pd.DataFrame:
@@ -228,52 +237,6 @@ def _standardise_columns(frame: pd.DataFrame, targets: Iterable[str]) -> pd.Data
                 out = frame.copy()
             out[target] = frame[source]
     return out
-
-
-def _clean_codes(values: pd.Series | Any) -> pd.Series:
-    """Codes as a ``string`` Series, stripped and upper-cased, blanks as NA.
-
-    Text and categorical columns are cleaned once per distinct value (a register of a
-    million organisations holds a few thousand distinct area codes).
-    """
-    series = pd.Series(values) if not isinstance(values, pd.Series) else values
-    if _is_text_categorical(series.dtype) or (
-        isinstance(series.dtype, pd.StringDtype) and len(series) > _FACTORIZE_FROM
-    ):
-        keys, uniques = _factorize_clean(series)
-        cleaned = pd.array(uniques, dtype="string").take(keys, allow_fill=True)
-        return pd.Series(cleaned, index=series.index, name=series.name)
-    return _clean_text(series)
-
-
-def _clean_text(series: pd.Series) -> pd.Series:
-    cleaned = series.astype("string").str.strip().str.upper()
-    return cleaned.mask(cleaned == "", pd.NA)
-
-
-def _is_text_categorical(dtype: Any) -> bool:
-    return isinstance(dtype, pd.CategoricalDtype) and isinstance(
-        dtype.categories.dtype, pd.StringDtype
-    )
-
-
-def _factorize_clean(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Clean codes (as :func:`_clean_codes`), factorised.
-
-    Returns the position of each value's clean code among the distinct clean codes (-1
-    where there is none) and those codes. Text and categorical values are cleaned once
-    per distinct value.
-    """
-    if _is_text_categorical(values.dtype):
-        keys, raw = values.cat.codes.to_numpy(), pd.Series(values.cat.categories)
-    elif isinstance(values.dtype, pd.StringDtype):
-        keys, distinct = pd.factorize(values)
-        raw = pd.Series(distinct)
-    else:
-        keys, distinct = pd.factorize(_clean_text(values))
-        return np.asarray(keys), pd.Index(distinct)
-    clean_keys, clean = pd.factorize(_clean_text(raw))
-    return np.append(clean_keys, -1)[keys], pd.Index(clean)
 
 
 def _codes_and_uniques(codes: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -328,20 +291,6 @@ def _check_same_crs(crs: Any, what: str, other_crs: Any, other_what: str) -> Non
         raise CRSMismatchError(msg)
 
 
-def _read_csv(path: PathLike, what: str) -> pd.DataFrame:
-    file = Path(path)
-    if not file.is_file():
-        msg = f"{what} file {str(file)!r} does not exist; pass the path of the CSV file."
-        raise InputError(msg)
-    try:
-        return pd.read_csv(
-            file, dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""]
-        )
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        msg = f"{what} file {file.name!r} could not be read as a CSV file ({error})."
-        raise InputError(msg) from None
-
-
 def _as_table(table: pd.DataFrame | PathLike, what: str) -> pd.DataFrame:
     if isinstance(table, pd.DataFrame):
         return table
@@ -387,11 +336,6 @@ class _Layer:
     @property
     def code_column(self) -> str:
         return _LEVELS[self.level][0]
-
-    def mapping(self, key: str, value: str) -> pd.Series:
-        if key not in self.frame.columns or value not in self.frame.columns:
-            return pd.Series([], dtype="string")
-        return _first_mapping([(self.frame[key], self.frame[value])])
 
 
 _LAYER_ARGUMENT_LEVEL: Final[dict[str, str]] = {
@@ -511,8 +455,6 @@ class _LsoaLookup:
 def _prepare_lsoa_lookup(lookup: pd.DataFrame | PathLike) -> _LsoaLookup:
     what = "the LSOA 2011 → 2021 lookup (lsoa_lookup=)"
     if isinstance(lookup, str | os.PathLike):
-        from socecon_geo.deprivation import read_lsoa_lookup
-
         table = read_lsoa_lookup(lookup)
     else:
         table = _as_table(lookup, what)
@@ -925,7 +867,7 @@ def assign_areas(
     if ward_layer is not None:
         need = located[ward.missing()[located_at]]
         found = _point_in_polygon(need, ward_layer)
-        found_lad = _map_codes(found, ward_layer.mapping("ward_code", "lad_code"))
+        found_lad = _map_codes(found, _first_mapping(_pairs(ward_layer, "ward_code", "lad_code")))
         known_lad = postcode["lad"].take(found.index.to_numpy())
         agrees = known_lad.isna() | found_lad.isna() | (found_lad == known_lad)
         ward.fill(found[agrees.fillna(False).to_numpy()], "point_in_polygon")
@@ -1698,8 +1640,6 @@ def _resolve_deprivation(deprivation: Any) -> pd.DataFrame | None:
     if deprivation is None:
         return None
     if isinstance(deprivation, str | os.PathLike):
-        from socecon_geo.deprivation import read_deprivation
-
         deprivation = read_deprivation(deprivation)
     if not isinstance(deprivation, pd.DataFrame):
         msg = (

@@ -52,6 +52,7 @@ from socecon_geo._errors import (
     UnknownAreaError,
 )
 from socecon_geo._http import cache_dir, request_json
+from socecon_geo.deprivation import _clean_text, _normalise_heading
 
 __all__ = ["LEVELS", "fetch_boundaries", "read_boundaries"]
 
@@ -86,7 +87,7 @@ _CODE_RE = re.compile(r"^[EWSN]\d{8}$")
 
 def _canonical(column: object) -> str:
     """Upper-case a column name without separators, with CODE/NAME shortened to CD/NM."""
-    text = re.sub(r"[^0-9A-Za-z]", "", str(column)).upper()
+    text = _normalise_heading(column).replace(" ", "").upper()
     if text.endswith("CODE"):
         text = text[:-4] + "CD"
     elif text.endswith("NAME"):
@@ -356,12 +357,7 @@ def read_boundaries(
 
     # copied to the standard columns (and cleaned where a standard column was given)
     for standard, (original, _) in found.items():
-        values = frame[original]
-        if standard.endswith("_code"):
-            text = values.astype("string").str.strip().str.upper()
-        else:
-            text = values.astype("string").str.strip()
-        frame[standard] = text.mask(text == "")
+        frame[standard] = _clean_text(frame[original], upper=standard.endswith("_code"))
 
     code_column = _LEVEL_CODE[level]
     codes = frame[code_column]
@@ -726,7 +722,7 @@ def fetch_boundaries(
     service = datasets.get_boundary_service(level)
     level_key = service.level
     codes, names = _split_authorities(authorities)
-    size = int(page_size or service.page_size)
+    size = int(service.page_size if page_size is None else page_size)
     if size < 1:
         msg = f"page_size must be a positive number of features, got {page_size!r}"
         raise InputError(msg)

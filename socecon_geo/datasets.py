@@ -34,6 +34,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from socecon_geo._errors import InputError
 from socecon_geo._http import cache_dir
@@ -58,6 +59,9 @@ _ONS_ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government Licence "
     "v.3.0. Contains OS data © Crown copyright and database right."
 )
+
+
+_T = TypeVar("_T")
 
 
 def _env_name(name: str) -> str:
@@ -313,14 +317,7 @@ def get_dataset(name: str) -> DatasetFile:
     >>> get_dataset("IoD2019").vintage
     'IoD2019 (LSOA 2011)'
     """
-    key = str(name).strip().lower()
-    if key not in DATASETS:
-        msg = (
-            f"unknown dataset {name!r}; known datasets are "
-            f"{', '.join(repr(k) for k in sorted(DATASETS))}"
-        )
-        raise InputError(msg)
-    return DATASETS[key]
+    return _entry(DATASETS, name, "dataset {!r}; known datasets are", sort=True)
 
 
 def get_boundary_service(level: str) -> BoundaryService:
@@ -340,14 +337,17 @@ def get_boundary_service(level: str) -> BoundaryService:
     InputError
         If the level is not in :data:`BOUNDARY_SERVICES`.
     """
-    key = str(level).strip().lower()
-    if key not in BOUNDARY_SERVICES:
-        msg = (
-            f"unknown boundary level {level!r}; choose one of "
-            f"{', '.join(repr(k) for k in BOUNDARY_SERVICES)}"
-        )
+    return _entry(BOUNDARY_SERVICES, level, "boundary level {!r}; choose one of")
+
+
+def _entry(registry: dict[str, _T], name: str, unknown: str, *, sort: bool = False) -> _T:
+    """Look ``name`` up in ``registry`` (case-insensitive), or raise naming the known keys."""
+    key = str(name).strip().lower()
+    if key not in registry:
+        known = sorted(registry) if sort else list(registry)
+        msg = f"unknown {unknown.format(name)} {', '.join(repr(k) for k in known)}"
         raise InputError(msg)
-    return BOUNDARY_SERVICES[key]
+    return registry[key]
 
 
 def local_override(

@@ -73,7 +73,7 @@ Vintage = Literal["iod2025", "iod2019"]
 PathOrFrame = str | os.PathLike[str] | pd.DataFrame
 
 _VINTAGE_LSOA_YEAR: dict[str, int] = {"iod2025": 2021, "iod2019": 2011}
-_LSOA_YEAR_VINTAGE: dict[int, str] = {2021: "iod2025", 2011: "iod2019"}
+_LSOA_YEAR_VINTAGE: dict[int, str] = {year: v for v, year in _VINTAGE_LSOA_YEAR.items()}
 
 DEPRIVATION_STATUSES: tuple[str, ...] = (
     "joined",
@@ -212,6 +212,82 @@ def _normalise_heading(heading: object) -> str:
     text = text.lower().replace("&", " and ")
     text = re.sub(r"[^0-9a-z]+", " ", text)
     return text.strip()
+
+
+# --------------------------------------------------------------------------------------
+# codes and CSV files (shared with socecon_geo.areas and socecon_geo.boundaries)
+# --------------------------------------------------------------------------------------
+
+_FACTORIZE_FROM = 1000  # rows from which text is cleaned per distinct value
+
+
+def _clean_text(values: pd.Series, *, upper: bool = True) -> pd.Series:
+    """Text as a ``string`` Series, stripped (and upper-cased), blanks as NA."""
+    text = values.astype("string").str.strip()
+    if upper:
+        text = text.str.upper()
+    return text.mask(text == "", pd.NA)
+
+
+def _is_text_categorical(dtype: Any) -> bool:
+    return isinstance(dtype, pd.CategoricalDtype) and isinstance(
+        dtype.categories.dtype, pd.StringDtype
+    )
+
+
+def _clean_codes(values: pd.Series | Any) -> pd.Series:
+    """Codes as a ``string`` Series, stripped and upper-cased, blanks as NA.
+
+    Text and categorical columns are cleaned once per distinct value (a register of a
+    million organisations holds a few thousand distinct area codes).
+
+    Examples
+    --------
+    >>> _clean_codes(pd.Series([" e01000001", "", None])).tolist()
+    ['E01000001', <NA>, <NA>]
+    """
+    series = pd.Series(values) if not isinstance(values, pd.Series) else values
+    if _is_text_categorical(series.dtype) or (
+        isinstance(series.dtype, pd.StringDtype) and len(series) > _FACTORIZE_FROM
+    ):
+        keys, uniques = _factorize_clean(series)
+        cleaned = pd.array(uniques, dtype="string").take(keys, allow_fill=True)
+        return pd.Series(cleaned, index=series.index, name=series.name)
+    return _clean_text(series)
+
+
+def _factorize_clean(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Clean codes (as :func:`_clean_codes`), factorised.
+
+    Returns the position of each value's clean code among the distinct clean codes (-1
+    where there is none) and those codes. Text and categorical values are cleaned once
+    per distinct value.
+    """
+    if _is_text_categorical(values.dtype):
+        keys, raw = values.cat.codes.to_numpy(), pd.Series(values.cat.categories)
+    elif isinstance(values.dtype, pd.StringDtype):
+        keys, distinct = pd.factorize(values)
+        raw = pd.Series(distinct)
+    else:
+        keys, distinct = pd.factorize(_clean_text(values))
+        return np.asarray(keys), pd.Index(distinct)
+    clean_keys, clean = pd.factorize(_clean_text(raw))
+    return np.append(clean_keys, -1)[keys], pd.Index(clean)
+
+
+def _read_csv(path: str | os.PathLike[str], what: str) -> pd.DataFrame:
+    """Read a CSV file with every cell as text (blank cells NA), byte-order mark allowed."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        msg = f"{what} file {str(file)!r} does not exist; pass the path of the CSV file."
+        raise InputError(msg)
+    try:
+        return pd.read_csv(
+            file, dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""]
+        )
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        msg = f"{what} file {file.name!r} could not be read as a CSV file ({error})."
+        raise InputError(msg) from None
 
 
 @dataclass
@@ -406,7 +482,6 @@ def _load_part(source: PathOrFrame) -> tuple[_Part, list[str]]:
         label = f"'{path.name}'"
         table = _read_table(path)
         part = _part_from_table(table, label, from_file=True)
-        part.label = label
     else:
         msg = (
             "read_deprivation expects a path, a DataFrame or a list of them; got "
@@ -473,10 +548,7 @@ def _convert_part(part: _Part, problems: Problems) -> pd.DataFrame:
     for column in frame.columns:
         values = frame[column]
         if column in _ID_COLUMNS:
-            text = values.astype("string").str.strip()
-            text = text.mask(text == "")
-            if column.endswith("_code"):
-                text = text.str.upper()
+            text = _clean_text(values, upper=column.endswith("_code"))
             out[column] = text
             blank &= text.isna().to_numpy(dtype=bool)
             continue
@@ -960,16 +1032,8 @@ def read_lsoa_lookup(path_or_frame: PathOrFrame) -> pd.DataFrame:
     if isinstance(path_or_frame, pd.DataFrame):
         table, label = path_or_frame, "LSOA lookup (DataFrame)"
     elif isinstance(path_or_frame, (str, os.PathLike)):
-        path = Path(path_or_frame).expanduser()
-        if not path.is_file():
-            msg = f"LSOA lookup file not found: '{path}'. Check the path."
-            raise InputError(msg)
-        label = f"LSOA lookup '{path.name}'"
-        try:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            msg = f"cannot read {label} as CSV ({exc})."
-            raise InputError(msg) from None
+        table = _read_csv(path_or_frame, "LSOA lookup")
+        label = f"LSOA lookup '{Path(path_or_frame).name}'"
     else:
         msg = f"lsoa_lookup must be a path or a DataFrame, got {type(path_or_frame).__name__}"
         raise InputError(msg)
@@ -996,11 +1060,7 @@ def read_lsoa_lookup(path_or_frame: PathOrFrame) -> pd.DataFrame:
     order = [t for t, _ in _LOOKUP_PATTERNS if t in mapping]
     out = pd.DataFrame({tidy: table[mapping[tidy]] for tidy in order})
     for column in out.columns:
-        text = out[column].astype("string").str.strip()
-        text = text.mask(text == "")
-        if column.endswith("_code"):
-            text = text.str.upper()
-        out[column] = text
+        out[column] = _clean_text(out[column], upper=column.endswith("_code"))
     out = out.dropna(subset=["lsoa11_code", "lsoa21_code"]).reset_index(drop=True)
     out.attrs = {"lad_vintage": lad_year, "source": label}
     return out
@@ -1071,10 +1131,8 @@ def convert_lsoa_codes(
     )
     mapping = _code_map(table, source, target)
     series = codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype=object)
-    clean = series.astype("string").str.strip().str.upper()
-    clean = clean.mask(clean == "")
     # Convert each distinct code once; the last entry is for missing codes (key -1).
-    keys, uniques = pd.factorize(clean)
+    keys, uniques = _factorize_clean(series)
     converted: list[Any] = []
     status: list[str] = []
     candidates = np.empty(len(uniques) + 1, dtype=object)
@@ -1135,40 +1193,19 @@ def _as_index(iod: PathOrFrame | str) -> pd.DataFrame:
     raise InputError(msg)
 
 
-def _clean_codes(values: pd.Series) -> pd.Series:
-    text = values.astype("string").str.strip().str.upper()
-    return text.mask(text == "")
+_STATUS_CODES: dict[str, int] = {status: i for i, status in enumerate(DEPRIVATION_STATUSES)}
 
 
-_STATUS_CODES: dict[str, int] = {
-    "no_lsoa": 0,
-    "ambiguous_lsoa": 1,
-    "lsoa_not_in_index": 2,
-    "joined": 3,
-}
+def _point_codes(points: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Clean codes of a column of ``points``, factorised (see :func:`_factorize_clean`).
 
-
-def _factorized_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Clean LSOA codes (as :func:`_clean_codes`), factorised.
-
-    Returns the position of each row's code among the distinct clean codes (-1 where
-    there is none) and those codes (an object array of str). Text and categorical columns
-    are cleaned once per distinct value.
+    Returns positions (-1 where there is no code, or no such column) and the distinct
+    codes as an object array of str.
     """
-    dtype = values.dtype
-    if isinstance(dtype, pd.CategoricalDtype) and isinstance(
-        dtype.categories.dtype, pd.StringDtype
-    ):
-        keys, raw = values.cat.codes.to_numpy(), pd.Series(dtype.categories)
-    elif isinstance(dtype, pd.StringDtype):
-        keys, distinct = pd.factorize(values)
-        raw = pd.Series(distinct)
-    else:
-        keys, distinct = pd.factorize(_clean_codes(values))
-        return np.asarray(keys, dtype=np.intp), np.asarray(distinct, dtype=object)
-    clean_keys, clean = pd.factorize(_clean_codes(raw))
-    positions = np.append(clean_keys, -1)[keys]
-    return np.asarray(positions, dtype=np.intp), np.asarray(clean, dtype=object)
+    if column not in points.columns:
+        return np.full(len(points), -1, dtype=np.intp), np.array([], dtype=object)
+    keys, uniques = _factorize_clean(points[column])
+    return np.asarray(keys, dtype=np.intp), np.asarray(uniques, dtype=object)
 
 
 def _default_columns(index: pd.DataFrame) -> list[str]:
@@ -1273,16 +1310,8 @@ def attach_deprivation(
 
     n = len(points)
     # Codes are handled once per distinct code: positions in ``vocabulary`` (-1: none).
-    own_keys, vocabulary = (
-        _factorized_codes(points[own_col])
-        if own_col in points.columns
-        else (np.full(n, -1, dtype=np.intp), np.array([], dtype=object))
-    )
-    other_keys, other_uniques = (
-        _factorized_codes(points[other_col])
-        if other_col in points.columns
-        else (np.full(n, -1, dtype=np.intp), np.array([], dtype=object))
-    )
+    own_keys, vocabulary = _point_codes(points, own_col)
+    other_keys, other_uniques = _point_codes(points, other_col)
     need = (own_keys < 0) & (other_keys >= 0)
     status = np.full(n, _STATUS_CODES["no_lsoa"], dtype=np.int8)
     keys = own_keys.copy()
@@ -1354,6 +1383,6 @@ def attach_deprivation(
             out[column] = np.append(floats, np.nan)[positions]
     out["iod_vintage"] = pd.array([vintage], dtype="string").take(np.zeros(n, dtype=np.intp))
     out["iod_lsoa_code"] = pd.array(vocabulary, dtype="string").take(keys, allow_fill=True)
-    out["deprivation_status"] = pd.array(list(_STATUS_CODES), dtype="string").take(status)
+    out["deprivation_status"] = pd.array(DEPRIVATION_STATUSES, dtype="string").take(status)
     out.attrs = {**points.attrs, "deprivation": index.attrs.get("provenance", {})}
     return out

@@ -99,22 +99,24 @@ def _orgs(rows: list[tuple], *, index: list | None = None) -> gpd.GeoDataFrame:
 # assign_areas
 
 
+# (org_id, point, postcode LSOA 2011, postcode ward, postcode authority): every way
+# through assign_areas with the ``town`` layers and lookup
+EVERY_CASE = [
+    ("unchanged", Point(50, 50), "E01000001", "E05000001", TOWN),
+    ("split", Point(120, 50), "E01000002", "E05000001", TOWN),
+    ("merged", Point(50, 150), "E01000003", "E05000002", TOWN),
+    ("border", Point(150, 50), None, None, None),
+    ("corner", Point(100, 100), None, None, None),
+    ("no_wards_here", Point(300, 50), None, None, None),
+    ("far_away", Point(5000, 5000), None, None, None),
+    ("nothing", None, None, None, None),
+    ("split_no_point", None, "E01000002", "E05000001", TOWN),
+    ("split_outside", Point(210, 50), "E01000002", "E05000001", TOWN),
+]
+
+
 def test_assign_areas_every_method_and_status(town, lookup_path):
-    orgs = _orgs(
-        [
-            ("unchanged", Point(50, 50), "E01000001", "E05000001", TOWN),
-            ("split", Point(120, 50), "E01000002", "E05000001", TOWN),
-            ("merged", Point(50, 150), "E01000003", "E05000002", TOWN),
-            ("border", Point(150, 50), None, None, None),
-            ("corner", Point(100, 100), None, None, None),
-            ("no_wards_here", Point(300, 50), None, None, None),
-            ("far_away", Point(5000, 5000), None, None, None),
-            ("nothing", None, None, None, None),
-            ("split_no_point", None, "E01000002", "E05000001", TOWN),
-            ("split_outside", Point(210, 50), "E01000002", "E05000001", TOWN),
-        ],
-        index=[90, 80, 70, 60, 50, 40, 30, 20, 10, 0],
-    )
+    orgs = _orgs(EVERY_CASE, index=[90, 80, 70, 60, 50, 40, 30, 20, 10, 0])
     out = assign_areas(orgs, **town, lsoa_lookup=lookup_path)
     assert list(out.index) == [90, 80, 70, 60, 50, 40, 30, 20, 10, 0]
     assert list(out["org_id"]) == list(orgs["org_id"])
@@ -734,21 +736,10 @@ def _respell(frame: pd.DataFrame, columns: list[str], block: int, dtype: str) ->
 @pytest.mark.parametrize("dtype", ["object", "string", "str", "category"])
 def test_assign_areas_many_organisations_match_row_by_row(town, lookup_path, dtype):
     small = _orgs(
-        [
-            ("unchanged", Point(50, 50), "E01000001", "E05000001", TOWN),
-            ("split", Point(120, 50), "E01000002", "E05000001", TOWN),
-            ("merged", Point(50, 150), "E01000003", "E05000002", TOWN),
-            ("border", Point(150, 50), None, None, None),
-            ("no_wards_here", Point(300, 50), None, None, None),
-            ("far_away", Point(5000, 5000), None, None, None),
-            ("nothing", None, None, None, None),
-            ("split_no_point", None, "E01000002", "E05000001", TOWN),
-            ("split_outside", Point(210, 50), "E01000002", "E05000001", TOWN),
-            ("other_vintage_ward", Point(50, 50), "E01000001", "E05999999", TOWN),
-        ]
+        [*EVERY_CASE, ("other_vintage_ward", Point(50, 50), "E01000001", "E05999999", TOWN)]
     )
     expected = assign_areas(small, **town, lsoa_lookup=lookup_path)
-    repeats = 150  # 1,500 rows, with three spellings of every code
+    repeats = 150  # 1,650 rows, with three spellings of every code
     codes = ["postcode_lsoa11_code", "postcode_ward_code", "postcode_lad_code"]
     many = _respell(pd.concat([small] * repeats, ignore_index=True), codes, len(small), dtype)
     out = assign_areas(many, **town, lsoa_lookup=lookup_path)
@@ -1073,3 +1064,61 @@ def test_population_frame_with_repeated_codes_is_an_error(four_lsoas):
     )
     with pytest.raises(InputError, match=r"more than once.*E01000001"):
         summarise_areas(points, four_lsoas, population=population)
+
+
+# --------------------------------------------------------------------------------------
+# input errors that name what is wrong and how to fix it
+
+
+def test_summarise_lsoa_to_area_errors(two_wards):
+    orgs = gpd.GeoDataFrame({"ward_code": ["E05900001"]}, geometry=[Point(1, 1)], crs=27700)
+    population = _population([1000, 3000, 2000, 2000])
+    no_ward = pd.DataFrame({"lsoa21_code": LSOA_CODES, "district": ["x"] * 4})
+    with pytest.raises(InputError, match=r"lsoa_to_area must map LSOA codes .* to 'ward_code'"):
+        summarise_areas(orgs, two_wards, population=population, lsoa_to_area=no_ward)
+    # an LSOA in two wards: not a best-fit lookup
+    shared = pd.DataFrame(
+        {
+            "lsoa21_code": [*LSOA_CODES, "E01900001"],
+            "ward_code": ["E05900001"] * 2 + ["E05900002"] * 3,
+        }
+    )
+    with pytest.raises(InputError, match=r"puts LSOA E01900001 .* in several wards"):
+        summarise_areas(orgs, two_wards, population=population, lsoa_to_area=shared)
+
+
+def test_summarise_argument_errors(four_lsoas):
+    orgs = _coded(["E01900001"])
+    with pytest.raises(InputError, match=r"areas has no rows"):
+        summarise_areas(orgs, four_lsoas.iloc[:0])
+    with pytest.raises(InputError, match=r"areas has none of the code columns .* it has name"):
+        summarise_areas(orgs, four_lsoas.rename(columns={"lsoa21_code": "name"}))
+    with pytest.raises(InputError, match=r"level must be one of 'lsoa21', .* not 'msoa'"):
+        summarise_areas(orgs, four_lsoas, level="msoa")  # type: ignore[arg-type]
+    scores = pd.DataFrame({"lsoa_code": LSOA_CODES, "imd_score": [1.0, 2.0, 3.0, 4.0]})
+    with pytest.raises(InputError, match=r"deprivation lacks 'imd_decile'"):
+        summarise_areas(orgs, four_lsoas, deprivation=scores)
+    with pytest.raises(InputError, match=r"lsoas has no 'lsoa21_code' or 'lsoa11_code'"):
+        summarise_areas(
+            gpd.GeoDataFrame({"ward_code": ["E05900001"]}, geometry=[Point(1, 1)], crs=27700),
+            _gdf({"ward_code": ["E05900001"]}, [box(0, 0, 150, 100)]),
+            population=_population([1000, 3000, 2000, 2000]),
+            lsoas=four_lsoas.rename(columns={"lsoa21_code": "code"}),
+        )
+
+
+def test_assign_areas_lookup_and_layer_errors(town, tmp_path):
+    orgs = _orgs([("a", Point(50, 50), None, None, None)])
+    with pytest.raises(InputError, match=r"the wards= layer has no rows"):
+        assign_areas(orgs, wards=town["wards"].iloc[:0])
+    blank = pd.DataFrame({"lsoa11_code": ["E01000001", " "], "lsoa21_code": [None, "E01000001"]})
+    with pytest.raises(InputError, match=r"has no rows with both an LSOA 2011 and an LSOA 2021"):
+        assign_areas(orgs, wards=town["wards"], lsoa_lookup=blank)
+    with pytest.raises(InputError, match=r"ward_lookup=\) has no 'lsoa21_code' column"):
+        assign_areas(orgs, ward_lookup=pd.DataFrame({"ward_code": ["E05000001"]}))
+    with pytest.raises(InputError, match=r"has neither a ward code nor an authority code"):
+        assign_areas(orgs, ward_lookup=pd.DataFrame({"lsoa21_code": ["E01000001"]}))
+    binary = tmp_path / "lookup.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81 not text")
+    with pytest.raises(InputError, match=r"'lookup\.csv' could not be read as a CSV file"):
+        assign_areas(orgs, ward_lookup=binary)

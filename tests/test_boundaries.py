@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import http.server
 import json
 import re
-import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import geopandas as gpd
 import pytest
@@ -342,41 +339,25 @@ def _matches(where: str, properties: dict[str, Any]) -> bool:
 
 
 class FakeArcGIS:
-    """A tiny ArcGIS REST feature service on 127.0.0.1 that caps pages like the real one."""
+    """A tiny ArcGIS REST feature service on the local server that caps pages like the real one."""
 
-    def __init__(self, max_records: int = 2) -> None:
+    def __init__(self, local_server: Callable[..., Any], max_records: int = 2) -> None:
         self.max_records = max_records
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        outer = self
+        # looked up at each request, so a test may swap ``answer``
+        self.server = local_server(lambda request: self.answer(request.path, request.query))
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                url = urlparse(self.path)
-                params = {k: v[0] for k, v in parse_qs(url.query).items()}
-                outer.requests.append((url.path, params))
-                status, body = outer.answer(url.path, params)
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+    @property
+    def requests(self) -> list[Any]:
+        return self.server.requests
 
     def url(self, service: str) -> str:
-        port = self.server.server_address[1]
-        return f"http://127.0.0.1:{port}/arcgis/rest/services/{service}/FeatureServer/0/query"
+        return f"{self.server.url}/arcgis/rest/services/{service}/FeatureServer/0/query"
 
     def queries(self, service: str) -> list[dict[str, str]]:
         return [
-            p for path, p in self.requests if f"/{service}/" in path and p.get("f") == "geojson"
+            r.query
+            for r in self.requests
+            if f"/{service}/" in r.path and r.query.get("f") == "geojson"
         ]
 
     def answer(self, path: str, params: dict[str, str]) -> tuple[int, Any]:
@@ -409,21 +390,18 @@ class FakeArcGIS:
 
 
 @pytest.fixture
-def arcgis(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeArcGIS]:
+def arcgis(monkeypatch: pytest.MonkeyPatch, local_server: Callable[..., Any]) -> FakeArcGIS:
     monkeypatch.setattr(_http.settings, "retries", 0)
     monkeypatch.setattr(_http.settings, "backoff", 0.0)
     monkeypatch.setattr(_http.settings, "timeout", 5.0)
-    server = FakeArcGIS()
-    server.thread.start()
+    server = FakeArcGIS(local_server)
     root = server.url("X").split("/X/")[0]
     for level, svc in (("lad", "LAD_SVC"), ("ward", "WARD_SVC"), ("lsoa21", "LSOA_SVC")):
         entry = dataclasses.replace(
             datasets.BOUNDARY_SERVICES[level], base_url=root, services=(svc,)
         )
         monkeypatch.setitem(datasets.BOUNDARY_SERVICES, level, entry)
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+    return server
 
 
 def test_fetch_wards_pages_and_caches(arcgis: FakeArcGIS) -> None:
@@ -500,11 +478,13 @@ def test_fetch_unknown_authority(arcgis: FakeArcGIS) -> None:
         fetch_boundaries("msoa")  # type: ignore[arg-type]
 
 
-def test_fetch_offline_names_the_url(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fetch_offline_names_the_url(
+    monkeypatch: pytest.MonkeyPatch, local_server: Callable[..., Any]
+) -> None:
     monkeypatch.setattr(_http.settings, "retries", 0)
-    server = FakeArcGIS()
+    server = FakeArcGIS(local_server)
     dead = server.url("WARD_SVC")
-    server.server.server_close()
+    server.server.close()
     entry = dataclasses.replace(
         datasets.BOUNDARY_SERVICES["ward"],
         base_url=dead.split("/WARD_SVC/")[0],
@@ -589,3 +569,38 @@ def test_fetch_explicit_path_wins_over_service_url_and_environment(
     wards = fetch_boundaries("ward", path=path, service_url="http://127.0.0.1:9/query")
     assert len(wards) == 3
     assert wards.attrs["provenance"]["source"] == str(path)
+
+
+def test_fetch_argument_and_service_errors(
+    arcgis: FakeArcGIS, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(InputError, match=r"authorities is empty; pass LAD codes"):
+        fetch_boundaries("ward", authorities=[" ", ""])
+    # 0 was once taken for "the default"
+    with pytest.raises(InputError, match=r"page_size must be a positive number .* got 0"):
+        fetch_boundaries("ward", page_size=0)
+    # the authorities layer offered as wards: no ward code field
+    with pytest.raises(DataUnavailableError, match=r"has no ward code field .*LAD24CD"):
+        fetch_boundaries("ward", service_url=arcgis.url("LAD_SVC"))
+    ward = WARD_FEATURES[0]
+    no_lad = {**ward, "properties": {"WD24CD": "E05900001", "WD24NM": "A1"}}
+    monkeypatch.setitem(LAYERS, "NO_LAD_SVC", [no_lad])
+    with pytest.raises(InputError, match=r"has no authority field, so it cannot be filtered"):
+        fetch_boundaries("ward", authorities=[ALPHA], service_url=arcgis.url("NO_LAD_SVC"))
+    answer = arcgis.answer
+
+    def nothing(path: str, params: dict[str, str]) -> tuple[int, Any]:
+        if params.get("f") == "geojson":
+            return 200, {"type": "FeatureCollection", "features": []}
+        return answer(path, params)
+
+    arcgis.answer = nothing  # type: ignore[method-assign]
+    with pytest.raises(DataUnavailableError, match=r"returned no ward boundaries"):
+        fetch_boundaries("ward")
+
+
+def test_damaged_zip_is_an_input_error(tmp_path: Path) -> None:
+    damaged = tmp_path / "wards.zip"
+    damaged.write_bytes(b"PK\x03\x04 cut short")
+    with pytest.raises(InputError, match=r"cannot open 'wards\.zip' as a zip archive"):
+        read_boundaries(damaged)

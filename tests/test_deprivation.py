@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import http.server
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -332,6 +331,25 @@ def test_file_errors(tmp_path: Path) -> None:
     empty.write_text("")
     with pytest.raises(InputError, match=r"cannot read 'empty\.csv'"):
         read_deprivation(empty)
+    with pytest.raises(InputError, match=r"is a folder; pass the deprivation file inside it"):
+        read_deprivation(tmp_path)
+    disguised = tmp_path / "File_7.csv"
+    disguised.write_bytes(b'\xef\xbb\xbf {"type": "FeatureCollection"}')
+    with pytest.raises(InputError, match=r"holds JSON \(a GeoJSON boundary file\?\)"):
+        read_deprivation(disguised)
+    disguised.write_bytes(b"PK\x03\x04 zipped")
+    with pytest.raises(InputError, match=r"is a zip archive; unzip it"):
+        read_deprivation(disguised)
+    disguised.write_bytes(b"LSOA code (2021)\nE01000001\x81\n")  # 0x81: no cp1252 letter
+    with pytest.raises(InputError, match=r"cannot decode 'File_7\.csv' as UTF-8 or Windows-1252"):
+        read_deprivation(disguised)
+    with pytest.raises(InputError, match=r"is on LSOA 2001 codes; socecon_geo reads IoD2025"):
+        read_deprivation(pd.DataFrame({"LSOA code (2001)": ["E01000001"], "imd_decile": [1]}))
+
+
+def test_unknown_dataset_lists_the_known_ones() -> None:
+    with pytest.raises(InputError, match=r"unknown dataset 'iod2015'; .* 'iod2019', 'iod2025'"):
+        datasets.get_dataset("iod2015")
 
 
 def test_official_file7_headings_of_both_editions_give_every_measure(
@@ -564,15 +582,8 @@ def test_attach_many_organisations_match_row_by_row(
     codes21 = [None, None, None, None, None, None, " e01900004"]
     small = _points(lsoa11_code=codes11, lsoa21_code=codes21)
     expected = attach_deprivation(small, iod, lsoa_lookup=lookup_sample)
-    assert expected["deprivation_status"].tolist() == [
-        "joined",
-        "joined",
-        "ambiguous_lsoa",
-        "lsoa_not_in_index",
-        "no_lsoa",
-        "joined",
-        "joined",
-    ]
+    # the first five rows are those of test_attach_converts_with_the_lookup
+    assert expected["deprivation_status"].tolist()[5:] == ["joined", "joined"]
     assert expected["iod_lsoa_code"].tolist()[5:] == ["E01900002", "E01900004"]
     repeats = 300  # 2,100 rows sharing seven codes
     many = pd.concat([small] * repeats, ignore_index=True)
@@ -612,6 +623,21 @@ def test_attach_points_without_lsoa_column(iod25_sample: Path) -> None:
         attach_deprivation([1, 2], iod)  # type: ignore[arg-type]
 
 
+def test_attach_and_convert_argument_errors(iod25_sample: Path, lookup_sample: Path) -> None:
+    iod = read_deprivation(iod25_sample)
+    repeated = pd.concat([iod, iod.iloc[:1]], ignore_index=True)
+    repeated.attrs = iod.attrs
+    points = _points(lsoa21_code=["E01900001"])
+    with pytest.raises(InputError, match=r"duplicate LSOA codes \(E01900001\); it must have one"):
+        attach_deprivation(points, repeated)
+    with pytest.raises(InputError, match=r"iod must be a table .* got int"):
+        attach_deprivation(points, 2025)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"LSOA lookup file '.*gone\.csv' does not exist"):
+        convert_lsoa_codes(["E01000001"], lookup_sample.with_name("gone.csv"))
+    with pytest.raises(InputError, match=r"to must be 2021 or 2011, got 2001"):
+        convert_lsoa_codes(["E01000001"], lookup_sample, to=2001)  # type: ignore[arg-type]
+
+
 def test_attach_accepts_a_path(iod19_sample: Path) -> None:
     points = pd.DataFrame({"lsoa11_code": ["E01900005"]})
     out = attach_deprivation(points, iod19_sample)
@@ -622,49 +648,18 @@ def test_attach_accepts_a_path(iod19_sample: Path) -> None:
 # ---------------------------------------------------------------- download and cache
 
 
-class _FileServer:
-    """Serve fixed bodies on 127.0.0.1 and count the requests per path."""
-
-    def __init__(self, routes: dict[str, tuple[int, bytes]]) -> None:
-        self.routes = routes
-        self.hits: dict[str, int] = {}
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.hits[self.path] = outer.hits.get(self.path, 0) + 1
-                status, body = outer.routes.get(self.path, (404, b"not found"))
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-
 @pytest.fixture
-def serve() -> Iterator:
-    servers: list[_FileServer] = []
+def serve(local_server) -> Callable:
+    """Start a local server answering GET requests from ``routes`` (path -> (status, body))."""
 
-    def start(routes: dict[str, tuple[int, bytes]]) -> _FileServer:
-        server = _FileServer(routes)
-        server.thread.start()
-        servers.append(server)
-        return server
+    def start(routes: dict[str, tuple[int, bytes]]) -> Any:
+        return local_server(lambda request: routes.get(request.path, (404, b"not found")))
 
-    yield start
-    for server in servers:
-        server.server.shutdown()
-        server.server.server_close()
+    return start
+
+
+def _hits(server: Any, path: str) -> int:
+    return sum(request.path == path for request in server.requests)
 
 
 @pytest.fixture
@@ -684,19 +679,19 @@ def test_fetch_downloads_validates_caches_and_reuses(
     serve, monkeypatch: pytest.MonkeyPatch, iod25_sample: Path
 ) -> None:
     server = serve({"/f7.csv": (200, iod25_sample.read_bytes())})
-    _register(monkeypatch, "iod2025", server.url("/f7.csv"), rows=5)
+    _register(monkeypatch, "iod2025", server.url + "/f7.csv", rows=5)
     first = fetch_deprivation("iod2025")
     assert len(first) == 5
-    assert server.hits["/f7.csv"] == 1
+    assert _hits(server, "/f7.csv") == 1
     cached = datasets.DATASETS["iod2025"].cache_path()
     assert cached.is_file()
     assert "downloaded from" in first.attrs["source"]
     second = fetch_deprivation("iod2025")
-    assert server.hits["/f7.csv"] == 1  # reused, not downloaded again
+    assert _hits(server, "/f7.csv") == 1  # reused, not downloaded again
     pd.testing.assert_frame_equal(first, second)
     assert "cached" in second.attrs["source"]
     fetch_deprivation("iod2025", refresh=True)
-    assert server.hits["/f7.csv"] == 2
+    assert _hits(server, "/f7.csv") == 2
 
 
 @pytest.mark.usefixtures("fast_http")
@@ -711,18 +706,19 @@ def test_bad_download_is_not_cached_and_fallback_url_is_used(
             "/good.csv": (200, iod25_sample.read_bytes()),
         }
     )
-    _register(monkeypatch, "iod2025", server.url("/truncated.csv"), server.url("/html.csv"), rows=5)
+    truncated_url = server.url + "/truncated.csv"
+    _register(monkeypatch, "iod2025", truncated_url, server.url + "/html.csv", rows=5)
     cached = datasets.DATASETS["iod2025"].cache_path()
     with pytest.raises(DataUnavailableError) as caught:
         fetch_deprivation("iod2025")
     message = str(caught.value)
     assert "it has 2 LSOA rows, expected 5" in message
     assert "does not look like" in message
-    assert server.url("/truncated.csv") in message
+    assert truncated_url in message
     assert not cached.exists()
     assert not list(cached.parent.glob("*.download*"))
     # a later, valid URL in the registry is used as a fallback
-    _register(monkeypatch, "iod2025", server.url("/truncated.csv"), server.url("/good.csv"), rows=5)
+    _register(monkeypatch, "iod2025", truncated_url, server.url + "/good.csv", rows=5)
     iod = fetch_deprivation("iod2025")
     assert len(iod) == 5
     assert cached.read_bytes() == iod25_sample.read_bytes()
@@ -731,9 +727,8 @@ def test_bad_download_is_not_cached_and_fallback_url_is_used(
 @pytest.mark.usefixtures("fast_http")
 def test_offline_without_cache_names_url_and_fix(serve, monkeypatch: pytest.MonkeyPatch) -> None:
     server = serve({})
-    dead = server.url("/File_7.csv")
-    server.server.shutdown()
-    server.server.server_close()
+    dead = server.url + "/File_7.csv"
+    server.close()
     _register(monkeypatch, "iod2019", dead, rows=32_844)
     with pytest.raises(DataUnavailableError) as caught:
         fetch_deprivation("iod2019")
@@ -746,7 +741,7 @@ def test_offline_without_cache_names_url_and_fix(serve, monkeypatch: pytest.Monk
 @pytest.mark.usefixtures("fast_http")
 def test_http_error_is_data_unavailable(serve, monkeypatch: pytest.MonkeyPatch) -> None:
     server = serve({})
-    _register(monkeypatch, "iod2025", server.url("/missing.csv"), rows=5)
+    _register(monkeypatch, "iod2025", server.url + "/missing.csv", rows=5)
     with pytest.raises(DataUnavailableError, match="HTTP 404"):
         fetch_deprivation("iod2025")
 
@@ -756,7 +751,7 @@ def test_local_path_and_environment_variable_win(
     serve, monkeypatch: pytest.MonkeyPatch, iod25_sample: Path, tmp_path: Path
 ) -> None:
     server = serve({"/f7.csv": (200, b"never used")})
-    _register(monkeypatch, "iod2025", server.url("/f7.csv"), rows=5)
+    _register(monkeypatch, "iod2025", server.url + "/f7.csv", rows=5)
     monkeypatch.setenv("SOCECON_GEO_IOD2025", str(iod25_sample))
     from_env = fetch_deprivation("iod2025")
     assert from_env.attrs["source"] == str(iod25_sample)
@@ -764,7 +759,7 @@ def test_local_path_and_environment_variable_win(
     explicit = tmp_path / "two_rows.csv"
     table.to_csv(explicit, index=False)
     assert len(fetch_deprivation("iod2025", path=explicit)) == 2
-    assert server.hits == {}
+    assert server.requests == []
     monkeypatch.setenv("SOCECON_GEO_IOD2025", str(tmp_path / "gone.csv"))
     with pytest.raises(InputError, match="SOCECON_GEO_IOD2025 does not exist"):
         fetch_deprivation("iod2025")
@@ -801,7 +796,7 @@ def test_download_cut_off_inside_its_last_row_is_not_cached(
     body = iod25_sample.read_bytes().rstrip(b"\r\n")
     cut = body[: body.rindex(b",10,")]  # the last row loses its tail, at a field's end
     server = serve({"/cut.csv": (200, cut)})
-    _register(monkeypatch, "iod2025", server.url("/cut.csv"), rows=5)
+    _register(monkeypatch, "iod2025", server.url + "/cut.csv", rows=5)
     with pytest.raises(
         DataUnavailableError, match=r"last row \(E01900005\) has blank cells .*cut off"
     ):
