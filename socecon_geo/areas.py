@@ -52,15 +52,14 @@ from socecon_geo._errors import (
     Problems,
     SocEconGeoWarning,
 )
-from socecon_geo.deprivation import (
-    _clean_codes,
-    _factorize_clean,
-    _is_text_categorical,
-    _normalise_heading,
-    _read_csv,
-    read_deprivation,
-    read_lsoa_lookup,
+from socecon_geo._tables import (
+    clean_codes,
+    factorize_clean,
+    is_text_categorical,
+    normalise_heading,
+    read_csv_text,
 )
+from socecon_geo.deprivation import read_deprivation, read_lsoa_lookup
 
 __all__ = [
     "AREA_METHODS",
@@ -210,7 +209,7 @@ def _has_geometry(geometry: gpd.GeoSeries) -> np.ndarray:
 
 def _norm_header(name: object) -> str:
     """Return a heading as lower-case letters and digits only (``lsoacode2021``)."""
-    return _normalise_heading(name).replace(" ", "")
+    return normalise_heading(name).replace(" ", "")
 
 
 def _standardise_columns(frame: pd.DataFrame, targets: Iterable[str]) -> pd.DataFrame:
@@ -295,7 +294,7 @@ def _as_table(table: pd.DataFrame | PathLike, what: str) -> pd.DataFrame:
     if isinstance(table, pd.DataFrame):
         return table
     if isinstance(table, str | os.PathLike):
-        return _read_csv(table, what)
+        return read_csv_text(table, what)
     msg = f"{what} must be a DataFrame or the path of a CSV file, not {type(table).__name__}."
     raise InputError(msg)
 
@@ -304,7 +303,7 @@ def _first_mapping(pairs: Iterable[tuple[pd.Series, pd.Series]]) -> pd.Series:
     """Combine (keys, values) pairs into one key → value Series, first source winning."""
     parts = []
     for keys, values in pairs:
-        part = pd.Series(values.astype("string").to_numpy(), index=_clean_codes(keys).to_numpy())
+        part = pd.Series(values.astype("string").to_numpy(), index=clean_codes(keys).to_numpy())
         part = part[part.index.notna() & part.notna()]
         parts.append(part[~part.index.duplicated()])
     if not parts:
@@ -395,7 +394,7 @@ def _prepare_layer(layer: gpd.GeoDataFrame | PathLike, argument: str, points_crs
     _check_same_crs(layer.crs, what, points_crs, "the points")
 
     problems = Problems(what)
-    codes = _clean_codes(frame[code_column]).reset_index(drop=True)
+    codes = clean_codes(frame[code_column]).reset_index(drop=True)
     if codes.isna().any():
         rows = np.flatnonzero(codes.isna().to_numpy())[:5].tolist()
         problems.add(f"{int(codes.isna().sum())} rows have no {code_column} (rows {rows})")
@@ -417,7 +416,7 @@ def _prepare_layer(layer: gpd.GeoDataFrame | PathLike, argument: str, points_crs
     result = result[usable].reset_index(drop=True)
     for column in keep:
         if column != code_column and column.endswith("_code"):
-            result[column] = _clean_codes(result[column])
+            result[column] = clean_codes(result[column])
     return _Layer(argument, level, result, frozenset(codes.dropna()))
 
 
@@ -471,8 +470,8 @@ def _prepare_lsoa_lookup(lookup: pd.DataFrame | PathLike) -> _LsoaLookup:
         raise InputError(msg)
     frame = pd.DataFrame(
         {
-            "lsoa11_code": _clean_codes(table["lsoa11_code"]).to_numpy(),
-            "lsoa21_code": _clean_codes(table["lsoa21_code"]).to_numpy(),
+            "lsoa11_code": clean_codes(table["lsoa11_code"]).to_numpy(),
+            "lsoa21_code": clean_codes(table["lsoa21_code"]).to_numpy(),
             "change_code": (
                 table["change_code"].astype("string").to_numpy()
                 if "change_code" in table.columns
@@ -511,10 +510,10 @@ def _prepare_ward_lookup(lookup: pd.DataFrame | PathLike) -> pd.DataFrame:
         raise InputError(msg)
     keep = [c for c in ("ward_code", "ward_name", "lad_code", "lad_name") if c in table]
     frame = pd.DataFrame({c: table[c].astype("string").to_numpy() for c in keep})
-    frame.insert(0, "lsoa21_code", _clean_codes(table["lsoa21_code"]).to_numpy())
+    frame.insert(0, "lsoa21_code", clean_codes(table["lsoa21_code"]).to_numpy())
     for column in ("ward_code", "lad_code"):
         if column in frame.columns:
-            frame[column] = _clean_codes(frame[column])
+            frame[column] = clean_codes(frame[column])
     return frame.dropna(subset=["lsoa21_code"]).drop_duplicates("lsoa21_code")
 
 
@@ -595,8 +594,8 @@ class _Coded:
 
     @classmethod
     def from_series(cls, values: pd.Series) -> _Coded:
-        """Clean codes (as :func:`_clean_codes`) into their coded form."""
-        return cls(*_factorize_clean(values))
+        """Clean codes (as :func:`clean_codes`) into their coded form."""
+        return cls(*factorize_clean(values))
 
     @classmethod
     def empty(cls, n: int) -> _Coded:
@@ -1278,7 +1277,7 @@ def read_population(
                 "usual residents CSV or an IoD population denominators CSV."
             )
             raise InputError(msg)
-        table = _read_csv(file, "population")
+        table = read_csv_text(file, "population")
         where, attrs, file_name = f"population file {file.name!r}", {}, str(file)
     else:
         msg = f"path must be a CSV path or a DataFrame, not {type(path).__name__}."
@@ -1312,7 +1311,7 @@ def read_population(
         lsoa_vintage = pop_vintage if pop_vintage is not None else attrs.get("lsoa_vintage")
 
     first_row = 2 if file_name else 0
-    codes = _clean_codes(table[code_column]).reset_index(drop=True)
+    codes = clean_codes(table[code_column]).reset_index(drop=True)
     raw = table[pop_column].astype("string").str.strip().str.replace(",", "", regex=False)
     raw = raw.reset_index(drop=True)
     values = pd.to_numeric(raw, errors="coerce").astype("float64")
@@ -1424,7 +1423,7 @@ def _column_suffix(value: object) -> str:
 
 def _text_keys(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Factorise values compared as text: positions (-1 for NA) and the distinct texts."""
-    if _is_text_categorical(values.dtype):
+    if is_text_categorical(values.dtype):
         return values.cat.codes.to_numpy(), values.cat.categories
     return _codes_and_uniques(values.astype("string"))
 
@@ -1535,8 +1534,8 @@ def _lsoa_weights(
         key = keys[0]
         table = pd.DataFrame(
             {
-                "lsoa_code": _clean_codes(mapping[key]).to_numpy(),
-                "area_code": _clean_codes(mapping[code_column]).to_numpy(),
+                "lsoa_code": clean_codes(mapping[key]).to_numpy(),
+                "area_code": clean_codes(mapping[code_column]).to_numpy(),
             }
         ).dropna()
         table = table[table["area_code"].isin(area_codes)].drop_duplicates()
@@ -1591,7 +1590,7 @@ def _overlap_weights(
         raise InputError(msg)
     geometry = lsoas.geometry.reset_index(drop=True)
     left = gpd.GeoDataFrame(
-        {"lsoa_code": _clean_codes(frame[key]).to_numpy()},
+        {"lsoa_code": clean_codes(frame[key]).to_numpy()},
         geometry=shapely.make_valid(geometry.to_numpy()),
         crs=lsoas.crs,
     )
@@ -1621,9 +1620,7 @@ def _resolve_population(population: Any, deprivation: pd.DataFrame | None) -> pd
         population.columns
     ):
         frame = population
-        frame = frame.assign(lsoa_code=_clean_codes(frame["lsoa_code"])).dropna(
-            subset=["lsoa_code"]
-        )
+        frame = frame.assign(lsoa_code=clean_codes(frame["lsoa_code"])).dropna(subset=["lsoa_code"])
         repeated = frame["lsoa_code"][frame["lsoa_code"].duplicated()].unique()
         if len(repeated):
             shown = ", ".join(map(str, repeated[:5]))
@@ -1831,7 +1828,7 @@ def summarise_areas(
     )
     level = _infer_level(standard, level)  # type: ignore[assignment]
     code_column = _LEVELS[level][0]
-    area_codes_series = _clean_codes(standard[code_column]).reset_index(drop=True)
+    area_codes_series = clean_codes(standard[code_column]).reset_index(drop=True)
     problems = Problems("areas")
     if area_codes_series.isna().any():
         problems.add(f"{int(area_codes_series.isna().sum())} rows have no {code_column}")
@@ -2054,7 +2051,7 @@ def _warn_foreign_codes(
     elsewhere = np.flatnonzero(codes.notna() & ~in_areas.to_numpy())
     if len(elsewhere) == 0:
         return
-    lads = set(_clean_codes(areas["lad_code"]).dropna())
+    lads = set(clean_codes(areas["lad_code"]).dropna())
     point_lads = _Coded.from_series(points["lad_code"].iloc[elsewhere])
     foreign = elsewhere[point_lads.isin(lads)]
     if len(foreign):
@@ -2085,7 +2082,7 @@ def _deprivation_profile(
         weights,
         "Use IoD2025 for LSOA 2021 areas and IoD2019 for LSOA 2011 areas.",
     )
-    table = deprivation.assign(lsoa_code=_clean_codes(deprivation["lsoa_code"]))
+    table = deprivation.assign(lsoa_code=clean_codes(deprivation["lsoa_code"]))
     table = table.dropna(subset=["lsoa_code"]).drop_duplicates("lsoa_code").set_index("lsoa_code")
     found = pd.Series(_isin(weights.table["lsoa_code"], table.index), index=weights.table.index)
     _check_coverage(found, "deprivation", weights)

@@ -52,7 +52,10 @@ from socecon_geo._errors import (
     UnknownAreaError,
 )
 from socecon_geo._http import cache_dir, request_json
-from socecon_geo.deprivation import _clean_text, _normalise_heading
+from socecon_geo._tables import (
+    clean_text,
+    normalise_heading,
+)
 
 __all__ = ["LEVELS", "fetch_boundaries", "read_boundaries"]
 
@@ -87,7 +90,7 @@ _CODE_RE = re.compile(r"^[EWSN]\d{8}$")
 
 def _canonical(column: object) -> str:
     """Upper-case a column name without separators, with CODE/NAME shortened to CD/NM."""
-    text = _normalise_heading(column).replace(" ", "").upper()
+    text = normalise_heading(column).replace(" ", "").upper()
     if text.endswith("CODE"):
         text = text[:-4] + "CD"
     elif text.endswith("NAME"):
@@ -357,7 +360,7 @@ def read_boundaries(
 
     # copied to the standard columns (and cleaned where a standard column was given)
     for standard, (original, _) in found.items():
-        frame[standard] = _clean_text(frame[original], upper=standard.endswith("_code"))
+        frame[standard] = clean_text(frame[original], upper=standard.endswith("_code"))
 
     code_column = _LEVEL_CODE[level]
     codes = frame[code_column]

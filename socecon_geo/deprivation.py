@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +58,12 @@ from socecon_geo._errors import (
     Problems,
 )
 from socecon_geo._http import download_file
+from socecon_geo._tables import (
+    clean_text,
+    factorize_clean,
+    normalise_heading,
+    read_csv_text,
+)
 
 __all__ = [
     "DEPRIVATION_STATUSES",
@@ -206,90 +211,6 @@ _GEO_SUFFIXES = frozenset(
 _EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
 
 
-def _normalise_heading(heading: object) -> str:
-    """Lower-case a heading and keep only words and numbers, single-spaced."""
-    text = unicodedata.normalize("NFKC", str(heading)).replace("\ufeff", "")
-    text = text.lower().replace("&", " and ")
-    text = re.sub(r"[^0-9a-z]+", " ", text)
-    return text.strip()
-
-
-# --------------------------------------------------------------------------------------
-# codes and CSV files (shared with socecon_geo.areas and socecon_geo.boundaries)
-# --------------------------------------------------------------------------------------
-
-_FACTORIZE_FROM = 1000  # rows from which text is cleaned per distinct value
-
-
-def _clean_text(values: pd.Series, *, upper: bool = True) -> pd.Series:
-    """Text as a ``string`` Series, stripped (and upper-cased), blanks as NA."""
-    text = values.astype("string").str.strip()
-    if upper:
-        text = text.str.upper()
-    return text.mask(text == "", pd.NA)
-
-
-def _is_text_categorical(dtype: Any) -> bool:
-    return isinstance(dtype, pd.CategoricalDtype) and isinstance(
-        dtype.categories.dtype, pd.StringDtype
-    )
-
-
-def _clean_codes(values: pd.Series | Any) -> pd.Series:
-    """Codes as a ``string`` Series, stripped and upper-cased, blanks as NA.
-
-    Text and categorical columns are cleaned once per distinct value (a register of a
-    million organisations holds a few thousand distinct area codes).
-
-    Examples
-    --------
-    >>> _clean_codes(pd.Series([" e01000001", "", None])).tolist()
-    ['E01000001', <NA>, <NA>]
-    """
-    series = pd.Series(values) if not isinstance(values, pd.Series) else values
-    if _is_text_categorical(series.dtype) or (
-        isinstance(series.dtype, pd.StringDtype) and len(series) > _FACTORIZE_FROM
-    ):
-        keys, uniques = _factorize_clean(series)
-        cleaned = pd.array(uniques, dtype="string").take(keys, allow_fill=True)
-        return pd.Series(cleaned, index=series.index, name=series.name)
-    return _clean_text(series)
-
-
-def _factorize_clean(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    """Clean codes (as :func:`_clean_codes`), factorised.
-
-    Returns the position of each value's clean code among the distinct clean codes (-1
-    where there is none) and those codes. Text and categorical values are cleaned once
-    per distinct value.
-    """
-    if _is_text_categorical(values.dtype):
-        keys, raw = values.cat.codes.to_numpy(), pd.Series(values.cat.categories)
-    elif isinstance(values.dtype, pd.StringDtype):
-        keys, distinct = pd.factorize(values)
-        raw = pd.Series(distinct)
-    else:
-        keys, distinct = pd.factorize(_clean_text(values))
-        return np.asarray(keys), pd.Index(distinct)
-    clean_keys, clean = pd.factorize(_clean_text(raw))
-    return np.append(clean_keys, -1)[keys], pd.Index(clean)
-
-
-def _read_csv(path: str | os.PathLike[str], what: str) -> pd.DataFrame:
-    """Read a CSV file with every cell as text (blank cells NA), byte-order mark allowed."""
-    file = Path(path).expanduser()
-    if not file.is_file():
-        msg = f"{what} file {str(file)!r} does not exist; pass the path of the CSV file."
-        raise InputError(msg)
-    try:
-        return pd.read_csv(
-            file, dtype=str, encoding="utf-8-sig", keep_default_na=False, na_values=[""]
-        )
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        msg = f"{what} file {file.name!r} could not be read as a CSV file ({error})."
-        raise InputError(msg) from None
-
-
 @dataclass
 class _Heading:
     tidy: str
@@ -311,7 +232,7 @@ def _classify_heading(heading: object) -> _Heading | None:
     >>> _classify_heading("usual_residents") is None
     True
     """
-    norm = _normalise_heading(heading)
+    norm = normalise_heading(heading)
     if not norm:
         return None
     for tidy, pattern in _ID_PATTERNS:
@@ -548,7 +469,7 @@ def _convert_part(part: _Part, problems: Problems) -> pd.DataFrame:
     for column in frame.columns:
         values = frame[column]
         if column in _ID_COLUMNS:
-            text = _clean_text(values, upper=column.endswith("_code"))
+            text = clean_text(values, upper=column.endswith("_code"))
             out[column] = text
             blank &= text.isna().to_numpy(dtype=bool)
             continue
@@ -1032,7 +953,7 @@ def read_lsoa_lookup(path_or_frame: PathOrFrame) -> pd.DataFrame:
     if isinstance(path_or_frame, pd.DataFrame):
         table, label = path_or_frame, "LSOA lookup (DataFrame)"
     elif isinstance(path_or_frame, (str, os.PathLike)):
-        table = _read_csv(path_or_frame, "LSOA lookup")
+        table = read_csv_text(path_or_frame, "LSOA lookup")
         label = f"LSOA lookup '{Path(path_or_frame).name}'"
     else:
         msg = f"lsoa_lookup must be a path or a DataFrame, got {type(path_or_frame).__name__}"
@@ -1040,7 +961,7 @@ def read_lsoa_lookup(path_or_frame: PathOrFrame) -> pd.DataFrame:
     mapping: dict[str, Any] = {}
     lad_year: int | None = None
     for heading in table.columns:
-        norm = _normalise_heading(heading).replace("_", " ")
+        norm = normalise_heading(heading).replace("_", " ")
         for tidy, pattern in _LOOKUP_PATTERNS:
             match = pattern.match(norm)
             if match and tidy not in mapping:
@@ -1060,7 +981,7 @@ def read_lsoa_lookup(path_or_frame: PathOrFrame) -> pd.DataFrame:
     order = [t for t, _ in _LOOKUP_PATTERNS if t in mapping]
     out = pd.DataFrame({tidy: table[mapping[tidy]] for tidy in order})
     for column in out.columns:
-        out[column] = _clean_text(out[column], upper=column.endswith("_code"))
+        out[column] = clean_text(out[column], upper=column.endswith("_code"))
     out = out.dropna(subset=["lsoa11_code", "lsoa21_code"]).reset_index(drop=True)
     out.attrs = {"lad_vintage": lad_year, "source": label}
     return out
@@ -1132,7 +1053,7 @@ def convert_lsoa_codes(
     mapping = _code_map(table, source, target)
     series = codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype=object)
     # Convert each distinct code once; the last entry is for missing codes (key -1).
-    keys, uniques = _factorize_clean(series)
+    keys, uniques = factorize_clean(series)
     converted: list[Any] = []
     status: list[str] = []
     candidates = np.empty(len(uniques) + 1, dtype=object)
@@ -1197,14 +1118,14 @@ _STATUS_CODES: dict[str, int] = {status: i for i, status in enumerate(DEPRIVATIO
 
 
 def _point_codes(points: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """Clean codes of a column of ``points``, factorised (see :func:`_factorize_clean`).
+    """Clean codes of a column of ``points``, factorised (see :func:`factorize_clean`).
 
     Returns positions (-1 where there is no code, or no such column) and the distinct
     codes as an object array of str.
     """
     if column not in points.columns:
         return np.full(len(points), -1, dtype=np.intp), np.array([], dtype=object)
-    keys, uniques = _factorize_clean(points[column])
+    keys, uniques = factorize_clean(points[column])
     return np.asarray(keys, dtype=np.intp), np.asarray(uniques, dtype=object)
 
 
