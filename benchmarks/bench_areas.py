@@ -43,14 +43,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from _common import OUTSIDE, interleaved, unknown_in_known_sectors
 
 import socecon_geo as sg
 
 REPO = Path(__file__).resolve().parents[1]
-OUTSIDE = np.array(["EC1A 1BB", "M1 1AE", "LS1 4AP", "SW1A 2AA", "G2 1DU", "CF10 3NQ"])
 INVALID = np.array(["B15 2TO", "12345", "CV1", "QQ1 1AA"])
-INWARD_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
-ORG_TYPES = np.array(["charity", "cic", "co-operative", "company_limited_by_guarantee"])
+ORG_TYPES = np.array(sg.ORGANISATION_TYPES)
 SIC_SECTIONS = np.array(list("ACFGIJMNPQRS"))
 
 
@@ -69,10 +68,7 @@ def make_organisations(postcodes: pd.DataFrame, n: int, seed: int = 0) -> pd.Dat
     live = codes[~terminated & located].to_numpy(dtype=object)
     ended = codes[terminated].to_numpy(dtype=object)
     # unknown postcodes of known sectors (geocoded to the sector centroid)
-    guesses = pd.Series(live[rng.integers(0, len(live), 20_000)]).str.slice(0, -2)
-    letters = INWARD_LETTERS[rng.integers(0, len(INWARD_LETTERS), (len(guesses), 2))]
-    guesses = guesses + letters[:, 0] + letters[:, 1]
-    unknown = guesses[~guesses.isin(codes)].unique().astype(object)
+    unknown = unknown_in_known_sectors(live, codes, rng)
 
     # live, terminated, unknown in a known sector, outside the table, invalid, missing
     kind = rng.choice(6, size=n, p=[0.86, 0.04, 0.03, 0.02, 0.03, 0.02])
@@ -112,15 +108,7 @@ class Bench:
         *,
         target: bool = True,
     ) -> Any:
-        step_times, base_times = [], []
-        result = None
-        for _ in range(self.repeat):
-            start = time.perf_counter()
-            result = step()
-            step_times.append(time.perf_counter() - start)
-            start = time.perf_counter()
-            baseline()
-            base_times.append(time.perf_counter() - start)
+        result, step_times, base_times = interleaved(step, baseline, self.repeat)
         best, base = min(step_times), min(base_times)
         self.rows.append((label, best, base, target))
         print(

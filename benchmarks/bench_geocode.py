@@ -19,11 +19,10 @@ import time
 
 import numpy as np
 import pandas as pd
+from _common import OUTSIDE, interleaved, unknown_in_known_sectors
 
 from socecon_geo.geocoding import OfflinePostcodeGeocoder, geocode, geocoding_report
 
-INWARD_LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXYZ"))
-OUTSIDE = np.array(["EC1A 1BB", "M1 1AE", "LS1 4AP", "SW1A 2AA", "G2 1DU", "CF10 3NQ"])
 # bad values; "B1S 2TT" is a typo that passes the format check (so it is not_found)
 INVALID = np.array(["B15 2TO", "B1S 2TT", "12345", "CV1", "WV99 9999", "B15 2T", "QQ1 1AA"])
 MISSING = np.array(["", "  ", "N/A", "unknown"], dtype=object)
@@ -43,10 +42,7 @@ def make_organisations(
         ended = live[:1]
 
     # unknown postcodes of known sectors: a live postcode with other inward letters
-    candidates = pd.Series(live[rng.integers(0, len(live), 20_000)]).str.slice(0, -2)
-    letters = INWARD_LETTERS[rng.integers(0, len(INWARD_LETTERS), (len(candidates), 2))]
-    candidates = candidates + letters[:, 0] + letters[:, 1]
-    unknown = candidates[~candidates.isin(postcodes)].unique().astype(object)
+    unknown = unknown_in_known_sectors(live, postcodes, rng)
 
     kind = rng.choice(6, size=n, p=[0.82, 0.04, 0.04, 0.04, 0.04, 0.02])
     clean = np.empty(n, dtype=object)
@@ -122,15 +118,8 @@ def main() -> None:
     start = time.perf_counter()
     geocoded = run_geocode()
     first_time = time.perf_counter() - start
-    # interleaved, so both see the same load on a shared machine
-    geocode_times, merge_times = [], []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        geocoded = run_geocode()
-        geocode_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        merged = run_merge()
-        merge_times.append(time.perf_counter() - start)
+    geocoded, geocode_times, merge_times = interleaved(run_geocode, run_merge, args.repeat)
+    merged = run_merge()
 
     assert len(geocoded) == len(organisations) == len(merged)
     assert geocoded.index.equals(organisations.index)
