@@ -37,6 +37,10 @@ _EXPORTS: dict[str, str] = {
     "postcode_sector": "socecon_geo.postcodes",
     "postcode_district": "socecon_geo.postcodes",
     "postcode_area": "socecon_geo.postcodes",
+    # provenance
+    "Provenance": "socecon_geo.provenance",
+    "get_provenance": "socecon_geo.provenance",
+    "attribution_lines": "socecon_geo.provenance",
     # organisations
     "read_organisations": "socecon_geo.organisations",
     "combine_registers": "socecon_geo.organisations",
@@ -126,6 +130,11 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         postcode_area,
         postcode_district,
         postcode_sector,
+    )
+    from socecon_geo.provenance import (  # noqa: F401
+        Provenance,
+        attribution_lines,
+        get_provenance,
     )
     from socecon_geo.sample import (  # noqa: F401
         sample_organisations,
