@@ -17,6 +17,8 @@ standard         recognised originals
 ``lsoa21_name``  ``LSOA21NM``
 ``lsoa11_code``  ``LSOA11CD``
 ``lsoa11_name``  ``LSOA11NM``
+``msoa21_code``  ``MSOA21CD``
+``msoa21_name``  ``MSOA21NM``
 ``ward_code``    ``WDyyCD``, ``WDCD``, ``WARDyyCD``
 ``ward_name``    ``WDyyNM``, ``WDNM``, ``WARDyyNM``
 ``lad_code``     ``LADyyCD``, ``LADCD``, ``LTLAyyCD``
@@ -25,7 +27,7 @@ standard         recognised originals
 
 Where a file has several vintages of one kind (``LAD22CD`` and ``LAD24CD``), the latest
 is used. The area level of a file is that of its finest code column (LSOA 2021, then LSOA
-2011, ward, authority).
+2011, MSOA 2021, ward, authority).
 """
 
 from __future__ import annotations
@@ -59,10 +61,10 @@ from socecon_geo._tables import (
 
 __all__ = ["LEVELS", "fetch_boundaries", "read_boundaries"]
 
-Level = Literal["lsoa21", "lsoa11", "ward", "lad"]
-FetchLevel = Literal["lsoa21", "ward", "lad"]
+Level = Literal["lsoa21", "lsoa11", "msoa21", "ward", "lad"]
+FetchLevel = Literal["lsoa21", "lsoa11", "msoa21", "ward", "lad"]
 
-LEVELS: tuple[str, ...] = ("lsoa21", "lsoa11", "ward", "lad")
+LEVELS: tuple[str, ...] = ("lsoa21", "lsoa11", "msoa21", "ward", "lad")
 """Area levels :func:`read_boundaries` recognises, finest first."""
 
 TARGET_CRS = "EPSG:27700"
@@ -74,6 +76,8 @@ _COLUMN_PATTERNS: dict[str, re.Pattern[str]] = {
     "lsoa21_name": re.compile(r"^LSOA(?P<yy>21)NM$"),
     "lsoa11_code": re.compile(r"^LSOA(?P<yy>11)CD$"),
     "lsoa11_name": re.compile(r"^LSOA(?P<yy>11)NM$"),
+    "msoa21_code": re.compile(r"^MSOA(?P<yy>21)CD$"),
+    "msoa21_name": re.compile(r"^MSOA(?P<yy>21)NM$"),
     "ward_code": re.compile(r"^(?:WD|WARD)(?P<yy>\d\d)?CD$"),
     "ward_name": re.compile(r"^(?:WD|WARD)(?P<yy>\d\d)?NM$"),
     "lad_code": re.compile(r"^(?:LAD|LTLA)(?P<yy>\d\d)?CD$"),
@@ -82,8 +86,15 @@ _COLUMN_PATTERNS: dict[str, re.Pattern[str]] = {
 _LEVEL_CODE: dict[str, str] = {
     "lsoa21": "lsoa21_code",
     "lsoa11": "lsoa11_code",
+    "msoa21": "msoa21_code",
     "ward": "ward_code",
     "lad": "lad_code",
+}
+# Small areas whose layers carry no authority field: fetched per authority by name.
+_SMALL_AREA_NAMES: dict[str, str] = {
+    "lsoa21": r"\d{3}[A-Z]",
+    "lsoa11": r"\d{3}[A-Z]",
+    "msoa21": r"\d{3}",
 }
 _CODE_RE = re.compile(r"^[EWSN]\d{8}$")
 
@@ -252,7 +263,7 @@ def read_boundaries(
         A GeoJSON, GeoPackage, shapefile (or zip of one, at the top of the archive or
         in a folder), or GeoParquet file, or an already loaded GeoDataFrame (it is not
         modified).
-    level : {"lsoa21", "lsoa11", "ward", "lad"}, optional
+    level : {"lsoa21", "lsoa11", "msoa21", "ward", "lad"}, optional
         The area level the rows are. By default the finest level with a code column.
     layer : str or int, optional
         Layer to read from a multi-layer file (GeoPackage), or the file to read from a
@@ -325,15 +336,16 @@ def read_boundaries(
             shown = ", ".join(repr(str(c)) for c in frame.columns if c != frame.geometry.name)
             msg = (
                 f"{label} has no recognised ONS code column (found {shown or 'no columns'}); "
-                "expected one of LSOA21CD, LSOA11CD, WDyyCD (e.g. WD24CD) or LADyyCD (e.g. "
-                "LAD24CD). Rename the code column to one of these, or to lsoa21_code, "
-                "lsoa11_code, ward_code or lad_code."
+                "expected one of LSOA21CD, LSOA11CD, MSOA21CD, WDyyCD (e.g. WD24CD) or "
+                "LADyyCD (e.g. LAD24CD). Rename the code column to one of these, or to "
+                "lsoa21_code, lsoa11_code, msoa21_code, ward_code or lad_code."
             )
             raise InputError(msg)
     elif _LEVEL_CODE[level] not in found:
         expected = {
             "lsoa21": "LSOA21CD",
             "lsoa11": "LSOA11CD",
+            "msoa21": "MSOA21CD",
             "ward": "WDyyCD (e.g. WD24CD)",
             "lad": "LADyyCD (e.g. LAD24CD)",
         }[level]
@@ -556,12 +568,12 @@ def _lsoa_name_prefix(lad_name: str) -> str:
     return re.sub(r",\s*(?:City|County) of$", "", lad_name.strip())
 
 
-def _fetch_lsoas_by_authority(
+def _fetch_small_areas_by_authority(
     service: _Service,
     lads: gpd.GeoDataFrame,
     page_size: int,
 ) -> tuple[gpd.GeoDataFrame, dict[str, str]]:
-    """Fetch LSOA features for each authority: by name prefix, else by envelope."""
+    """Fetch LSOA or MSOA features for each authority: by name prefix, else by envelope."""
     name_field = service.fields["name"]
     frames: list[gpd.GeoDataFrame] = []
     methods: dict[str, str] = {}
@@ -573,7 +585,7 @@ def _fetch_lsoas_by_authority(
             features = service.query(
                 {"where": f"{name_field} LIKE {_quote(prefix + ' %')}"}, page_size
             )
-            pattern = re.compile(rf"^{re.escape(prefix)} \d{{3}}[A-Z]$")
+            pattern = re.compile(rf"^{re.escape(prefix)} {_SMALL_AREA_NAMES[service.level]}$")
             features = [
                 f
                 for f in features
@@ -666,9 +678,9 @@ def fetch_boundaries(
 
     Parameters
     ----------
-    level : {"lsoa21", "ward", "lad"}
-        LSOA December 2021 (BGC), wards December 2024 (BGC) or local authority districts
-        December 2024 (BGC).
+    level : {"lsoa21", "lsoa11", "msoa21", "ward", "lad"}
+        LSOA December 2021, LSOA December 2011, MSOA December 2021, wards December 2024
+        or local authority districts December 2024 (all generalised, clipped: BGC).
     authorities : sequence of str, optional
         Local authority district codes (``"E08000025"``) or exact ONS names
         (``"Birmingham"``). None fetches the whole layer (England and Wales for LSOAs, the
@@ -705,7 +717,8 @@ def fetch_boundaries(
     Notes
     -----
     Sources, in order: ``path``; the environment variable ``SOCECON_GEO_LSOA21_BOUNDARIES``
-    / ``SOCECON_GEO_WARD_BOUNDARIES`` / ``SOCECON_GEO_LAD_BOUNDARIES`` (a local file, or an
+    / ``SOCECON_GEO_LSOA11_BOUNDARIES`` / ``SOCECON_GEO_MSOA21_BOUNDARIES`` /
+    ``SOCECON_GEO_WARD_BOUNDARIES`` / ``SOCECON_GEO_LAD_BOUNDARIES`` (a local file, or an
     ``http(s)`` query URL used like ``service_url``); the cache
     (``cache_dir() / "datasets" / "boundaries"``, one GeoParquet file per request, written
     only once every page has arrived; an unreadable one is downloaded again); the ONS
@@ -715,12 +728,12 @@ def fetch_boundaries(
     Services are queried with ``where`` (``outFields=*``, ``outSR=4326``, ``f=geojson``)
     and paged by ``resultOffset``/``resultRecordCount`` while the server reports
     ``exceededTransferLimit`` or returns a full page. Wards and authorities are filtered by
-    the layer's LAD code/name field. The LSOA 2021 layer carries no LAD field, so the
-    authorities are first fetched from the LAD layer; then each authority's LSOAs are
-    selected by name (``LSOA21NM LIKE '<authority> %'``; LSOA names begin with the name of
-    their 2021 authority), and where that finds none (authorities created or renamed after
-    2021) by the authority's bounding box, keeping LSOAs whose representative point lies
-    inside the authority.
+    the layer's LAD code/name field. The LSOA and MSOA layers carry no LAD field, so the
+    authorities are first fetched from the LAD layer; then each authority's LSOAs (or
+    MSOAs) are selected by name (``LSOA21NM LIKE '<authority> %'``; their names begin with
+    the name of their authority), and where that finds none (authorities created or
+    renamed since) by the authority's bounding box, keeping areas whose representative
+    point lies inside the authority.
     """
     service = datasets.get_boundary_service(level)
     level_key = service.level
@@ -779,9 +792,9 @@ def fetch_boundaries(
 
     selection: dict[str, str] = {}
     try:
-        if level_key == "lsoa21" and (codes or names):
+        if level_key in _SMALL_AREA_NAMES and (codes or names):
             lads = fetch_boundaries("lad", authorities=[*codes, *names], refresh=refresh)
-            raw, selection = _fetch_lsoas_by_authority(online, lads, size)
+            raw, selection = _fetch_small_areas_by_authority(online, lads, size)
         else:
             where = "1=1"
             if codes or names:

@@ -140,7 +140,7 @@ class BoundaryService:
         (``SOCECON_GEO_WARD_BOUNDARIES``) that may hold a local file or another service's
         query URL.
     level : str
-        Area level: ``"lsoa21"``, ``"ward"`` or ``"lad"``.
+        Area level: ``"lsoa21"``, ``"lsoa11"``, ``"msoa21"``, ``"ward"`` or ``"lad"``.
     title : str
         Human-readable title.
     services : tuple of str
@@ -150,7 +150,7 @@ class BoundaryService:
         Fields holding the area code and name.
     lad_field, lad_name_field : str or None
         Fields holding the local authority district code and name, where the layer has
-        them (the LSOA 2021 layer does not).
+        them (the LSOA and MSOA layers do not).
     vintage : str
         Edition of the boundaries.
     licence, attribution : str
@@ -265,6 +265,34 @@ BOUNDARY_SERVICES: dict[str, BoundaryService] = {
         lad_field=None,
         lad_name_field=None,
         vintage="LSOA December 2021, generalised (20 m), clipped",
+    ),
+    "lsoa11": BoundaryService(
+        name="lsoa11_boundaries",
+        level="lsoa11",
+        title="Lower layer Super Output Areas (December 2011) Boundaries EW BGC (V3)",
+        services=(
+            "LSOA_Dec_2011_Boundaries_Generalised_Clipped_BGC_EW_V3",
+            "Lower_Layer_Super_Output_Areas_Dec_2011_Boundaries_Generalised_Clipped_BGC_EW_V3",
+        ),
+        code_field="LSOA11CD",
+        name_field="LSOA11NM",
+        lad_field=None,
+        lad_name_field=None,
+        vintage="LSOA December 2011, generalised (20 m), clipped",
+    ),
+    "msoa21": BoundaryService(
+        name="msoa21_boundaries",
+        level="msoa21",
+        title="Middle layer Super Output Areas (December 2021) Boundaries EW BGC (V3)",
+        services=(
+            "Middle_layer_Super_Output_Areas_December_2021_Boundaries_EW_BGC_V3",
+            "MSOA_2021_EW_BGC_V2",
+        ),
+        code_field="MSOA21CD",
+        name_field="MSOA21NM",
+        lad_field=None,
+        lad_name_field=None,
+        vintage="MSOA December 2021, generalised (20 m), clipped",
     ),
     "ward": BoundaryService(
         name="ward_boundaries",

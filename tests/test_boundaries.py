@@ -299,10 +299,17 @@ LSOA_FEATURES = [
     _feature(box(-1.8, 52.0, -1.75, 52.1), LSOA21CD="E01900005", LSOA21NM="Oldshire 001A"),
     _feature(box(-1.75, 52.0, -1.7, 52.1), LSOA21CD="E01900006", LSOA21NM="Oldshire 002A"),
 ]
+MSOA_FEATURES = [
+    _feature(box(-2.0, 52.0, -1.9, 52.05), MSOA21CD="E02900001", MSOA21NM="Alpha 001"),
+    _feature(box(-2.0, 52.05, -1.9, 52.1), MSOA21CD="E02900002", MSOA21NM="Alpha Vale 001"),
+    _feature(box(-1.9, 52.0, -1.8, 52.1), MSOA21CD="E02900003", MSOA21NM="Beta 001"),
+    _feature(box(-1.8, 52.0, -1.7, 52.1), MSOA21CD="E02900004", MSOA21NM="Oldshire 001"),
+]
 LAYERS = {
     "LAD_SVC": LAD_FEATURES,
     "WARD_SVC": WARD_FEATURES,
     "LSOA_SVC": LSOA_FEATURES,
+    "MSOA_SVC": MSOA_FEATURES,
     # the same wards under next year's field names
     "WARD25_SVC": [
         {
@@ -396,7 +403,13 @@ def arcgis(monkeypatch: pytest.MonkeyPatch, local_server: Callable[..., Any]) ->
     monkeypatch.setattr(_http.settings, "timeout", 5.0)
     server = FakeArcGIS(local_server)
     root = server.url("X").split("/X/")[0]
-    for level, svc in (("lad", "LAD_SVC"), ("ward", "WARD_SVC"), ("lsoa21", "LSOA_SVC")):
+    services = (
+        ("lad", "LAD_SVC"),
+        ("ward", "WARD_SVC"),
+        ("lsoa21", "LSOA_SVC"),
+        ("msoa21", "MSOA_SVC"),
+    )
+    for level, svc in services:
         entry = dataclasses.replace(
             datasets.BOUNDARY_SERVICES[level], base_url=root, services=(svc,)
         )
@@ -452,6 +465,15 @@ def test_fetch_lsoas_by_name_prefix_and_envelope(arcgis: FakeArcGIS) -> None:
     assert "LSOA21NM LIKE 'Alpha %'" in wheres
     assert "LSOA21NM LIKE 'Beta %'" in wheres
     assert lsoas["lad_name"].tolist().count("Gamma") == 2
+
+
+def test_fetch_msoas_by_name_prefix_and_envelope(arcgis: FakeArcGIS) -> None:
+    msoas = fetch_boundaries("msoa21", authorities=[ALPHA, GAMMA])
+    by_lad = msoas.groupby("lad_code")["msoa21_code"].apply(sorted).to_dict()
+    assert by_lad == {ALPHA: ["E02900001"], GAMMA: ["E02900004"]}  # not 'Alpha Vale 001'
+    assert msoas.attrs["level"] == "msoa21"
+    assert msoas.attrs["lsoa_selection"] == {ALPHA: "name", GAMMA: "envelope"}
+    assert "MSOA21NM LIKE 'Alpha %'" in [p["where"] for p in arcgis.queries("MSOA_SVC")]
 
 
 def test_service_fallback_and_override(arcgis: FakeArcGIS, monkeypatch: pytest.MonkeyPatch) -> None:
