@@ -43,6 +43,11 @@ _EXPORTS: dict[str, str] = {
     "postcode_sector": "socecon_geo.postcodes",
     "postcode_district": "socecon_geo.postcodes",
     "postcode_area": "socecon_geo.postcodes",
+    # geography
+    "Geography": "socecon_geo.geography",
+    "GEOGRAPHY_LEVELS": "socecon_geo.geography",
+    "load_geography": "socecon_geo.geography",
+    "fetch_geography": "socecon_geo.geography",
     # provenance
     "Provenance": "socecon_geo.provenance",
     "get_provenance": "socecon_geo.provenance",
@@ -128,6 +133,12 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         build_postcode_table,
         geocode,
         geocoding_report,
+    )
+    from socecon_geo.geography import (  # noqa: F401
+        GEOGRAPHY_LEVELS,
+        Geography,
+        fetch_geography,
+        load_geography,
     )
     from socecon_geo.organisations import (  # noqa: F401
         ORGANISATION_COLUMNS,
