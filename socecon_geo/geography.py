@@ -724,3 +724,68 @@ def fetch_geography(
         layers=layers,
         **_tables(lsoa_lookup=None, area_lookup=None, population=None, deprivation=None),
     )
+
+
+# ---------------------------------------------------------------------- for the steps
+
+
+def resolve_geography(geography: Geography | None) -> Geography:
+    """Return the geography a step should use: the one given, else the bundled WMCA.
+
+    Parameters
+    ----------
+    geography : Geography or None
+
+    Returns
+    -------
+    Geography
+
+    Raises
+    ------
+    InputError
+        If ``geography`` is something else.
+    """
+    if geography is None:
+        return load_geography()
+    if isinstance(geography, Geography):
+        return geography
+    msg = (
+        "geography must be a socecon_geo.Geography (sg.load_geography(), "
+        f"sg.Geography.from_files(...) or sg.fetch_geography(...)); got {type(geography).__name__}."
+    )
+    raise InputError(msg)
+
+
+def area_inputs(geography: Geography | None, **given: Any) -> dict[str, Any]:
+    """Return the layers and lookups :func:`socecon_geo.assign_areas` should use.
+
+    What the caller passed always wins. The rest comes from ``geography``; without one,
+    from the bundled geography — its England-wide lookups always, its West Midlands
+    layers only when the caller passed no layer at all (so that a user's own wards are
+    never mixed with bundled LSOAs of another place).
+
+    Parameters
+    ----------
+    geography : Geography or None
+    **given
+        ``wards``, ``lsoas21``, ``lsoas11``, ``msoas21``, ``authorities``,
+        ``lsoa_lookup``, ``area_lookup`` as passed (None where not).
+
+    Returns
+    -------
+    dict
+        The same keys, filled in.
+    """
+    geo = resolve_geography(geography)
+    layer_levels = {argument: level for level, argument in _LAYER_ARGUMENT.items()}
+    own_layers = any(given.get(argument) is not None for argument in layer_levels)
+    out = dict(given)
+    for argument, level in layer_levels.items():
+        if out.get(argument) is None and geo.has_layer(level):
+            if geography is not None or not own_layers:
+                out[argument] = geo._layer(level)
+    if out.get("lsoa_lookup") is None:
+        out["lsoa_lookup"] = geo._optional("lsoa_lookup")
+    if out.get("area_lookup") is None:
+        out["area_lookup"] = geo._optional("area_lookup")
+    return out
