@@ -42,11 +42,11 @@ _EXPORTS: dict[str, str] = {
     "get_provenance": "socecon_geo.provenance",
     "attribution_lines": "socecon_geo.provenance",
     # organisations
-    "read_organisations": "socecon_geo.organisations",
-    "combine_registers": "socecon_geo.organisations",
-    "ORGANISATION_TYPES": "socecon_geo.organisations",
-    "ORGANISATION_COLUMNS": "socecon_geo.organisations",
-    "sic_sections": "socecon_geo.organisations",
+    "read_organisations": "socecon_geo.registers",
+    "combine_registers": "socecon_geo.registers",
+    "ORGANISATION_TYPES": "socecon_geo.registers",
+    "ORGANISATION_COLUMNS": "socecon_geo.registers",
+    "sic_sections": "socecon_geo.registers",
     # geocoding
     "geocode": "socecon_geo.geocoding",
     "geocoding_report": "socecon_geo.geocoding",
@@ -117,13 +117,6 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         geocode,
         geocoding_report,
     )
-    from socecon_geo.organisations import (  # noqa: F401
-        ORGANISATION_COLUMNS,
-        ORGANISATION_TYPES,
-        combine_registers,
-        read_organisations,
-        sic_sections,
-    )
     from socecon_geo.postcodes import (  # noqa: F401
         normalise_postcode,
         normalise_postcodes,
@@ -135,6 +128,13 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         Provenance,
         attribution_lines,
         get_provenance,
+    )
+    from socecon_geo.registers import (  # noqa: F401
+        ORGANISATION_COLUMNS,
+        ORGANISATION_TYPES,
+        combine_registers,
+        read_organisations,
+        sic_sections,
     )
     from socecon_geo.sample import (  # noqa: F401
         sample_organisations,
