@@ -59,8 +59,8 @@ _EXPORTS: dict[str, str] = {
     "read_deprivation": "socecon_geo.deprivation",
     "fetch_deprivation": "socecon_geo.deprivation",
     "attach_deprivation": "socecon_geo.deprivation",
-    "read_lsoa_lookup": "socecon_geo.deprivation",
-    "convert_lsoa_codes": "socecon_geo.deprivation",
+    "read_lsoa_lookup": "socecon_geo.lookups",
+    "convert_lsoa_codes": "socecon_geo.lookups",
     # official boundaries
     "read_boundaries": "socecon_geo.boundaries",
     "fetch_boundaries": "socecon_geo.boundaries",
@@ -68,8 +68,9 @@ _EXPORTS: dict[str, str] = {
     "sample_organisations": "socecon_geo.sample",
     # areas
     "assign_areas": "socecon_geo.areas",
-    "summarise_areas": "socecon_geo.areas",
-    "read_population": "socecon_geo.areas",
+    "summarise_areas": "socecon_geo.summaries",
+    # population
+    "read_population": "socecon_geo.population",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -86,8 +87,6 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     )
     from socecon_geo.areas import (  # noqa: F401
         assign_areas,
-        read_population,
-        summarise_areas,
     )
     from socecon_geo.boundaries import (  # noqa: F401
         fetch_boundaries,
@@ -103,10 +102,8 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     )
     from socecon_geo.deprivation import (  # noqa: F401
         attach_deprivation,
-        convert_lsoa_codes,
         fetch_deprivation,
         read_deprivation,
-        read_lsoa_lookup,
     )
     from socecon_geo.geocoding import (  # noqa: F401
         Geocoder,
@@ -116,6 +113,13 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         build_postcode_table,
         geocode,
         geocoding_report,
+    )
+    from socecon_geo.lookups import (  # noqa: F401
+        convert_lsoa_codes,
+        read_lsoa_lookup,
+    )
+    from socecon_geo.population import (  # noqa: F401
+        read_population,
     )
     from socecon_geo.postcodes import (  # noqa: F401
         normalise_postcode,
@@ -138,6 +142,9 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     )
     from socecon_geo.sample import (  # noqa: F401
         sample_organisations,
+    )
+    from socecon_geo.summaries import (  # noqa: F401
+        summarise_areas,
     )
 
 

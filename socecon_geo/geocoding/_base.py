@@ -17,6 +17,8 @@ import pyarrow.compute as pc
 import pyproj
 import shapely
 
+from socecon_geo._schema import GEOCODE_STATUSES
+
 __all__ = [
     "CRS",
     "GEOCODE_STATUSES",
@@ -27,18 +29,6 @@ __all__ = [
 
 
 CRS: Final[str] = "EPSG:27700"
-
-
-GEOCODE_STATUSES: Final[tuple[str, ...]] = (
-    "matched",
-    "sector_centroid",
-    "terminated",
-    "invalid_postcode",
-    "missing_postcode",
-    "not_found",
-    "outside_coverage",
-)
-"""Every value of ``geocode_status``, in report order."""
 
 
 TABLE_COLUMNS: Final[tuple[str, ...]] = (

@@ -75,6 +75,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from socecon_geo._errors import InputError, Problems
+from socecon_geo._headings import heading_key
 from socecon_geo.registers._files import _DEFAULT_CHUNKSIZE, _open_table, _read_rows, _Rows, _Table
 from socecon_geo.registers.ccew import _ccew_filter, _map_ccew
 from socecon_geo.registers.columns import (
@@ -85,7 +86,6 @@ from socecon_geo.registers.columns import (
     REGISTERS,
     SIC_SECTIONS,
     _assemble,
-    _normalise_heading,
     sic_sections,
 )
 from socecon_geo.registers.combine import combine_registers
@@ -381,7 +381,7 @@ def _expected_headings(columns: Any) -> frozenset[str]:
     names: list[Any] = []
     for value in columns.values():
         names.extend(value if isinstance(value, list | tuple) else [value])
-    return frozenset(_normalise_heading(str(name)) for name in names)
+    return frozenset(heading_key(str(name)) for name in names)
 
 
 def _check_options(

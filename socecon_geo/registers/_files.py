@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from socecon_geo._errors import InputError
-from socecon_geo.registers.columns import _SIGNATURES, _STRING, _cell_text, _normalise_heading
+from socecon_geo._headings import heading_key
+from socecon_geo.registers.columns import _SIGNATURES, _STRING, _cell_text
 from socecon_geo.registers.generic import _ALIASES
 
 _TEXT_EXTENSIONS: Final = {".csv": None, ".tsv": "\t", ".tab": "\t", ".txt": None}
@@ -285,7 +286,7 @@ def _is_heading_row(cells: Sequence[str], expected: frozenset[str]) -> bool:
     present = {cell.strip() for cell in cells if cell and cell.strip()}
     if any(signature <= present for signature in _SIGNATURES.values()):
         return True
-    normalised = {_normalise_heading(cell) for cell in present}
+    normalised = {heading_key(cell) for cell in present}
     if expected:
         return expected <= normalised
     has_name = not normalised.isdisjoint(_ALIASES["name"])

@@ -18,6 +18,8 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from socecon_geo._schema import ORG_TYPE, ORGANISATION_TYPES
+
 __all__ = [
     "ORGANISATION_COLUMNS",
     "ORGANISATION_TYPES",
@@ -26,19 +28,6 @@ __all__ = [
     "SIC_SECTIONS",
     "sic_sections",
 ]
-
-
-ORGANISATION_TYPES: Final[tuple[str, ...]] = (
-    "charity",
-    "charitable_incorporated_organisation",
-    "community_interest_company",
-    "co_operative",
-    "community_benefit_society",
-    "company_limited_by_guarantee",
-    "social_enterprise",
-    "other",
-)
-"""The categories of the ``org_type`` column, in this order (``"other"`` = other/unknown)."""
 
 
 ORGANISATION_COLUMNS: Final[tuple[str, ...]] = (
@@ -136,7 +125,7 @@ _DIVISION_TO_SECTION: Final[dict[str, str]] = {
 _DORMANT_SIC: Final = "99999"
 
 
-_TYPE_DTYPE: Final = pd.CategoricalDtype(list(ORGANISATION_TYPES))
+_TYPE_DTYPE: Final = ORG_TYPE
 
 
 _STRING: Final = "string"
@@ -169,10 +158,6 @@ def _by_unique(series: pd.Series, func: Callable[[pd.Series], Any]) -> Any:
     spread = result.reindex(codes)
     spread.index = series.index
     return spread
-
-
-def _normalise_heading(heading: str) -> str:
-    return re.sub(r"[^0-9a-z]", "", heading.casefold())
 
 
 def _cell_text(value: Any) -> str | None:

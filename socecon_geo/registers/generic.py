@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from socecon_geo._errors import InputError, Problems
+from socecon_geo._headings import heading_key
 from socecon_geo.registers.columns import (
     _LOOSE_POSTCODE,
     _STRING,
@@ -18,7 +19,6 @@ from socecon_geo.registers.columns import (
     _Fields,
     _ids,
     _join_address,
-    _normalise_heading,
     _org_type,
     _postcode_key,
     _row_ids,
@@ -28,8 +28,8 @@ if TYPE_CHECKING:
     from socecon_geo.registers._files import _Table
 
 
-# Generic reader: schema field -> accepted headings, normalised (casefolded, letters and
-# digits only), best first.
+# Generic reader: schema field -> accepted headings as heading_key() gives them (lower-case
+# letters and digits only), best first.
 _ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "name": (
         "organisationname",
@@ -139,8 +139,8 @@ def _find_heading(headings: Sequence[str], wanted: str) -> str | None:
     for heading in headings:
         if heading == stripped:
             return heading
-    key = _normalise_heading(wanted)
-    matches = [h for h in headings if _normalise_heading(h) == key]
+    key = heading_key(wanted)
+    matches = [h for h in headings if heading_key(h) == key]
     return matches[0] if len(matches) == 1 else None
 
 
@@ -188,7 +188,7 @@ def _resolve_generic_columns(
             if found:
                 chosen[key] = found if key == "address" else found[0]
         problems.raise_if_any(InputError)
-    normalised = {h: _normalise_heading(h) for h in headings}
+    normalised = {h: heading_key(h) for h in headings}
     used = {h for v in chosen.values() for h in ([v] if isinstance(v, str) else v)}
     for key, aliases in _ALIASES.items():
         if key in chosen:
