@@ -53,11 +53,11 @@ _EXPORTS: dict[str, str] = {
     "get_provenance": "socecon_geo.provenance",
     "attribution_lines": "socecon_geo.provenance",
     # organisations
-    "read_organisations": "socecon_geo.organisations",
-    "combine_registers": "socecon_geo.organisations",
-    "ORGANISATION_TYPES": "socecon_geo.organisations",
-    "ORGANISATION_COLUMNS": "socecon_geo.organisations",
-    "sic_sections": "socecon_geo.organisations",
+    "read_organisations": "socecon_geo.registers",
+    "combine_registers": "socecon_geo.registers",
+    "ORGANISATION_TYPES": "socecon_geo.registers",
+    "ORGANISATION_COLUMNS": "socecon_geo.registers",
+    "sic_sections": "socecon_geo.registers",
     # geocoding
     "geocode": "socecon_geo.geocoding",
     "geocoding_report": "socecon_geo.geocoding",
@@ -70,8 +70,8 @@ _EXPORTS: dict[str, str] = {
     "read_deprivation": "socecon_geo.deprivation",
     "fetch_deprivation": "socecon_geo.deprivation",
     "attach_deprivation": "socecon_geo.deprivation",
-    "read_lsoa_lookup": "socecon_geo.deprivation",
-    "convert_lsoa_codes": "socecon_geo.deprivation",
+    "read_lsoa_lookup": "socecon_geo.lookups",
+    "convert_lsoa_codes": "socecon_geo.lookups",
     # official boundaries
     "read_boundaries": "socecon_geo.boundaries",
     "fetch_boundaries": "socecon_geo.boundaries",
@@ -79,8 +79,9 @@ _EXPORTS: dict[str, str] = {
     "sample_organisations": "socecon_geo.sample",
     # areas
     "assign_areas": "socecon_geo.areas",
-    "summarise_areas": "socecon_geo.areas",
-    "read_population": "socecon_geo.areas",
+    "summarise_areas": "socecon_geo.summaries",
+    # population
+    "read_population": "socecon_geo.population",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -97,8 +98,6 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     )
     from socecon_geo.areas import (  # noqa: F401
         assign_areas,
-        read_population,
-        summarise_areas,
     )
     from socecon_geo.boundaries import (  # noqa: F401
         fetch_boundaries,
@@ -120,10 +119,8 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     )
     from socecon_geo.deprivation import (  # noqa: F401
         attach_deprivation,
-        convert_lsoa_codes,
         fetch_deprivation,
         read_deprivation,
-        read_lsoa_lookup,
     )
     from socecon_geo.geocoding import (  # noqa: F401
         Geocoder,
@@ -140,12 +137,12 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         fetch_geography,
         load_geography,
     )
-    from socecon_geo.organisations import (  # noqa: F401
-        ORGANISATION_COLUMNS,
-        ORGANISATION_TYPES,
-        combine_registers,
-        read_organisations,
-        sic_sections,
+    from socecon_geo.lookups import (  # noqa: F401
+        convert_lsoa_codes,
+        read_lsoa_lookup,
+    )
+    from socecon_geo.population import (  # noqa: F401
+        read_population,
     )
     from socecon_geo.postcodes import (  # noqa: F401
         normalise_postcode,
@@ -159,8 +156,18 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         attribution_lines,
         get_provenance,
     )
+    from socecon_geo.registers import (  # noqa: F401
+        ORGANISATION_COLUMNS,
+        ORGANISATION_TYPES,
+        combine_registers,
+        read_organisations,
+        sic_sections,
+    )
     from socecon_geo.sample import (  # noqa: F401
         sample_organisations,
+    )
+    from socecon_geo.summaries import (  # noqa: F401
+        summarise_areas,
     )
 
 

@@ -1,15 +1,13 @@
-"""Helpers for tabular inputs shared by the readers: headings, area codes, CSV text.
+"""Helpers for tabular inputs shared by the readers: area codes and CSV text.
 
 Private to socecon_geo: :mod:`socecon_geo.deprivation`, :mod:`socecon_geo.areas` and
-:mod:`socecon_geo.boundaries` recognise headings, clean area codes and read CSV files
-the same way through these functions.
+:mod:`socecon_geo.boundaries` clean area codes and read CSV files the same way
+through these functions (headings are recognised by :mod:`socecon_geo._headings`).
 """
 
 from __future__ import annotations
 
 import os
-import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +18,13 @@ from socecon_geo._errors import InputError
 
 __all__ = [
     "FACTORIZE_FROM",
+    "as_table",
     "clean_codes",
     "clean_text",
     "factorize_clean",
     "is_text_categorical",
-    "normalise_heading",
     "read_csv_text",
 ]
-
-
-def normalise_heading(heading: object) -> str:
-    """Lower-case a heading and keep only words and numbers, single-spaced."""
-    text = unicodedata.normalize("NFKC", str(heading)).replace("\ufeff", "")
-    text = text.lower().replace("&", " and ")
-    text = re.sub(r"[^0-9a-z]+", " ", text)
-    return text.strip()
 
 
 FACTORIZE_FROM = 1000  # rows from which text is cleaned per distinct value
@@ -107,3 +97,13 @@ def read_csv_text(path: str | os.PathLike[str], what: str) -> pd.DataFrame:
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         msg = f"{what} file {file.name!r} could not be read as a CSV file ({error})."
         raise InputError(msg) from None
+
+
+def as_table(table: pd.DataFrame | str | os.PathLike[str], what: str) -> pd.DataFrame:
+    """Return a DataFrame as it is, or read a CSV path with :func:`read_csv_text`."""
+    if isinstance(table, pd.DataFrame):
+        return table
+    if isinstance(table, str | os.PathLike):
+        return read_csv_text(table, what)
+    msg = f"{what} must be a DataFrame or the path of a CSV file, not {type(table).__name__}."
+    raise InputError(msg)

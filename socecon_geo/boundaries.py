@@ -47,17 +47,16 @@ import pandas as pd
 import shapely
 
 from socecon_geo import datasets
+from socecon_geo._checks import check_lonlat_range
 from socecon_geo._errors import (
     DataUnavailableError,
     DownloadError,
     InputError,
     UnknownAreaError,
 )
+from socecon_geo._headings import find_area_columns
 from socecon_geo._http import cache_dir, request_json
-from socecon_geo._tables import (
-    clean_text,
-    normalise_heading,
-)
+from socecon_geo._tables import clean_text
 
 __all__ = ["LEVELS", "fetch_boundaries", "read_boundaries"]
 
@@ -70,19 +69,19 @@ LEVELS: tuple[str, ...] = ("lsoa21", "lsoa11", "msoa21", "ward", "lad")
 TARGET_CRS = "EPSG:27700"
 _MAX_PAGES = 500
 
-# standard column -> pattern on the canonical original name (see _canonical)
-_COLUMN_PATTERNS: dict[str, re.Pattern[str]] = {
-    "lsoa21_code": re.compile(r"^LSOA(?P<yy>21)CD$"),
-    "lsoa21_name": re.compile(r"^LSOA(?P<yy>21)NM$"),
-    "lsoa11_code": re.compile(r"^LSOA(?P<yy>11)CD$"),
-    "lsoa11_name": re.compile(r"^LSOA(?P<yy>11)NM$"),
-    "msoa21_code": re.compile(r"^MSOA(?P<yy>21)CD$"),
-    "msoa21_name": re.compile(r"^MSOA(?P<yy>21)NM$"),
-    "ward_code": re.compile(r"^(?:WD|WARD)(?P<yy>\d\d)?CD$"),
-    "ward_name": re.compile(r"^(?:WD|WARD)(?P<yy>\d\d)?NM$"),
-    "lad_code": re.compile(r"^(?:LAD|LTLA)(?P<yy>\d\d)?CD$"),
-    "lad_name": re.compile(r"^(?:LAD|LTLA)(?P<yy>\d\d)?NM$"),
-}
+# the standard columns read_boundaries adds (see socecon_geo._headings.AREA_HEADINGS)
+_STANDARD_COLUMNS: tuple[str, ...] = (
+    "lsoa21_code",
+    "lsoa21_name",
+    "lsoa11_code",
+    "lsoa11_name",
+    "msoa21_code",
+    "msoa21_name",
+    "ward_code",
+    "ward_name",
+    "lad_code",
+    "lad_name",
+)
 _LEVEL_CODE: dict[str, str] = {
     "lsoa21": "lsoa21_code",
     "lsoa11": "lsoa11_code",
@@ -99,38 +98,9 @@ _SMALL_AREA_NAMES: dict[str, str] = {
 _CODE_RE = re.compile(r"^[EWSN]\d{8}$")
 
 
-def _canonical(column: object) -> str:
-    """Upper-case a column name without separators, with CODE/NAME shortened to CD/NM."""
-    text = normalise_heading(column).replace(" ", "").upper()
-    if text.endswith("CODE"):
-        text = text[:-4] + "CD"
-    elif text.endswith("NAME"):
-        text = text[:-4] + "NM"
-    return text
-
-
 def _recognise_columns(columns: Iterable[object]) -> dict[str, tuple[str, int | None]]:
     """Map each standard column to (original column, vintage year) for the best match."""
-    best: dict[str, tuple[str, int | None, int]] = {}
-    for column in columns:
-        name = str(column)
-        if name == "geometry":
-            continue
-        for standard, pattern in _COLUMN_PATTERNS.items():
-            if name == standard:
-                rank = 10_000  # a standard column that is already there wins
-                year = None
-            else:
-                match = pattern.match(_canonical(name))
-                if not match:
-                    continue
-                yy = match.group("yy")
-                year = 2000 + int(yy) if yy else None
-                rank = year or 0
-            if standard not in best or rank > best[standard][2]:
-                best[standard] = (name, year, rank)
-            break
-    return {standard: (name, year) for standard, (name, year, _) in best.items()}
+    return find_area_columns(columns, _STANDARD_COLUMNS)
 
 
 _ZIP_MEMBERS: frozenset[str] = frozenset({".shp", ".gpkg", ".geojson", ".json", ".fgb", ".gml"})
@@ -213,26 +183,6 @@ def _read_geo_file(path: Path, layer: str | int | None) -> gpd.GeoDataFrame:
         )
         raise InputError(msg)
     return frame
-
-
-def _check_lonlat_range(frame: gpd.GeoDataFrame, label: str) -> None:
-    """Refuse coordinates that cannot be longitudes/latitudes under a geographic CRS."""
-    if frame.crs is None or not frame.crs.is_geographic or len(frame) == 0:
-        return
-    xmin, ymin, xmax, ymax = frame.total_bounds
-    if not np.all(np.isfinite([xmin, ymin, xmax, ymax])):
-        return
-    if xmin >= -180 and xmax <= 180 and ymin >= -90 and ymax <= 90:
-        return
-    msg = (
-        f"{label} says its coordinates are longitudes/latitudes ({frame.crs.to_string()}) "
-        f"but they reach x = {xmax:,.0f}, y = {ymax:,.0f}, far outside ±180°/±90°: they "
-        "look like projected metres (British National Grid?) under a wrong or missing CRS "
-        "(a GeoJSON file without a 'crs' member is read as EPSG:4326). Set the right CRS "
-        "first, e.g. read_boundaries(gpd.read_file(path).set_crs(27700, "
-        "allow_override=True))."
-    )
-    raise InputError(msg)
 
 
 def _repair(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int, int]:
@@ -366,7 +316,7 @@ def read_boundaries(
             )
             raise InputError(msg)
         frame = frame.set_crs(crs)
-    _check_lonlat_range(frame, label)
+    check_lonlat_range(frame, label)
     frame = frame.to_crs(TARGET_CRS)
     frame, repaired, empty = _repair(frame)
 

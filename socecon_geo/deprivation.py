@@ -57,21 +57,20 @@ from socecon_geo._errors import (
     InputError,
     Problems,
 )
+from socecon_geo._headings import normalise_heading
 from socecon_geo._http import download_file
+from socecon_geo._schema import DEPRIVATION_STATUS, DEPRIVATION_STATUSES
 from socecon_geo._tables import (
     clean_text,
     factorize_clean,
-    normalise_heading,
-    read_csv_text,
 )
+from socecon_geo.lookups import convert_lsoa_codes
 
 __all__ = [
     "DEPRIVATION_STATUSES",
     "attach_deprivation",
-    "convert_lsoa_codes",
     "fetch_deprivation",
     "read_deprivation",
-    "read_lsoa_lookup",
 ]
 
 Vintage = Literal["iod2025", "iod2019"]
@@ -80,13 +79,6 @@ PathOrFrame = str | os.PathLike[str] | pd.DataFrame
 _VINTAGE_LSOA_YEAR: dict[str, int] = {"iod2025": 2021, "iod2019": 2011}
 _LSOA_YEAR_VINTAGE: dict[int, str] = {year: v for v, year in _VINTAGE_LSOA_YEAR.items()}
 
-DEPRIVATION_STATUSES: tuple[str, ...] = (
-    "joined",
-    "no_lsoa",
-    "lsoa_not_in_index",
-    "ambiguous_lsoa",
-)
-"""Values of the ``deprivation_status`` column added by :func:`attach_deprivation`."""
 
 # --------------------------------------------------------------------------------------
 # heading recognition
@@ -902,190 +894,6 @@ def fetch_deprivation(
 
 
 # --------------------------------------------------------------------------------------
-# LSOA 2011 <-> 2021 lookup
-# --------------------------------------------------------------------------------------
-
-_LOOKUP_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("lsoa11_code", re.compile(r"^lsoa ?11 ?(?:cd|code)$")),
-    ("lsoa11_name", re.compile(r"^lsoa ?11 ?(?:nm|name)$")),
-    ("lsoa21_code", re.compile(r"^lsoa ?21 ?(?:cd|code)$")),
-    ("lsoa21_name", re.compile(r"^lsoa ?21 ?(?:nm|name)$")),
-    ("change_code", re.compile(r"^(?:chgind|chngind|change ?(?:code|ind|indicator)?)$")),
-    ("lad_code", re.compile(r"^(?:lad|ltla)(?: ?(?P<yy>\d\d))? ?(?:cd|code)$")),
-    ("lad_name", re.compile(r"^(?:lad|ltla)(?: ?(?P<yy>\d\d))? ?(?:nm|name)$")),
-)
-
-
-def read_lsoa_lookup(path_or_frame: PathOrFrame) -> pd.DataFrame:
-    """Read the ONS LSOA 2011 to LSOA 2021 lookup.
-
-    Parameters
-    ----------
-    path_or_frame : path or DataFrame
-        The ONS "LSOA (2011) to LSOA (2021) to Local Authority District (2022)" lookup,
-        as CSV or a DataFrame. Official (``LSOA11CD``, ``LSOA21CD``, ``CHGIND``,
-        ``LAD22CD``) and snake-case (``lsoa11_code``, ``change_code``, ``ltla22_code``)
-        headings are recognised, in any letter case.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``lsoa11_code``, ``lsoa21_code`` and, where present, ``lsoa11_name``,
-        ``lsoa21_name``, ``change_code`` (U unchanged, S split, M merged, X irregular),
-        ``lad_code``, ``lad_name``; one row per (LSOA 2011, LSOA 2021) pair.
-
-    Raises
-    ------
-    InputError
-        If the file is missing or lacks either code column.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> lookup = read_lsoa_lookup(pd.DataFrame({
-    ...     "LSOA11CD": ["E01000001", "E01000002", "E01000002"],
-    ...     "LSOA21CD": ["E01000001", "E01035001", "E01035002"],
-    ...     "CHGIND": ["U", "S", "S"],
-    ... }))
-    >>> list(lookup.columns)
-    ['lsoa11_code', 'lsoa21_code', 'change_code']
-    """
-    if isinstance(path_or_frame, pd.DataFrame):
-        table, label = path_or_frame, "LSOA lookup (DataFrame)"
-    elif isinstance(path_or_frame, (str, os.PathLike)):
-        table = read_csv_text(path_or_frame, "LSOA lookup")
-        label = f"LSOA lookup '{Path(path_or_frame).name}'"
-    else:
-        msg = f"lsoa_lookup must be a path or a DataFrame, got {type(path_or_frame).__name__}"
-        raise InputError(msg)
-    mapping: dict[str, Any] = {}
-    lad_year: int | None = None
-    for heading in table.columns:
-        norm = normalise_heading(heading).replace("_", " ")
-        for tidy, pattern in _LOOKUP_PATTERNS:
-            match = pattern.match(norm)
-            if match and tidy not in mapping:
-                mapping[tidy] = heading
-                if tidy == "lad_code" and match.group("yy"):
-                    lad_year = 2000 + int(match.group("yy"))
-                break
-    missing = [c for c in ("lsoa11_code", "lsoa21_code") if c not in mapping]
-    if missing:
-        found = ", ".join(repr(str(c)) for c in table.columns[:12])
-        msg = (
-            f"{label} lacks the column(s) {', '.join(missing)} (official names LSOA11CD / "
-            f"LSOA21CD); found {found}. Pass the ONS 'LSOA (2011) to LSOA (2021) to LAD "
-            "(2022)' lookup."
-        )
-        raise InputError(msg)
-    order = [t for t, _ in _LOOKUP_PATTERNS if t in mapping]
-    out = pd.DataFrame({tidy: table[mapping[tidy]] for tidy in order})
-    for column in out.columns:
-        out[column] = clean_text(out[column], upper=column.endswith("_code"))
-    out = out.dropna(subset=["lsoa11_code", "lsoa21_code"]).reset_index(drop=True)
-    out.attrs = {"lad_vintage": lad_year, "source": label}
-    return out
-
-
-def _code_map(lookup: pd.DataFrame, source: str, target: str) -> dict[str, tuple[str, ...]]:
-    """Map each source code to its target codes, in the order of the lookup's rows."""
-    pairs = lookup[[source, target]].drop_duplicates()
-    targets: dict[str, list[Any]] = {}
-    for code, value in zip(
-        pairs[source].to_numpy(dtype=object), pairs[target].to_numpy(dtype=object), strict=True
-    ):
-        if not pd.isna(code):
-            targets.setdefault(code, []).append(value)
-    return {code: tuple(values) for code, values in targets.items()}
-
-
-def convert_lsoa_codes(
-    codes: Sequence[Any] | pd.Series,
-    lookup: PathOrFrame,
-    *,
-    to: Literal[2021, 2011] = 2021,
-) -> pd.DataFrame:
-    """Convert LSOA codes between the 2011 and 2021 editions with the ONS lookup.
-
-    An LSOA that was unchanged (U) or merged into a bigger one (M) maps to exactly one
-    code and is converted. One that was split (S) maps to several and cannot be converted
-    without its location: it is flagged ``"ambiguous"`` with its candidates listed, never
-    guessed.
-
-    Parameters
-    ----------
-    codes : sequence or Series
-        LSOA codes of the other edition; missing values are allowed.
-    lookup : path or DataFrame
-        The ONS LSOA 2011 to 2021 lookup (see :func:`read_lsoa_lookup`).
-    to : {2021, 2011}
-        The edition to convert to.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Same length and index as ``codes`` (a RangeIndex for plain sequences), with
-        ``lsoa{yy}_code`` (the converted code, NA unless unique), ``conversion``
-        (``"unchanged"``, ``"converted"``, ``"ambiguous"``, ``"not_in_lookup"`` or
-        ``"missing"``) and ``candidates`` (every possible code, as a tuple).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> lookup = pd.DataFrame({
-    ...     "lsoa11_code": ["E01000001", "E01000002", "E01000002", "E01000003", "E01000004"],
-    ...     "lsoa21_code": ["E01000001", "E01035001", "E01035002", "E01035003", "E01035003"],
-    ... })
-    >>> convert_lsoa_codes(["E01000001", "E01000002", "E01000003", None], lookup)
-      lsoa21_code     conversion                candidates
-    0   E01000001      unchanged              (E01000001,)
-    1        <NA>      ambiguous  (E01035001, E01035002)
-    2   E01035003      converted              (E01035003,)
-    3        <NA>        missing                        ()
-    """
-    if to not in (2021, 2011):
-        msg = f"to must be 2021 or 2011, got {to!r}"
-        raise InputError(msg)
-    table = read_lsoa_lookup(lookup)
-    source, target = (
-        ("lsoa11_code", "lsoa21_code") if to == 2021 else ("lsoa21_code", "lsoa11_code")
-    )
-    mapping = _code_map(table, source, target)
-    series = codes if isinstance(codes, pd.Series) else pd.Series(list(codes), dtype=object)
-    # Convert each distinct code once; the last entry is for missing codes (key -1).
-    keys, uniques = factorize_clean(series)
-    converted: list[Any] = []
-    status: list[str] = []
-    candidates = np.empty(len(uniques) + 1, dtype=object)
-    for i, code in enumerate(np.asarray(uniques, dtype=object)):
-        options = mapping.get(code)
-        if options is None:
-            converted.append(pd.NA)
-            status.append("not_in_lookup")
-            candidates[i] = ()
-        elif len(options) == 1:
-            converted.append(options[0])
-            status.append("unchanged" if options[0] == code else "converted")
-            candidates[i] = options
-        else:
-            converted.append(pd.NA)
-            status.append("ambiguous")
-            candidates[i] = options
-    converted.append(pd.NA)
-    status.append("missing")
-    candidates[-1] = ()
-    out = pd.DataFrame(
-        {
-            target: pd.array(converted, dtype="string").take(keys),
-            "conversion": pd.array(status, dtype="string").take(keys),
-            "candidates": candidates[keys],
-        },
-        index=series.index,
-    )
-    return out
-
-
-# --------------------------------------------------------------------------------------
 # attaching to organisations
 # --------------------------------------------------------------------------------------
 
@@ -1304,6 +1112,6 @@ def attach_deprivation(
             out[column] = np.append(floats, np.nan)[positions]
     out["iod_vintage"] = pd.array([vintage], dtype="string").take(np.zeros(n, dtype=np.intp))
     out["iod_lsoa_code"] = pd.array(vocabulary, dtype="string").take(keys, allow_fill=True)
-    out["deprivation_status"] = pd.array(DEPRIVATION_STATUSES, dtype="string").take(status)
+    out["deprivation_status"] = pd.Categorical.from_codes(status, dtype=DEPRIVATION_STATUS)
     out.attrs = {**points.attrs, "deprivation": index.attrs.get("provenance", {})}
     return out

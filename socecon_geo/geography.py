@@ -569,8 +569,9 @@ def _tables(
 ) -> dict[str, Any]:
     """Return the table sources: the user's where given, else the bundled ones."""
     from socecon_geo import bundle
-    from socecon_geo.areas import read_population
-    from socecon_geo.deprivation import read_deprivation, read_lsoa_lookup
+    from socecon_geo.deprivation import read_deprivation
+    from socecon_geo.lookups import read_lsoa_lookup
+    from socecon_geo.population import read_population
 
     def reader(value: Any, read: Callable[[Any], pd.DataFrame]) -> Callable[[], pd.DataFrame]:
         return functools.partial(read, value)
@@ -607,9 +608,9 @@ def _tables(
 
 def _read_area_lookup(source: pd.DataFrame | PathLike) -> pd.DataFrame:
     """Read an LSOA 2021 → ward → authority best-fit lookup into standard columns."""
-    from socecon_geo.areas import _prepare_ward_lookup
+    from socecon_geo.lookups import prepare_area_lookup
 
-    return _prepare_ward_lookup(source)
+    return prepare_area_lookup(source)
 
 
 @functools.cache
@@ -781,9 +782,9 @@ def area_inputs(geography: Geography | None, **given: Any) -> dict[str, Any]:
     own_layers = any(given.get(argument) is not None for argument in layer_levels)
     out = dict(given)
     for argument, level in layer_levels.items():
-        if out.get(argument) is None and geo.has_layer(level):
-            if geography is not None or not own_layers:
-                out[argument] = geo._layer(level)
+        wanted = geography is not None or not own_layers
+        if out.get(argument) is None and wanted and geo.has_layer(level):
+            out[argument] = geo._layer(level)
     if out.get("lsoa_lookup") is None:
         out["lsoa_lookup"] = geo._optional("lsoa_lookup")
     if out.get("area_lookup") is None:

@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from socecon_geo._errors import InputError
+from socecon_geo._schema import POSTCODE_STATUSES
 
 __all__ = [
     "POSTCODE_STATUSES",
@@ -52,8 +53,6 @@ __all__ = [
     "postcode_sector",
 ]
 
-POSTCODE_STATUSES: Final[tuple[str, ...]] = ("valid", "invalid_format", "missing")
-"""Values of ``postcode_status``, in the order used for counts and reports."""
 
 _VALID, _INVALID, _MISSING = 0, 1, 2
 

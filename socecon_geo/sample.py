@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from socecon_geo._errors import InputError
-from socecon_geo.organisations import ORGANISATION_TYPES
+from socecon_geo.registers import ORGANISATION_TYPES
 
 __all__ = ["sample_organisations"]
 

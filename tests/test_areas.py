@@ -1,4 +1,4 @@
-"""Tests of socecon_geo.areas: assign_areas, read_population, summarise_areas."""
+"""Tests of assign_areas (areas), read_population (population), summarise_areas (summaries)."""
 
 from __future__ import annotations
 
@@ -14,14 +14,9 @@ from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon, box
 
 from socecon_geo._errors import CRSMismatchError, InputError, SocEconGeoWarning
-from socecon_geo.areas import (
-    AREA_METHODS,
-    AREA_STATUSES,
-    _global_eb,
-    assign_areas,
-    read_population,
-    summarise_areas,
-)
+from socecon_geo.areas import AREA_METHODS, AREA_STATUSES, assign_areas
+from socecon_geo.population import read_population
+from socecon_geo.summaries import _global_eb, summarise_areas
 
 WMCA = [f"E080000{n}" for n in range(25, 32)]
 TOWN, OTHER = "E08000001", "E08000002"
@@ -1122,3 +1117,29 @@ def test_assign_areas_lookup_and_layer_errors(town, tmp_path):
     binary.write_bytes(b"\xff\xfe\x00\x81 not text")
     with pytest.raises(InputError, match=r"'lookup\.csv' could not be read as a CSV file"):
         assign_areas(orgs, ward_lookup=binary)
+
+
+def test_lsoa_lookup_means_the_same_as_a_frame_or_a_path(town, tmp_path):
+    """Regression: change code X came out 'unchanged' from a DataFrame, 'complex' from a path.
+
+    The ONS spells the change-code heading CHNGIND in some editions; the DataFrame route
+    used to miss it.
+    """
+    lookup = pd.DataFrame(
+        {
+            "LSOA11CD": ["E01000001", "E01000005"],
+            "LSOA21CD": ["E01000001", "E01100009"],
+            "CHNGIND": ["U", "X"],
+        }
+    )
+    path = tmp_path / "lookup.csv"
+    lookup.to_csv(path, index=False)
+    orgs = _orgs(
+        [("a", Point(50, 50), "E01000001", None, None), ("x", None, "E01000005", None, None)]
+    )
+    as_frame = assign_areas(orgs, lsoa_lookup=lookup)
+    as_path = assign_areas(orgs, lsoa_lookup=path)
+    methods = ["lsoa11_lookup_unchanged", "lsoa11_lookup_complex"]
+    assert as_frame["lsoa21_method"].astype(str).tolist() == methods
+    assert as_path["lsoa21_method"].astype(str).tolist() == methods
+    assert as_frame["lsoa21_code"].tolist() == as_path["lsoa21_code"].tolist()

@@ -18,11 +18,10 @@ from socecon_geo._errors import DataUnavailableError, InputError
 from socecon_geo.deprivation import (
     TIDY_COLUMNS,
     attach_deprivation,
-    convert_lsoa_codes,
     fetch_deprivation,
     read_deprivation,
-    read_lsoa_lookup,
 )
+from socecon_geo.lookups import convert_lsoa_codes, read_lsoa_lookup
 
 WMCA = [f"E080000{n}" for n in range(25, 32)]
 IOD25 = "iod/IoD2025_LSOA21_scores_ranks_deciles.csv"

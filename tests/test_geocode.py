@@ -758,7 +758,7 @@ def test_default_geocoder_uses_bundled_table() -> None:
 
 
 def test_default_geocoder_builds_its_lookup_points_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from socecon_geo import geocoding
+    from socecon_geo.geocoding import offline
 
     calls: list[int] = []
 
@@ -766,8 +766,8 @@ def test_default_geocoder_builds_its_lookup_points_once(monkeypatch: pytest.Monk
         calls.append(len(easting))
         return make_points(easting, northing)
 
-    make_points = geocoding._points
-    monkeypatch.setattr(geocoding, "_points", counting)
+    make_points = offline._points
+    monkeypatch.setattr(offline, "_points", counting)
     orgs = pd.DataFrame({"postcode": ["B1 1AY", "B1 1ZZ"]})
     first, second = geocode(orgs), geocode(orgs)
     assert len(calls) <= 1  # the bundled table's points are made at most once, not per call

@@ -46,15 +46,15 @@ def test_bundled_geography_has_every_level_and_table() -> None:
         assert layer[f"{level}_code" if level != "lad" else "lad_code"].is_unique
     assert len(wmca.deprivation("iod2025")) == 33_755
     assert len(wmca.deprivation("IoD2019")) == 32_844
-    assert wmca.population is not None and wmca.population["population"].sum() > 59_000_000
-    assert wmca.lsoa_lookup is not None and {"lsoa11_code", "lsoa21_code"} <= set(
-        wmca.lsoa_lookup.columns
-    )
-    assert wmca.area_lookup is not None and {"lsoa21_code", "ward_code", "lad_code"} <= set(
-        wmca.area_lookup.columns
-    )
+    population, lsoa_lookup, area_lookup = wmca.population, wmca.lsoa_lookup, wmca.area_lookup
+    assert population is not None
+    assert population["population"].sum() == 59_597_114
+    assert lsoa_lookup is not None
+    assert {"lsoa11_code", "lsoa21_code", "change_code"} <= set(lsoa_lookup.columns)
+    assert area_lookup is not None
+    assert {"lsoa21_code", "ward_code", "lad_code"} <= set(area_lookup.columns)
     assert wmca.regions is not None
-    assert "Bundled" not in repr(wmca) and "ward" in repr(wmca)
+    assert repr(wmca).startswith("Geography('West Midlands Combined Authority'; levels: lsoa21")
 
 
 def test_bundled_geography_hands_out_copies() -> None:
@@ -83,10 +83,12 @@ def test_lsoa_to_area_tables() -> None:
     wmca = sg.load_geography()
     msoa = wmca.lsoa_to_area("msoa21")
     assert msoa is not None
-    assert len(msoa) == 1719 and msoa["lsoa21_code"].is_unique
+    assert len(msoa) == 1719
+    assert msoa["lsoa21_code"].is_unique
     assert msoa["msoa21_code"].nunique() == 357
     ward = wmca.lsoa_to_area("ward")
-    assert ward is not None and ward["lsoa21_code"].is_unique
+    assert ward is not None
+    assert ward["lsoa21_code"].is_unique
     assert set(wmca.layer("ward")["ward_code"]) <= set(ward["ward_code"])
     assert wmca.lsoa_to_area("lsoa21") is None
 
@@ -175,7 +177,8 @@ def test_from_official_files(shared_data: Path) -> None:
     assert geography.layer("ward").crs.to_epsg() == 27700
     # MSOAs of LSOAs found by containment when the LSOA file has no MSOA column
     msoa = geography.lsoa_to_area("msoa21")
-    assert msoa is not None and len(msoa) == 1719
+    assert msoa is not None
+    assert len(msoa) == 1719
     bundled = sg.load_geography().lsoa_to_area("msoa21")
     assert bundled is not None
     merged = msoa.merge(bundled, on="lsoa21_code", suffixes=("", "_bundled"))

@@ -1,4 +1,4 @@
-"""Tests of socecon_geo.organisations: the schema, the readers, their errors, de-duplication."""
+"""Tests of socecon_geo.registers: the schema, the readers, their errors, de-duplication."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from socecon_geo._errors import InputError
-from socecon_geo.organisations import (
+from socecon_geo.registers import (
     COMPANIES_HOUSE_COLUMNS,
     ORGANISATION_COLUMNS,
     ORGANISATION_TYPES,
@@ -324,7 +324,7 @@ def test_companies_house_is_read_in_chunks_with_a_column_subset(
 _MEMORY_SCRIPT = """
 import sys
 import pandas as pd
-from socecon_geo.organisations import read_organisations
+from socecon_geo.registers import read_organisations
 
 def status(field):
     with open("/proc/self/status") as handle:

@@ -1,0 +1,191 @@
+"""The status vocabularies and the dtype of every kind of column the steps add.
+
+Private to socecon_geo; the vocabularies are public through the modules that use them
+(``socecon_geo.postcodes.POSTCODE_STATUSES``, ``socecon_geo.geocoding.GEOCODE_STATUSES``,
+``socecon_geo.areas.AREA_METHODS`` and ``AREA_STATUSES``,
+``socecon_geo.deprivation.DEPRIVATION_STATUSES``,
+``socecon_geo.registers.ORGANISATION_TYPES``). Every step builds its columns with the
+dtypes below, so one kind of column has one dtype all along the flow:
+
+==========================  ====================================================
+kind of column              dtype
+==========================  ====================================================
+statuses and area methods   ``category`` with the fixed categories of their
+                            vocabulary (:data:`POSTCODE_STATUS`,
+                            :data:`GEOCODE_STATUS`, :data:`AREA_METHOD`,
+                            :data:`AREA_STATUS`, :data:`DEPRIVATION_STATUS`);
+                            ``org_type`` likewise (:data:`ORG_TYPE`)
+area codes and names        ``string`` (:data:`CODE`, :data:`NAME`):
+                            ``postcode_lsoa21_code`` … ``lad_code``,
+                            ``ward_name``
+``geocode_method``          ``string``: an open vocabulary, named by the geocoder
+                            (``offline:code-point-open-2025``, ``postcodes.io``,
+                            a user's own geocoder's name)
+``position_quality``        ``Int64`` (:data:`QUALITY`)
+==========================  ====================================================
+
+:data:`COLUMN_DTYPES` maps each standard column to its dtype; a test runs the whole flow
+and checks every column against it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Final
+
+import pandas as pd
+
+__all__ = [
+    "AREA_METHOD",
+    "AREA_METHODS",
+    "AREA_STATUS",
+    "AREA_STATUSES",
+    "CODE",
+    "COLUMN_DTYPES",
+    "DEPRIVATION_STATUS",
+    "DEPRIVATION_STATUSES",
+    "GEOCODE_STATUS",
+    "GEOCODE_STATUSES",
+    "LSOA_CODE",
+    "LSOA_LEVEL_VINTAGE",
+    "NAME",
+    "ORGANISATION_TYPES",
+    "ORG_TYPE",
+    "POSTCODE_STATUS",
+    "POSTCODE_STATUSES",
+    "QUALITY",
+    "PathLike",
+]
+
+PathLike = str | os.PathLike[str]
+
+# ---- vocabularies ---------------------------------------------------------------------
+
+ORGANISATION_TYPES: Final[tuple[str, ...]] = (
+    "charity",
+    "charitable_incorporated_organisation",
+    "community_interest_company",
+    "co_operative",
+    "community_benefit_society",
+    "company_limited_by_guarantee",
+    "social_enterprise",
+    "other",
+)
+"""The categories of the ``org_type`` column, in this order (``"other"`` = other/unknown)."""
+
+POSTCODE_STATUSES: Final[tuple[str, ...]] = ("valid", "invalid_format", "missing")
+"""Values of ``postcode_status``, in the order used for counts and reports."""
+
+GEOCODE_STATUSES: Final[tuple[str, ...]] = (
+    "matched",
+    "sector_centroid",
+    "terminated",
+    "invalid_postcode",
+    "missing_postcode",
+    "not_found",
+    "outside_coverage",
+)
+"""Every value of ``geocode_status``, in report order."""
+
+AREA_METHODS: Final[tuple[str, ...]] = (
+    "postcode_table",
+    "lsoa11_lookup_unchanged",
+    "lsoa11_lookup_merged",
+    "lsoa21_lookup",
+    "parent_of_ward",
+    "parent_of_lsoa",
+    "lsoa11_lookup_complex",
+    "point_in_polygon",
+    "lsoa11_lookup_split_pip",
+    "lsoa21_bestfit_lookup",
+    "lsoa11_lookup_split_nearest",
+    "ambiguous_split",
+)
+"""How a code was found, from the most to the least certain.
+
+``postcode_table``
+    taken from the postcode table's own code (official postcode lookups).
+``lsoa11_lookup_unchanged`` / ``lsoa11_lookup_merged``
+    LSOA 2021 code converted exactly from the LSOA 2011 code (ONS change code U / M).
+``lsoa21_lookup``
+    LSOA 2011 code converted back exactly from the LSOA 2021 code.
+``parent_of_ward`` / ``parent_of_lsoa``
+    authority taken from the organisation's ward or LSOA, which nest in it.
+``lsoa11_lookup_complex``
+    LSOA 2021 code from an irregular (change code X) one-to-one link.
+``point_in_polygon``
+    found by point in polygon in the layer passed.
+``lsoa11_lookup_split_pip``
+    the LSOA 2011 was split in 2021; the part containing the point was chosen.
+``lsoa21_bestfit_lookup``
+    ward or authority taken from the LSOA 2021 by the ONS best-fit lookup.
+``lsoa11_lookup_split_nearest``
+    the LSOA 2011 was split and the point lies in none of its parts (generalised
+    boundaries); the nearest part was chosen.
+``ambiguous_split``
+    the LSOA 2011 was split and no point or boundaries could decide; code left missing.
+
+``area_method`` holds the least certain method among an organisation's four codes.
+"""
+
+AREA_STATUSES: Final[tuple[str, ...]] = ("assigned", "partial", "outside_areas", "no_location")
+"""Values of ``area_status``.
+
+``assigned``
+    every level the inputs can provide (LSOA 2021, LSOA 2011, ward, authority) has a code.
+``partial``
+    some codes were found, others not (e.g. an ambiguous split LSOA).
+``outside_areas``
+    area layers were passed and the organisation lies in none of them (its postcode
+    codes, if any, are kept).
+``no_location``
+    no point and no postcode codes: nothing to place.
+"""
+
+DEPRIVATION_STATUSES: Final[tuple[str, ...]] = (
+    "joined",
+    "no_lsoa",
+    "lsoa_not_in_index",
+    "ambiguous_lsoa",
+)
+"""Values of the ``deprivation_status`` column added by ``attach_deprivation``."""
+
+# ---- dtypes ---------------------------------------------------------------------------
+
+ORG_TYPE: Final = pd.CategoricalDtype(list(ORGANISATION_TYPES))
+POSTCODE_STATUS: Final = pd.CategoricalDtype(list(POSTCODE_STATUSES))
+GEOCODE_STATUS: Final = pd.CategoricalDtype(list(GEOCODE_STATUSES))
+AREA_METHOD: Final = pd.CategoricalDtype(list(AREA_METHODS))
+AREA_STATUS: Final = pd.CategoricalDtype(list(AREA_STATUSES))
+DEPRIVATION_STATUS: Final = pd.CategoricalDtype(list(DEPRIVATION_STATUSES))
+CODE: Final = pd.StringDtype()
+NAME: Final = pd.StringDtype()
+QUALITY: Final = pd.Int64Dtype()
+
+_AREA_CODES: Final = ("lsoa21_code", "lsoa11_code", "msoa21_code", "ward_code", "lad_code")
+
+COLUMN_DTYPES: Final[dict[str, object]] = {
+    "org_type": ORG_TYPE,
+    "postcode_status": POSTCODE_STATUS,
+    "geocode_status": GEOCODE_STATUS,
+    "geocode_method": CODE,
+    "position_quality": QUALITY,
+    **{f"postcode_{code}": CODE for code in _AREA_CODES},
+    **dict.fromkeys(_AREA_CODES, CODE),
+    "ward_name": NAME,
+    "lad_name": NAME,
+    **{f"{level}_method": AREA_METHOD for level in ("lsoa21", "lsoa11", "ward", "lad")},
+    "area_method": AREA_METHOD,
+    "area_status": AREA_STATUS,
+    "deprivation_status": DEPRIVATION_STATUS,
+}
+"""The dtype of each standard column the steps add (see the module documentation)."""
+
+# ---- area codes -----------------------------------------------------------------------
+
+LSOA_CODE: Final[re.Pattern[str]] = re.compile(r"^[EW]01\d{6}$")
+"""An LSOA code (England E01…, Wales W01…), of either vintage."""
+
+LSOA_LEVEL_VINTAGE: Final[dict[str, int]] = {"lsoa21": 2021, "lsoa11": 2011}
+"""The census year of each LSOA level."""

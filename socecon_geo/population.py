@@ -1,0 +1,277 @@
+"""Residents by LSOA (:func:`read_population`), the base of rates per resident.
+
+Census 2021 usual residents by LSOA 2021, or the population denominators of the English
+Indices of Deprivation (IoD2025 on LSOA 2021, IoD2019 on LSOA 2011).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from socecon_geo._errors import (
+    InputError,
+    Problems,
+)
+from socecon_geo._headings import heading_key
+from socecon_geo._schema import LSOA_CODE, PathLike
+from socecon_geo._schema import LSOA_LEVEL_VINTAGE as _LSOA_VINTAGE
+from socecon_geo._tables import (
+    clean_codes,
+    read_csv_text,
+)
+
+_NOT_CSV: Final[frozenset[str]] = frozenset(
+    {".geojson", ".json", ".gpkg", ".shp", ".parquet", ".xlsx", ".xls", ".ods", ".zip"}
+)
+
+
+_CODE_HEADERS: Final[dict[str, int | None]] = {
+    "lsoa21code": 2021,
+    "lsoa21cd": 2021,
+    "lsoacode2021": 2021,
+    "lowerlayersuperoutputareascode": 2021,
+    "lowerlayersuperoutputareas2021code": 2021,
+    "geographycode": 2021,
+    "lsoa11code": 2011,
+    "lsoa11cd": 2011,
+    "lsoacode2011": 2011,
+    "lsoacode": None,
+}
+
+
+_NAME_HEADERS: Final[tuple[str, ...]] = (
+    "lsoa21name",
+    "lsoa21nm",
+    "lsoaname2021",
+    "lsoa11name",
+    "lsoa11nm",
+    "lsoaname2011",
+    "lsoaname",
+    "lowerlayersuperoutputareas",
+    "geography",
+)
+
+
+_CENSUS_LABEL: Final[tuple[str, str]] = (
+    "ONS Census 2021, usual residents by LSOA 2021 (Open Government Licence v3.0)",
+    "Census 2021 usual residents",
+)
+
+
+_IOD_POPULATION: Final[dict[str, tuple[str, str, int]]] = {
+    "iod2025": (
+        "MHCLG English Indices of Deprivation 2025, population denominators (OGL v3.0)",
+        "IoD2025 mid-2022",
+        2021,
+    ),
+    "iod2019": (
+        "MHCLG English Indices of Deprivation 2019, population denominators (OGL v3.0)",
+        "IoD2019 mid-2015",
+        2011,
+    ),
+}
+
+
+def _population_column(
+    headers: Mapping[str, str], attrs: Mapping[str, Any]
+) -> tuple[str, str, str, int | None] | None:
+    """Find (column, source, vintage label, LSOA vintage) of the total population."""
+    for column, norm in headers.items():
+        if norm == "usualresidents" or norm.startswith("residencetypetotal"):
+            return column, *_CENSUS_LABEL, 2021
+    for column, norm in headers.items():
+        if norm.startswith("totalpopulationmid2022"):
+            return column, *_IOD_POPULATION["iod2025"]
+        if norm.startswith("totalpopulationmid2015"):
+            return column, *_IOD_POPULATION["iod2019"]
+    for column, norm in headers.items():
+        if norm in ("populationtotal", "population"):
+            vintage = str(attrs.get("vintage", "")).lower()
+            if vintage in _IOD_POPULATION:
+                return column, *_IOD_POPULATION[vintage]
+            source = str(attrs.get("source", "population table"))
+            label = str(attrs.get("vintage", "population"))
+            lsoa_vintage = attrs.get("lsoa_vintage")
+            return column, source, label, int(lsoa_vintage) if lsoa_vintage else None
+    return None
+
+
+def read_population(
+    path: PathLike | pd.DataFrame,
+    *,
+    level: Literal["lsoa21", "lsoa11"] | None = "lsoa21",
+) -> pd.DataFrame:
+    """Read residents by LSOA, for rates per resident.
+
+    Recognised layouts:
+
+    * Census 2021 usual residents by LSOA 2021: ``lsoa21_code, lsoa21_name,
+      usual_residents``, or the ONS TS001 table (``geography code``,
+      ``Residence type: Total; measures: Value``);
+    * the population denominators of the English Indices of Deprivation: IoD2025 File 7
+      (``Total population: mid 2022``, LSOA 2021) and IoD2019 File 6 or File 7
+      (``Total population: mid 2015 (excluding prisoners)``, LSOA 2011), byte-order mark
+      and thousands separators allowed;
+    * a tidy frame from :func:`socecon_geo.read_deprivation` with ``population_total``,
+      or one from this function.
+
+    Parameters
+    ----------
+    path : path or pandas.DataFrame
+        A CSV file, or a frame already read.
+    level : {"lsoa21", "lsoa11"} or None, default "lsoa21"
+        The LSOA vintage expected. A file of the other vintage is an error (its codes
+        would silently miss every split or merged LSOA); ``None`` accepts either.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per LSOA: ``lsoa_code`` (``string``), ``lsoa_name`` when the file has
+        names, ``population`` (float). ``attrs`` holds ``source``, ``vintage`` (e.g.
+        ``"Census 2021 usual residents"`` or ``"IoD2025 mid-2022"``), ``lsoa_vintage``
+        (2021 or 2011) and ``path``.
+
+    Raises
+    ------
+    InputError
+        If the file is not a CSV, has no LSOA code or population column, holds bad codes,
+        repeated codes, missing, non-numeric or negative counts (all reported at once),
+        or is of another LSOA vintage than ``level``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"lsoa21_code": ["E01000001", "E01000002"],
+    ...                       "usual_residents": ["1,477", "1384"]})
+    >>> population = read_population(table)
+    >>> population
+       lsoa_code  population
+    0  E01000001      1477.0
+    1  E01000002      1384.0
+    >>> population.attrs["vintage"]
+    'Census 2021 usual residents'
+    """
+    if level not in ("lsoa21", "lsoa11", None):
+        msg = f"level must be 'lsoa21', 'lsoa11' or None, not {level!r}."
+        raise InputError(msg)
+    if isinstance(path, pd.DataFrame):
+        table, where, attrs, file_name = path, "population table", dict(path.attrs), None
+    elif isinstance(path, str | os.PathLike):
+        file = Path(path)
+        if file.suffix.lower() in _NOT_CSV:
+            msg = (
+                f"population file {file.name!r} is not a CSV file; pass the Census 2021 "
+                "usual residents CSV or an IoD population denominators CSV."
+            )
+            raise InputError(msg)
+        table = read_csv_text(file, "population")
+        where, attrs, file_name = f"population file {file.name!r}", {}, str(file)
+    else:
+        msg = f"path must be a CSV path or a DataFrame, not {type(path).__name__}."
+        raise InputError(msg)
+
+    headers = {column: heading_key(column) for column in table.columns}
+    code_column, lsoa_vintage = None, None
+    for column, norm in headers.items():
+        if norm in _CODE_HEADERS:
+            code_column, lsoa_vintage = column, _CODE_HEADERS[norm]
+            break
+    found = _population_column(headers, attrs)
+    problems = Problems(where)
+    if code_column is None:
+        problems.add(
+            "no LSOA code column (looked for 'lsoa21_code', 'LSOA code (2021)', "
+            "'LSOA code (2011)', 'geography code', 'lsoa_code')"
+        )
+    if found is None:
+        problems.add(
+            "no total population column (looked for 'usual_residents' (Census 2021), "
+            "'Total population: mid 2022' (IoD2025 File 7), 'Total population: mid 2015' "
+            "(IoD2019 File 6 or 7), 'population_total'); a file of IoD scores, ranks and "
+            "deciles alone carries no population"
+        )
+    problems.raise_if_any(InputError)
+    assert code_column is not None  # for type checkers
+    assert found is not None
+    pop_column, source, vintage, pop_vintage = found
+    if lsoa_vintage is None:
+        lsoa_vintage = pop_vintage if pop_vintage is not None else attrs.get("lsoa_vintage")
+
+    first_row = 2 if file_name else 0
+    codes = clean_codes(table[code_column]).reset_index(drop=True)
+    raw = table[pop_column].astype("string").str.strip().str.replace(",", "", regex=False)
+    raw = raw.reset_index(drop=True)
+    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+
+    def rows(mask: pd.Series) -> str:
+        positions = (np.flatnonzero(mask.to_numpy()) + first_row)[:5].tolist()
+        more = " …" if int(mask.sum()) > 5 else ""
+        label = "lines" if file_name else "rows"
+        return f"{label} {', '.join(map(str, positions))}{more}"
+
+    missing_code = codes.isna()
+    if missing_code.any():
+        problems.add(f"{int(missing_code.sum())} rows have no LSOA code ({rows(missing_code)})")
+    bad_code = codes.notna() & ~codes.str.fullmatch(LSOA_CODE.pattern).fillna(False)
+    if bad_code.any():
+        example = codes[bad_code].iloc[0]
+        problems.add(
+            f"{int(bad_code.sum())} codes are not LSOA codes like 'E01000001' "
+            f"(e.g. {example!r}, {rows(bad_code)})"
+        )
+    repeated = codes.notna() & codes.duplicated(keep=False)
+    if repeated.any():
+        problems.add(
+            f"{int(codes[repeated].nunique())} LSOA codes appear more than once "
+            f"(e.g. {codes[repeated].iloc[0]!r}, {rows(repeated)})"
+        )
+    missing = raw.isna() | (raw == "")
+    if missing.any():
+        problems.add(f"{int(missing.sum())} rows have no population ({rows(missing)})")
+    not_number = ~missing & values.isna()
+    if not_number.any():
+        example = raw[not_number].iloc[0]
+        problems.add(
+            f"{int(not_number.sum())} populations are not numbers (e.g. {example!r}, "
+            f"{rows(not_number)})"
+        )
+    negative = values < 0
+    if negative.any():
+        problems.add(f"{int(negative.sum())} populations are negative ({rows(negative)})")
+    problems.raise_if_any(InputError, hint=f"Column {pop_column!r} should hold residents.")
+
+    if level is not None:
+        wanted = _LSOA_VINTAGE[level]
+        if lsoa_vintage is not None and int(lsoa_vintage) != wanted:
+            fix = (
+                "the Census 2021 usual residents table or IoD2025 File 7"
+                if wanted == 2021
+                else "IoD2019 File 6 or File 7"
+            )
+            msg = (
+                f"LSOA vintage mismatch: {where} gives {vintage} populations by LSOA "
+                f"{lsoa_vintage}, but level={level!r} asks for LSOA {wanted}. Use {fix}, "
+                "or pass level=None to accept either."
+            )
+            raise InputError(msg)
+        lsoa_vintage = lsoa_vintage or wanted
+
+    result = pd.DataFrame({"lsoa_code": codes})
+    for column, norm in headers.items():
+        if norm in _NAME_HEADERS and column != code_column:
+            result["lsoa_name"] = table[column].astype("string").reset_index(drop=True)
+            break
+    result["population"] = values
+    result.attrs = {
+        "source": source,
+        "vintage": vintage,
+        "lsoa_vintage": int(lsoa_vintage) if lsoa_vintage is not None else None,
+        "path": file_name if file_name else attrs.get("path"),
+    }
+    return result

@@ -1,0 +1,830 @@
+"""Opening register files: paths, ZIP members, sniffing, encodings, delimiters, heading rows.
+
+A source (a path or a DataFrame) becomes a :class:`_Table` that knows its headings and
+how to read its rows: delimited text (encoding and delimiter detected, a title above the
+heading row skipped), Excel workbooks, Parquet, JSON arrays and JSON lines, one file in
+a ZIP. Rows are read chunk by chunk with a per-chunk filter where a register needs one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import IO, Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from socecon_geo._errors import InputError
+from socecon_geo._headings import heading_key
+from socecon_geo.registers.columns import _SIGNATURES, _STRING, _cell_text
+from socecon_geo.registers.generic import _ALIASES
+
+_TEXT_EXTENSIONS: Final = {".csv": None, ".tsv": "\t", ".tab": "\t", ".txt": None}
+
+
+_EXCEL_EXTENSIONS: Final = {".xlsx", ".xlsm"}
+
+
+_PARQUET_EXTENSIONS: Final = {".parquet", ".pq"}
+
+
+_JSON_EXTENSIONS: Final = {".json", ".ndjson", ".jsonl"}
+
+
+_SUPPORTED: Final = (
+    ".csv, .tsv, .tab, .txt (delimited text), .xlsx, .xlsm, .parquet, .pq, .json, .ndjson, "
+    ".jsonl, or a .zip holding one of those"
+)
+
+
+_SAMPLE_BYTES: Final = 1 << 20
+
+
+_DEFAULT_CHUNKSIZE: Final = 100_000
+
+
+_JSON_BATCH: Final = 10_000
+
+
+_HEADING_SEARCH: Final = 20  # filled rows searched for the heading row below a title
+
+
+@dataclass
+class _Table:
+    """An opened source: where it is, its headings, and how to read its rows."""
+
+    label: str
+    source_file: str | None
+    kind: Literal["text", "excel", "parquet", "json", "frame"]
+    headings: list[str]
+    opener: Callable[[], IO[bytes]] | None = None
+    encoding: str | None = None
+    auto_encoding: bool = False
+    delimiter: str = ","
+    skip_lines: int = 0
+    frame: pd.DataFrame | None = None
+    frame_index: pd.Index | None = None
+
+
+def _describe(path: Path, member: str | None = None) -> str:
+    return f"file '{path}'" if member is None else f"file '{member}' in '{path}'"
+
+
+def _open_table(
+    source: str | PathLike[str] | pd.DataFrame,
+    *,
+    encoding: str | None,
+    sheet_name: str | int,
+    stack: contextlib.ExitStack,
+    expected: frozenset[str] = frozenset(),
+) -> _Table:
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy()
+        frame.columns = [str(c).strip() for c in frame.columns]
+        return _Table(
+            label="DataFrame",
+            source_file=None,
+            kind="frame",
+            headings=list(frame.columns),
+            frame=frame.reset_index(drop=True),
+            frame_index=source.index,
+        )
+    if not isinstance(source, str | PathLike):
+        msg = (
+            f"read_organisations expects a file path or a pandas DataFrame, got "
+            f"{type(source).__name__}; pass the path of the register file"
+        )
+        raise InputError(msg)
+    path = Path(source)
+    if str(source).startswith(("http://", "https://")):
+        msg = f"'{source}' is a web address; download the file first and pass its local path"
+        raise InputError(msg)
+    if path.is_dir():
+        msg = f"'{path}' is a directory, not a file; pass the path of the register file in it"
+        raise InputError(msg)
+    if not path.exists():
+        msg = f"file '{path}' does not exist; check the path (working directory: {Path.cwd()})"
+        raise InputError(msg)
+    suffix = path.suffix.lower()
+    if suffix == ".zip":
+        return _open_zip_member(
+            path, encoding=encoding, sheet_name=sheet_name, stack=stack, expected=expected
+        )
+
+    def opener() -> IO[bytes]:
+        return path.open("rb")
+
+    return _open_by_suffix(
+        suffix,
+        label=_describe(path),
+        source_file=path.name,
+        opener=opener,
+        encoding=encoding,
+        sheet_name=sheet_name,
+        expected=expected,
+    )
+
+
+def _open_zip_member(
+    path: Path,
+    *,
+    encoding: str | None,
+    sheet_name: str | int,
+    stack: contextlib.ExitStack,
+    expected: frozenset[str] = frozenset(),
+) -> _Table:
+    try:
+        archive = stack.enter_context(zipfile.ZipFile(path))
+    except (zipfile.BadZipFile, OSError) as exc:
+        msg = f"file '{path}' is not a readable ZIP archive ({exc}); download it again"
+        raise InputError(msg) from None
+    members = [
+        info.filename
+        for info in archive.infolist()
+        if not info.is_dir()
+        and not info.filename.startswith("__MACOSX/")
+        and Path(info.filename).suffix.lower()
+        in {*_TEXT_EXTENSIONS, *_EXCEL_EXTENSIONS, *_PARQUET_EXTENSIONS, *_JSON_EXTENSIONS}
+    ]
+    if len(members) != 1:
+        listed = ", ".join(repr(info.filename) for info in archive.infolist()) or "nothing"
+        what = "no readable file" if not members else f"{len(members)} readable files"
+        msg = (
+            f"file '{path}' holds {what} (it contains {listed}); a ZIP must hold exactly one "
+            f"register file ({_SUPPORTED}). Extract the file you want and pass its path"
+        )
+        raise InputError(msg)
+    member = members[0]
+
+    def opener() -> IO[bytes]:
+        return archive.open(member)
+
+    return _open_by_suffix(
+        Path(member).suffix.lower(),
+        label=_describe(path, member),
+        source_file=f"{path.name}/{member}",
+        opener=opener,
+        encoding=encoding,
+        sheet_name=sheet_name,
+        expected=expected,
+    )
+
+
+_MAGIC: Final = (
+    (b"PK\x03\x04", "a ZIP archive or an .xlsx workbook", ".zip or .xlsx"),
+    (b"PAR1", "a Parquet file", ".parquet"),
+    (b"%PDF", "a PDF document", None),
+    (b"\xd0\xcf\x11\xe0", "an old-style Excel .xls workbook", None),
+    (b"\x1f\x8b", "a gzip-compressed file", None),
+)
+
+
+def _read_sample(opener: Callable[[], IO[bytes]], size: int = _SAMPLE_BYTES) -> bytes:
+    with opener() as handle:
+        return handle.read(size)
+
+
+def _open_by_suffix(
+    suffix: str,
+    *,
+    label: str,
+    source_file: str,
+    opener: Callable[[], IO[bytes]],
+    encoding: str | None,
+    sheet_name: str | int,
+    expected: frozenset[str] = frozenset(),
+) -> _Table:
+    if suffix == ".xls":
+        msg = (
+            f"{label} is an old-style Excel .xls workbook, which is not supported; open it "
+            f"in a spreadsheet program and save it as .xlsx or .csv"
+        )
+        raise InputError(msg)
+    known = {*_TEXT_EXTENSIONS, *_EXCEL_EXTENSIONS, *_PARQUET_EXTENSIONS, *_JSON_EXTENSIONS}
+    if suffix not in known:
+        msg = (
+            f"{label} has the unsupported extension '{suffix or '(none)'}'; supported: "
+            f"{_SUPPORTED}. Rename the file if its extension is wrong"
+        )
+        raise InputError(msg)
+    sample = _read_sample(opener)
+    if not sample.strip():
+        msg = f"{label} is empty ({len(sample)} bytes); export the register again"
+        raise InputError(msg)
+    if suffix in _EXCEL_EXTENSIONS:
+        return _open_excel(label, source_file, opener, sheet_name, expected)
+    if suffix in _PARQUET_EXTENSIONS:
+        return _open_parquet(label, source_file, opener)
+    _check_not_binary(sample, label, suffix)
+    chosen = encoding or _detect_encoding(sample)
+    if suffix in _JSON_EXTENSIONS:
+        table = _Table(
+            label=label,
+            source_file=source_file,
+            kind="json",
+            headings=[],
+            opener=opener,
+            encoding=chosen,
+        )
+        table.headings = _json_headings(table)
+        return table
+    text = _decode_sample(sample, chosen, label, explicit=encoding is not None)
+    delimiter = _TEXT_EXTENSIONS[suffix] or _sniff_delimiter(text)
+    records = _first_records(text, delimiter, label)
+    position = _heading_position([cells for _, cells in records], expected)
+    skip_lines, headings = records[position] if position else (0, records[0][1])
+    headings = [h.strip() or f"Unnamed: {i}" for i, h in enumerate(headings)]
+    return _Table(
+        label=label,
+        source_file=source_file,
+        kind="text",
+        headings=headings,
+        opener=opener,
+        encoding=chosen,
+        auto_encoding=encoding is None,
+        delimiter=delimiter,
+        skip_lines=skip_lines,
+    )
+
+
+def _first_records(text: str, delimiter: str, label: str) -> list[tuple[int, list[str]]]:
+    """Return the first filled records of a text sample, each with the lines before it."""
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    records: list[tuple[int, list[str]]] = []
+    lines_before = 0
+    while len(records) < _HEADING_SEARCH:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if records:  # the sample may end inside a quoted field
+                break
+            msg = f"{label}: cannot read its heading row ({exc}); check that it is a CSV file"
+            raise InputError(msg) from None
+        if any(cell.strip() for cell in cells):
+            records.append((lines_before, cells))
+        lines_before = reader.line_num
+    if not records:
+        msg = f"{label} holds no heading row (only blank lines); export the register again"
+        raise InputError(msg)
+    return records
+
+
+def _is_heading_row(cells: Sequence[str], expected: frozenset[str]) -> bool:
+    """Whether a row looks like the heading row of a register (not a title or data)."""
+    present = {cell.strip() for cell in cells if cell and cell.strip()}
+    if any(signature <= present for signature in _SIGNATURES.values()):
+        return True
+    normalised = {heading_key(cell) for cell in present}
+    if expected:
+        return expected <= normalised
+    has_name = not normalised.isdisjoint(_ALIASES["name"])
+    has_postcode = any(n in _ALIASES["postcode"] or n.endswith("postcode") for n in normalised)
+    return has_name and has_postcode
+
+
+def _heading_position(rows: Sequence[Sequence[str]], expected: frozenset[str]) -> int:
+    """Which of the first filled rows is the heading row.
+
+    The first one, unless it does not look like a heading row while a later one does:
+    then the rows above are a title or notes (or the upper row of a two-row heading), not
+    organisations.
+    """
+    if not rows or _is_heading_row(rows[0], expected):
+        return 0
+    for position, cells in enumerate(rows[1:_HEADING_SEARCH], start=1):
+        if _is_heading_row(cells, expected):
+            return position
+    return 0
+
+
+def _check_not_binary(sample: bytes, label: str, suffix: str) -> None:
+    for magic, what, right in _MAGIC:
+        if sample.startswith(magic):
+            fix = f"rename it to {right}" if right else "export it as CSV"
+            msg = f"{label} looks like {what}, not a '{suffix}' text file; {fix}"
+            raise InputError(msg)
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return
+    if b"\x00" in sample[:8192]:
+        msg = (
+            f"{label} is a binary file, not text (it contains NUL bytes); pass a CSV, "
+            f"XLSX, Parquet or JSON export of the register"
+        )
+        raise InputError(msg)
+
+
+def _detect_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(sample, final=len(sample) < _SAMPLE_BYTES)
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8-sig"
+
+
+def _decode_sample(sample: bytes, encoding: str, label: str, *, explicit: bool) -> str:
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+    except LookupError:
+        msg = f"unknown encoding {encoding!r} for {label}; use e.g. 'utf-8' or 'cp1252'"
+        raise InputError(msg) from None
+    try:
+        return decoder.decode(sample, final=len(sample) < _SAMPLE_BYTES)
+    except UnicodeDecodeError as exc:
+        if explicit:
+            msg = (
+                f"{label} cannot be decoded as {encoding!r} (byte {exc.start}: "
+                f"{exc.object[exc.start : exc.start + 1]!r}); pass the right encoding=, "
+                f"e.g. 'cp1252' for files saved by Excel"
+            )
+        else:
+            msg = (
+                f"{label} is neither UTF-8 nor Windows-1252 text (undecodable byte at "
+                f"{exc.start}); pass its encoding, e.g. encoding='latin-1'"
+            )
+        raise InputError(msg) from None
+
+
+def _sniff_delimiter(text: str) -> str:
+    """Return the delimiter most used on the first line that has any (titles have none)."""
+    for line in text.splitlines()[:_HEADING_SEARCH]:
+        counts = {d: line.count(d) for d in (",", "\t", ";", "|")}
+        best = max(counts, key=lambda d: counts[d])
+        if counts[best]:
+            return best
+    return ","
+
+
+def _open_excel(
+    label: str,
+    source_file: str,
+    opener: Callable[[], IO[bytes]],
+    sheet_name: str | int,
+    expected: frozenset[str] = frozenset(),
+) -> _Table:
+    with opener() as handle:
+        data = io.BytesIO(handle.read())
+    try:
+        with pd.ExcelFile(data, engine="openpyxl") as book:
+            sheets = list(book.sheet_names)
+            if isinstance(sheet_name, str) and sheet_name not in sheets:
+                msg = (
+                    f"{label} has no sheet named {sheet_name!r}; its sheets are "
+                    f"{', '.join(map(repr, sheets))}; pass sheet_name= one of them"
+                )
+                raise InputError(msg)
+            if isinstance(sheet_name, int) and not 0 <= sheet_name < len(sheets):
+                msg = (
+                    f"{label} has {len(sheets)} sheet(s), so sheet_name={sheet_name} does not "
+                    f"exist; its sheets are {', '.join(map(repr, sheets))}"
+                )
+                raise InputError(msg)
+            raw = pd.read_excel(book, sheet_name=sheet_name, header=None, dtype=object)
+    except InputError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for a corrupt workbook
+        msg = f"{label} cannot be read as an Excel workbook ({exc}); save it again as .xlsx"
+        raise InputError(msg) from None
+    filled = raw.notna().any(axis=1).to_numpy(bool)
+    if not filled.any():
+        msg = f"{label}: sheet {sheet_name!r} is empty; pass sheet_name= of the sheet with data"
+        raise InputError(msg)
+    # The heading is the first filled row (or, below a title, the first that looks like
+    # a heading row); blank rows after the last filled one are not data, blank rows in
+    # between are kept (as rows with every field missing).
+    candidates = np.flatnonzero(filled)[:_HEADING_SEARCH]
+    rows = [[_cell_text(v) or "" for v in raw.iloc[int(p)]] for p in candidates]
+    first = int(candidates[_heading_position(rows, expected)])
+    last = len(filled) - int(np.argmax(filled[::-1]))
+    headings = [
+        (_cell_text(v) or "").strip() or f"Unnamed: {i}" for i, v in enumerate(raw.iloc[first])
+    ]
+    body = raw.iloc[first + 1 : last].reset_index(drop=True)
+    frame = pd.DataFrame(
+        {i: body.iloc[:, i].map(_cell_text).astype(_STRING) for i in range(len(headings))}
+    )
+    return _Table(
+        label=label,
+        source_file=source_file,
+        kind="excel",
+        headings=headings,
+        frame=frame,
+    )
+
+
+def _open_parquet(label: str, source_file: str, opener: Callable[[], IO[bytes]]) -> _Table:
+    with opener() as handle:
+        data = io.BytesIO(handle.read())
+    try:
+        frame = pd.read_parquet(data)
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ...
+        msg = f"{label} cannot be read as Parquet ({exc}); write it again as Parquet or CSV"
+        raise InputError(msg) from None
+    # A named index (written by ``frame.set_index("id").to_parquet(...)``) is data.
+    named = [n for n in frame.index.names if n is not None and n not in frame.columns]
+    if named:
+        frame = frame.reset_index(level=named)
+    headings = [str(c).strip() for c in frame.columns]
+    frame = frame.reset_index(drop=True)
+    frame.columns = range(len(headings))
+    return _Table(
+        label=label,
+        source_file=source_file,
+        kind="parquet",
+        headings=headings,
+        frame=frame,
+    )
+
+
+_JSON_GAP: Final = re.compile(r"[\s,]*")
+
+
+def _iter_json_records(table: _Table) -> Iterator[dict[str, Any]]:
+    """Stream the objects of a JSON array (or JSON lines) without loading it whole."""
+    assert table.opener is not None
+    decoder = json.JSONDecoder()
+    with table.opener() as raw:
+        stream = io.TextIOWrapper(raw, encoding=table.encoding or "utf-8-sig", newline="")
+        buffer, pos, offset, eof, opened = "", 0, 0, False, False
+        while True:
+            pos = _JSON_GAP.match(buffer, pos).end()  # type: ignore[union-attr]
+            if pos >= len(buffer):
+                if eof:
+                    return
+                chunk = _read_text(stream, table)
+                eof = not chunk
+                offset += pos
+                buffer, pos = buffer[pos:] + chunk, 0
+                continue
+            char = buffer[pos]
+            if char == "[" and not opened:
+                opened, pos = True, pos + 1
+                continue
+            if char == "]" and opened:
+                return
+            if char != "{":
+                msg = (
+                    f"{table.label}: expected a JSON array of objects (one per organisation), "
+                    f"found {char!r} at character {offset + pos}; export the register as a "
+                    f"JSON array of records"
+                )
+                raise InputError(msg)
+            try:
+                record, end = decoder.raw_decode(buffer, pos)
+            except json.JSONDecodeError as exc:
+                if not eof:
+                    chunk = _read_text(stream, table)
+                    eof = not chunk
+                    offset += pos
+                    buffer, pos = buffer[pos:] + chunk, 0
+                    continue
+                msg = (
+                    f"{table.label} is not valid JSON near character {offset + exc.pos}: "
+                    f"{exc.msg}; download or export the file again"
+                )
+                raise InputError(msg) from None
+            yield record
+            pos = end
+
+
+def _read_text(stream: io.TextIOWrapper, table: _Table) -> str:
+    try:
+        return stream.read(_SAMPLE_BYTES)
+    except UnicodeDecodeError as exc:
+        msg = (
+            f"{table.label} cannot be decoded as {table.encoding!r} ({exc.reason}); pass the "
+            f"right encoding="
+        )
+        raise InputError(msg) from None
+
+
+def _json_headings(table: _Table) -> list[str]:
+    for record in _iter_json_records(table):
+        return [str(key).strip() for key in record]
+    msg = f"{table.label} holds no records (an empty JSON array); export the register again"
+    raise InputError(msg)
+
+
+_RowFilter = Callable[[pd.DataFrame], list[tuple[str, pd.Series]]]
+
+
+@dataclass
+class _Rows:
+    """Rows kept from a source, with their 1-based source row numbers."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    rows_read: int
+    filtered_out: dict[str, int]
+
+
+def _apply_filters(
+    chunk: pd.DataFrame, start: int, row_filter: _RowFilter | None, counts: dict[str, int]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    rows = np.arange(start + 1, start + len(chunk) + 1)
+    if row_filter is None:
+        return chunk, rows
+    keep = np.ones(len(chunk), dtype=bool)
+    for reason, passes in row_filter(chunk):
+        passing = passes.to_numpy(dtype=bool)
+        counts[reason] = counts.get(reason, 0) + int((keep & ~passing).sum())
+        keep &= passing
+    return chunk.iloc[np.flatnonzero(keep)], rows[keep]
+
+
+def _read_rows(
+    table: _Table,
+    *,
+    usecols: Collection[str] | None = None,
+    chunksize: int | None = None,
+    quoting_none: bool = False,
+    row_filter: _RowFilter | None = None,
+) -> _Rows:
+    """Read every row (in chunks if ``chunksize``), keeping those that pass ``row_filter``."""
+    if table.kind == "text":
+        return _read_text_rows(
+            table,
+            usecols=usecols,
+            chunksize=chunksize,
+            quoting_none=quoting_none,
+            row_filter=row_filter,
+        )
+    if table.kind == "json":
+        return _read_json_rows(table, chunksize=chunksize, row_filter=row_filter)
+    assert table.frame is not None
+    frame = table.frame.set_axis(table.headings, axis=1)
+    if usecols is not None:
+        wanted = set(usecols)
+        frame = frame[[h for h in table.headings if h in wanted]]
+    counts: dict[str, int] = {}
+    kept, rows = _apply_filters(frame, 0, row_filter, counts)
+    return _Rows(kept.reset_index(drop=True), rows, len(frame), counts)
+
+
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Store object columns holding only text as ``string`` (far smaller than objects)."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object and values.map(lambda v: v is None or isinstance(v, str)).all():
+            out[column] = values.astype(_STRING)
+    return out
+
+
+def _read_json_rows(
+    table: _Table, *, chunksize: int | None, row_filter: _RowFilter | None
+) -> _Rows:
+    # Parsed JSON objects are large Python dicts: keep batches small.
+    batch_size = min(chunksize or _JSON_BATCH, _JSON_BATCH)
+    frames: list[pd.DataFrame] = []
+    rows: list[np.ndarray] = []
+    counts: dict[str, int] = {}
+    start = 0
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        nonlocal start, batch
+        chunk = pd.DataFrame.from_records(batch)
+        chunk.columns = [str(c).strip() for c in chunk.columns]
+        kept, kept_rows = _apply_filters(chunk, start, row_filter, counts)
+        frames.append(_compact(kept))
+        rows.append(kept_rows)
+        start += len(chunk)
+        batch = []
+
+    for record in _iter_json_records(table):
+        if not isinstance(record, dict):  # pragma: no cover - the streamer yields objects
+            continue
+        batch.append(record)
+        if len(batch) >= batch_size:
+            flush()
+    if batch:
+        flush()
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return _Rows(frame, np.concatenate(rows) if rows else np.array([], int), start, counts)
+
+
+def _read_text_rows(
+    table: _Table,
+    *,
+    usecols: Collection[str] | None,
+    chunksize: int | None,
+    quoting_none: bool,
+    row_filter: _RowFilter | None,
+) -> _Rows:
+    assert table.opener is not None
+    assert table.encoding is not None
+    encodings = [table.encoding]
+    if table.auto_encoding and table.encoding == "utf-8-sig":
+        encodings.append("cp1252")
+    wanted = None if usecols is None else frozenset(usecols)
+    for attempt, encoding in enumerate(encodings):
+        try:
+            return _parse_text(
+                table,
+                encoding=encoding,
+                wanted=wanted,
+                chunksize=chunksize,
+                quoting_none=quoting_none,
+                row_filter=row_filter,
+            )
+        except UnicodeDecodeError as exc:
+            if attempt + 1 < len(encodings):
+                continue
+            how = "pass the right encoding=" if not table.auto_encoding else "pass encoding="
+            msg = (
+                f"{table.label} cannot be decoded as {encoding!r} ({exc.reason} at byte "
+                f"{exc.start} of a block); {how}, e.g. 'cp1252' or 'latin-1'"
+            )
+            raise InputError(msg) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _csv_options(table: _Table, quoting_none: bool) -> dict[str, Any]:
+    if quoting_none:
+        # Tab-separated register extracts have no quoting and no escaping: a quote or a
+        # backslash in a field is just a character (a backslash must never escape the
+        # delimiter, which would shift every later field of the row).
+        return {"sep": table.delimiter, "quoting": csv.QUOTE_NONE}
+    return {"sep": table.delimiter, "quoting": csv.QUOTE_MINIMAL}
+
+
+def _parse_text(
+    table: _Table,
+    *,
+    encoding: str,
+    wanted: frozenset[str] | None,
+    chunksize: int | None,
+    quoting_none: bool,
+    row_filter: _RowFilter | None,
+) -> _Rows:
+    assert table.opener is not None
+    counts: dict[str, int] = {}
+    options: dict[str, Any] = {
+        **_csv_options(table, quoting_none),
+        "dtype": str,
+        "keep_default_na": False,
+        "na_values": [""],
+        "encoding": encoding,
+        "engine": "c",
+        "on_bad_lines": "error",
+    }
+    if table.skip_lines:
+        options["skiprows"] = table.skip_lines
+    if wanted is not None:
+        options["usecols"] = lambda heading: str(heading).strip() in wanted
+    frames: list[pd.DataFrame] = []
+    rows: list[np.ndarray] = []
+    start = 0
+    try:
+        with table.opener() as raw_handle:
+            handle: Any = raw_handle
+            if quoting_none and not encoding.lower().replace("_", "-").startswith("utf-16"):
+                handle = _RejoinedLines(
+                    raw_handle, table.delimiter, len(table.headings), skip=table.skip_lines
+                )
+            if chunksize is None:
+                chunks: Any = [pd.read_csv(handle, **options)]
+            else:
+                chunks = pd.read_csv(handle, chunksize=chunksize, **options)
+            for chunk in chunks:
+                chunk.columns = [str(c).strip() for c in chunk.columns]
+                kept, kept_rows = _apply_filters(chunk, start, row_filter, counts)
+                frames.append(kept)
+                rows.append(kept_rows)
+                start += len(chunk)
+    except pd.errors.EmptyDataError:
+        msg = f"{table.label} is empty (no heading row); export the register again"
+        raise InputError(msg) from None
+    except pd.errors.ParserError as exc:
+        raise InputError(_malformed_message(table, encoding, quoting_none, exc)) from None
+    if not frames:  # a chunked read of a heading-only file yields no chunk
+        return _Rows(pd.DataFrame(columns=table.headings), np.array([], int), 0, counts)
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return _Rows(frame.reset_index(drop=True), np.concatenate(rows), start, counts)
+
+
+class _RejoinedLines(io.RawIOBase):
+    """Lines of an unquoted delimited file, with records broken by a line break joined.
+
+    Without quoting, a line break inside a field (an address or activities text typed
+    over several lines) splits a record into two short lines, which a CSV parser would
+    read as two rows padded with missing values. Every record of such a file has as
+    many delimiters as the heading row, so a line with fewer is joined to the lines
+    after it (the line break becomes a space) until it has enough. The first ``skip``
+    lines (a title above the heading row) are passed on as they are.
+    """
+
+    def __init__(self, raw: IO[bytes], delimiter: str, fields: int, *, skip: int = 0) -> None:
+        self._lines = iter(raw)
+        self._skip = skip
+        self._delimiter = delimiter.encode("ascii")
+        self._wanted = fields - 1
+        self._pending: bytes | None = None
+        self._buffer = bytearray()
+
+    def readable(self) -> bool:
+        return True
+
+    def _next_line(self) -> bytes | None:
+        if self._pending is not None:
+            line, self._pending = self._pending, None
+            return line
+        return next(self._lines, None)
+
+    def _record(self) -> bytes | None:
+        line = self._next_line()
+        if line is None:
+            return None
+        if self._skip:
+            self._skip -= 1
+            return line
+        count = line.count(self._delimiter)
+        while count < self._wanted and line.strip():
+            following = self._next_line()
+            if following is None:
+                break
+            if following.count(self._delimiter) >= self._wanted:  # a whole record
+                self._pending = following
+                break
+            line = line.rstrip(b"\r\n") + b" " + following
+            count += following.count(self._delimiter)
+        return line
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while len(self._buffer) < len(view):
+            record = self._record()
+            if record is None:
+                break
+            self._buffer += record
+        size = min(len(view), len(self._buffer))
+        view[:size] = self._buffer[:size]
+        del self._buffer[:size]
+        return size
+
+
+def _malformed_message(table: _Table, encoding: str, quoting_none: bool, error: Exception) -> str:
+    """Find every row whose field count differs from the heading row's, for one message."""
+    assert table.opener is not None
+    expected = len(table.headings)
+    bad: list[tuple[int, int]] = []
+    last_start = 0
+    previous_limit = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        with table.opener() as raw:
+            text = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+            dialect: dict[str, Any] = {"delimiter": table.delimiter}
+            if quoting_none:
+                dialect.update(quoting=csv.QUOTE_NONE)
+            for _ in range(table.skip_lines):  # title lines above the heading row
+                text.readline()
+            reader = csv.reader(text, **dialect)
+            for heading in reader:  # blank lines before the heading row are skipped
+                if heading:
+                    break
+            end = reader.line_num + table.skip_lines
+            for record in reader:
+                last_start, end = end + 1, reader.line_num + table.skip_lines
+                if record and len(record) != expected:
+                    bad.append((last_start, len(record)))
+    except csv.Error as exc:
+        return (
+            f"{table.label} is malformed near line {last_start}: {exc}; check the quoting "
+            f"of that line"
+        )
+    finally:
+        csv.field_size_limit(previous_limit)
+    if "EOF inside string" in str(error):
+        return (
+            f"{table.label} is malformed: a quoted field opened on line {last_start} is never "
+            f"closed, so it runs on to the end of the file (an unclosed quote); close the "
+            f"quote or remove the stray quote character"
+        )
+    if not bad:
+        detail = str(error).replace("Error tokenizing data. C error: ", "").strip()
+        return f"{table.label} is malformed: {detail}; check its quoting and delimiters"
+    shown = ", ".join(f"line {line} has {n}" for line, n in bad[:20])
+    more = f" (and {len(bad) - 20} more)" if len(bad) > 20 else ""
+    return (
+        f"{table.label} has {len(bad)} row(s) with the wrong number of fields: the heading row "
+        f"has {expected}, but {shown}{more}. A field probably contains an unquoted delimiter "
+        f"{table.delimiter!r} or line break; quote such fields or remove the stray characters"
+    )
