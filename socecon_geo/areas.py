@@ -63,14 +63,16 @@ from socecon_geo._tables import (
     clean_codes,
     factorize_clean,
 )
+from socecon_geo.geography import Geography, area_inputs
 from socecon_geo.lookups import LsoaLookup, prepare_area_lookup, prepare_lsoa_lookup
 
-Level = Literal["lsoa21", "lsoa11", "ward", "lad"]
+Level = Literal["lsoa21", "lsoa11", "msoa21", "ward", "lad"]
 
 
 _LEVELS: Final[dict[str, tuple[str, str]]] = {
     "lsoa21": ("lsoa21_code", "lsoa21_name"),
     "lsoa11": ("lsoa11_code", "lsoa11_name"),
+    "msoa21": ("msoa21_code", "msoa21_name"),
     "ward": ("ward_code", "ward_name"),
     "lad": ("lad_code", "lad_name"),
 }
@@ -79,6 +81,7 @@ _LEVELS: Final[dict[str, tuple[str, str]]] = {
 _LEVEL_LABELS: Final[dict[str, str]] = {
     "lsoa21": "LSOA 2021",
     "lsoa11": "LSOA 2011",
+    "msoa21": "MSOA 2021",
     "ward": "ward",
     "lad": "local authority district",
 }
@@ -87,12 +90,15 @@ _LEVEL_LABELS: Final[dict[str, str]] = {
 _OUTPUT_COLUMNS: Final[tuple[str, ...]] = (
     "lsoa21_code",
     "lsoa11_code",
+    "msoa21_code",
+    "msoa21_name",
     "ward_code",
     "ward_name",
     "lad_code",
     "lad_name",
     "lsoa21_method",
     "lsoa11_method",
+    "msoa21_method",
     "ward_method",
     "lad_method",
     "area_method",
@@ -167,6 +173,7 @@ class _Layer:
 _LAYER_ARGUMENT_LEVEL: Final[dict[str, str]] = {
     "lsoas21": "lsoa21",
     "lsoas11": "lsoa11",
+    "msoas21": "msoa21",
     "wards": "ward",
     "authorities": "lad",
 }
@@ -447,17 +454,26 @@ def assign_areas(
     wards: gpd.GeoDataFrame | PathLike | None = None,
     lsoas21: gpd.GeoDataFrame | PathLike | None = None,
     lsoas11: gpd.GeoDataFrame | PathLike | None = None,
+    msoas21: gpd.GeoDataFrame | PathLike | None = None,
     authorities: gpd.GeoDataFrame | PathLike | None = None,
     lsoa_lookup: pd.DataFrame | PathLike | None = None,
-    ward_lookup: pd.DataFrame | PathLike | None = None,
+    area_lookup: pd.DataFrame | PathLike | None = None,
+    geography: Geography | None = None,
 ) -> gpd.GeoDataFrame:
-    """Give every organisation its LSOA 2021, LSOA 2011, ward and authority.
+    """Give every organisation its LSOA 2021, LSOA 2011, MSOA 2021, ward and authority.
 
     Codes come, in order of preference, from the postcode table's own codes
     (``postcode_lsoa21_code``, ``postcode_lsoa11_code``, ``postcode_ward_code``,
-    ``postcode_lad_code``, each optional), from the ONS lookups passed, and by point in
-    polygon in the layers passed. See :data:`AREA_METHODS` for every method and
-    :data:`AREA_STATUSES` for the statuses.
+    ``postcode_lad_code``, each optional), from the ONS lookups, and by point in
+    polygon in the layers. See :data:`AREA_METHODS` for every method and
+    :data:`AREA_STATUSES` for the statuses. An MSOA is the one its LSOA 2021 lies in
+    (MSOAs are made of whole LSOAs), else the one containing the point.
+
+    The layers and lookups come from ``geography``, each replaced by the one passed
+    explicitly, if any. Without ``geography``, a call with no layer and no lookup uses
+    the bundled West Midlands geography (:func:`socecon_geo.load_geography`), and a call
+    with any of them uses exactly those (so a user's own wards are never mixed with
+    bundled LSOAs of another place): pass ``geography=`` to add the rest.
 
     A ward code from the postcode table that the ``wards`` layer does not know (another
     ward vintage) is replaced by the ward containing the point, provided that ward lies
@@ -468,27 +484,31 @@ def assign_areas(
     points : geopandas.GeoDataFrame
         Geocoded organisations (the output of :func:`socecon_geo.geocode`), in a
         projected CRS (EPSG:27700). Rows without a point keep their postcode codes.
-    wards, lsoas21, lsoas11, authorities : geopandas.GeoDataFrame or path, optional
-        Area layers with ``ward_code``/``lsoa21_code``/``lsoa11_code``/``lad_code``
-        (official column names such as ``WD24CD`` or ``LSOA21CD`` are recognised; names
-        and parent codes such as ``lad_code`` are used when present). Frames must be
-        in the points' CRS; a path is read with :func:`socecon_geo.read_boundaries`,
-        which reprojects it.
+    wards, lsoas21, lsoas11, msoas21, authorities : GeoDataFrame or path, optional
+        Area layers with ``ward_code``/``lsoa21_code``/``lsoa11_code``/``msoa21_code``/
+        ``lad_code`` (official column names such as ``WD24CD`` or ``LSOA21CD`` are
+        recognised; names and parent codes such as ``lad_code`` are used when present).
+        Frames must be in the points' CRS; a path is read with
+        :func:`socecon_geo.read_boundaries`, which reprojects it.
     lsoa_lookup : pandas.DataFrame or path, optional
         The ONS LSOA 2011 → LSOA 2021 lookup (``lsoa11_code``, ``lsoa21_code``,
-        ``change_code``), to convert LSOA 2011 codes.
-    ward_lookup : pandas.DataFrame or path, optional
+        ``change_code``), to convert LSOA 2011 codes. Default: the geography's.
+    area_lookup : pandas.DataFrame or path, optional
         The ONS LSOA 2021 → ward → authority best-fit lookup (``lsoa21_code``,
         ``ward24_code``, ``ward24_name``, ``ltla24_code``, ``ltla24_name`` or the
         standard names), used for names and where a ward cannot be found otherwise.
+        Default: the geography's.
+    geography : Geography, optional
+        Where the layers and lookups not passed come from (see above).
 
     Returns
     -------
     geopandas.GeoDataFrame
         A copy of ``points`` (same index and order, no row lost or repeated) with
-        ``lsoa21_code``, ``lsoa11_code``, ``ward_code``, ``ward_name``, ``lad_code``,
-        ``lad_name`` (``string``, NA where unknown), ``lsoa21_method``,
-        ``lsoa11_method``, ``ward_method``, ``lad_method`` and ``area_method``
+        ``lsoa21_code``, ``lsoa11_code``, ``msoa21_code``, ``msoa21_name``,
+        ``ward_code``, ``ward_name``, ``lad_code``, ``lad_name`` (``string``, NA where
+        unknown), ``lsoa21_method``, ``lsoa11_method``, ``msoa21_method``,
+        ``ward_method``, ``lad_method`` and ``area_method``
         (categorical, :data:`AREA_METHODS`) and ``area_status`` (categorical,
         :data:`AREA_STATUSES`). ``attrs["assign_areas"]`` records the inputs used and
         the counts by status.
@@ -521,27 +541,38 @@ def assign_areas(
     3      d      <NA>     <NA>               NaN    no_location
     """
     _check_points(points, "assign to areas")
+    inputs = area_inputs(
+        geography,
+        wards=wards,
+        lsoas21=lsoas21,
+        lsoas11=lsoas11,
+        msoas21=msoas21,
+        authorities=authorities,
+        lsoa_lookup=lsoa_lookup,
+        area_lookup=area_lookup,
+    )
     n = len(points)
     located = _point_locations(points)
+    given = {name: inputs[name] for name in _LAYER_ARGUMENT_LEVEL}
     # CRS matters only where points meet polygons.
-    meet = len(located) > 0 and any(x is not None for x in (wards, lsoas21, lsoas11, authorities))
+    meet = len(located) > 0 and any(layer is not None for layer in given.values())
     if meet:
         check_projected(points.crs, "points")
     points_crs = points.crs if meet else None
 
-    given = {
-        "lsoas21": lsoas21,
-        "lsoas11": lsoas11,
-        "wards": wards,
-        "authorities": authorities,
-    }
     layers = {
         name: _prepare_layer(layer, name, points_crs)
         for name, layer in given.items()
         if layer is not None
     }
-    lookup = prepare_lsoa_lookup(lsoa_lookup) if lsoa_lookup is not None else None
-    bestfit = prepare_area_lookup(ward_lookup, "ward_lookup") if ward_lookup is not None else None
+    lookup = (
+        prepare_lsoa_lookup(inputs["lsoa_lookup"]) if inputs["lsoa_lookup"] is not None else None
+    )
+    bestfit = (
+        prepare_area_lookup(inputs["area_lookup"], "area_lookup")
+        if inputs["area_lookup"] is not None
+        else None
+    )
     if lookup is not None:
         _check_layer_vintages(layers, lookup)
 
@@ -578,6 +609,26 @@ def assign_areas(
         _convert_lsoa11(lsoa21, lsoa11.coded.take(np.flatnonzero(rest)), lookup, located, layers)
         lsoa11.fill(lsoa21.coded.map(lookup.backward), "lsoa21_lookup")
 
+    # MSOA 2021: the MSOA of the LSOA 2021, else point in polygon.
+    msoa21 = _Assignment(n)
+    lsoa21_layer, msoa21_layer = layers.get("lsoas21"), layers.get("msoas21")
+    lsoa21_to_msoa = _first_mapping(
+        [
+            *_pairs(inputs.get("msoa_lookup"), "lsoa21_code", "msoa21_code"),
+            *_pairs(lsoa21_layer, "lsoa21_code", "msoa21_code"),
+        ]
+    )
+    msoa21.fill(lsoa21.coded.map(lsoa21_to_msoa), "parent_of_lsoa")
+    if msoa21_layer is not None:
+        need = located[msoa21.missing()[located_at]]
+        msoa21.fill(_point_in_polygon(need, msoa21_layer), "point_in_polygon")
+    msoa_names = _first_mapping(
+        [
+            *_pairs(msoa21_layer, "msoa21_code", "msoa21_name"),
+            *_pairs(lsoa21_layer, "msoa21_code", "msoa21_name"),
+        ]
+    )
+
     # Ward: the postcode table (when the layer knows the code), else point in polygon
     # within the same authority, else the postcode code anyway, else the best fit.
     ward_layer = layers.get("wards")
@@ -593,7 +644,7 @@ def assign_areas(
         agrees = known_lad.isna() | found_lad.isna() | (found_lad == known_lad)
         ward.fill(found[agrees.fillna(False).to_numpy()], "point_in_polygon")
     ward.fill(postcode["ward"], "postcode_table")
-    lsoa21_layer, lsoa11_layer = layers.get("lsoas21"), layers.get("lsoas11")
+    lsoa11_layer = layers.get("lsoas11")
     lookup_frame = lookup.frame if lookup is not None else None
     bestfit_wards = _first_mapping(
         [
@@ -652,6 +703,9 @@ def assign_areas(
         ]
     )
 
+    available = _available_levels(postcode, layers, lookup, bestfit)
+    if msoa21_layer is not None or ("lsoa21" in available and not lsoa21_to_msoa.empty):
+        available.add("msoa21")
     status = _area_status(
         n=n,
         located=located,
@@ -659,15 +713,17 @@ def assign_areas(
         codes={
             "lsoa21": lsoa21.coded,
             "lsoa11": lsoa11.coded,
+            "msoa21": msoa21.coded,
             "ward": ward.coded,
             "lad": lad.coded,
         },
         layers=layers,
-        available=_available_levels(postcode, layers, lookup, bestfit),
+        available=available,
     )
     methods = {
         "lsoa21_method": lsoa21,
         "lsoa11_method": lsoa11,
+        "msoa21_method": msoa21,
         "ward_method": ward,
         "lad_method": lad,
     }
@@ -679,6 +735,8 @@ def assign_areas(
     columns: dict[str, Any] = {
         "lsoa21_code": lsoa21.coded.series(),
         "lsoa11_code": lsoa11.coded.series(),
+        "msoa21_code": msoa21.coded.series(),
+        "msoa21_name": msoa21.coded.map(msoa_names).series(),
         "ward_code": ward.coded.series(),
         "ward_name": ward.coded.map(ward_names).series(),
         "lad_code": lad.coded.series(),
@@ -701,7 +759,7 @@ def assign_areas(
         "assign_areas": {
             "layers": {name: len(layer.codes) for name, layer in layers.items()},
             "lsoa_lookup": lookup is not None,
-            "ward_lookup": bestfit is not None,
+            "area_lookup": bestfit is not None,
             "status_counts": {str(k): int(v) for k, v in counts.items()},
         },
     }

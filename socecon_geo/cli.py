@@ -145,21 +145,19 @@ def _geocode(args: argparse.Namespace) -> int:
     if not args.no_areas:
         points = sg.assign_areas(
             points,
-            wards=sg.load_wards(),
-            lsoas11=sg.load_lsoas(vintage=2011),
-            authorities=sg.load_authorities(),
+            geography=sg.load_geography(),
             lsoas21=args.lsoa21_boundaries,
             lsoa_lookup=args.lsoa_lookup,
         )
     if args.deprivation:
         source = args.deprivation
         edition = source.strip().lower()
-        iod = (
-            sg.fetch_deprivation(edition)
+        deprivation = (
+            edition
             if edition in {"iod2025", "iod2019"} and not Path(source).is_file()
             else sg.read_deprivation(source)
         )
-        points = sg.attach_deprivation(points, iod, lsoa_lookup=args.lsoa_lookup)
+        points = sg.attach_deprivation(points, deprivation, lsoa_lookup=args.lsoa_lookup)
     _write(points, out)
     print(report)
     if "area_status" in points:
@@ -330,13 +328,17 @@ def build_parser() -> argparse.ArgumentParser:
     geocode.add_argument(
         "--deprivation",
         metavar="FILE|iod2025|iod2019",
-        help="attach the IMD from an IoD file, or download an edition",
+        help="attach the IMD from an IoD file, or a bundled edition (England, offline)",
     )
-    geocode.add_argument("--lsoa-lookup", metavar="PATH", help="ONS LSOA 2011 to 2021 lookup file")
+    geocode.add_argument(
+        "--lsoa-lookup",
+        metavar="PATH",
+        help="ONS LSOA 2011 to 2021 lookup file instead of the bundled one",
+    )
     geocode.add_argument(
         "--lsoa21-boundaries",
         metavar="PATH",
-        help="LSOA 2021 boundary file, to place organisations in split LSOAs",
+        help="LSOA 2021 boundary file instead of the bundled West Midlands one",
     )
     geocode.add_argument(
         "--no-areas", action="store_true", help="do not add LSOA, ward and authority"

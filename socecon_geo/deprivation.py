@@ -64,6 +64,7 @@ from socecon_geo._tables import (
     clean_text,
     factorize_clean,
 )
+from socecon_geo.geography import Geography, resolve_geography
 from socecon_geo.lookups import convert_lsoa_codes
 
 __all__ = [
@@ -898,26 +899,24 @@ def fetch_deprivation(
 # --------------------------------------------------------------------------------------
 
 
-def _as_index(iod: PathOrFrame | str) -> pd.DataFrame:
+def _as_index(table: PathOrFrame) -> pd.DataFrame:
     """Return a tidy, validated deprivation table from whatever the caller passed."""
-    if isinstance(iod, str) and iod.strip().lower() in _VINTAGE_LSOA_YEAR:
-        return fetch_deprivation(iod.strip().lower())  # type: ignore[arg-type]
-    if isinstance(iod, pd.DataFrame):
-        if "lsoa_code" in iod.columns and iod.attrs.get("lsoa_vintage") in (2011, 2021):
-            if iod["lsoa_code"].duplicated().any():
-                repeated = iod.loc[iod["lsoa_code"].duplicated(), "lsoa_code"].unique()[:5]
+    if isinstance(table, pd.DataFrame):
+        if "lsoa_code" in table.columns and table.attrs.get("lsoa_vintage") in (2011, 2021):
+            if table["lsoa_code"].duplicated().any():
+                repeated = table.loc[table["lsoa_code"].duplicated(), "lsoa_code"].unique()[:5]
                 msg = (
                     "the deprivation table has duplicate LSOA codes "
                     f"({', '.join(map(str, repeated))}); it must have one row per LSOA."
                 )
                 raise InputError(msg)
-            return iod
-        return read_deprivation(iod, vintage=iod.attrs.get("vintage"))
-    if isinstance(iod, (str, os.PathLike)):
-        return read_deprivation(iod)
+            return table
+        return read_deprivation(table, vintage=table.attrs.get("vintage"))
+    if isinstance(table, (str, os.PathLike)):
+        return read_deprivation(table)
     msg = (
-        "iod must be a table from read_deprivation()/fetch_deprivation(), a path to an IoD "
-        f"file, or 'iod2025'/'iod2019'; got {type(iod).__name__}."
+        "deprivation must be a table from read_deprivation()/fetch_deprivation(), a path to "
+        f"an IoD file, or 'iod2025'/'iod2019'; got {type(table).__name__}."
     )
     raise InputError(msg)
 
@@ -944,8 +943,9 @@ def _default_columns(index: pd.DataFrame) -> list[str]:
 
 def attach_deprivation(
     points: pd.DataFrame,
-    iod: PathOrFrame | str,
+    deprivation: PathOrFrame | str = "iod2025",
     *,
+    geography: Geography | None = None,
     lsoa_lookup: PathOrFrame | None = None,
     columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
@@ -956,14 +956,20 @@ def attach_deprivation(
     points : DataFrame or GeoDataFrame
         Organisations with an ``lsoa21_code`` and/or ``lsoa11_code`` column (as added by
         ``assign_areas``). It is not modified.
-    iod : DataFrame, path, or {"iod2025", "iod2019"}
+    deprivation : DataFrame, path, or {"iod2025", "iod2019"}, default "iod2025"
         A table from :func:`read_deprivation` / :func:`fetch_deprivation`, a path to an IoD
-        file, or an edition name to fetch.
+        file, or the name of an edition the geography holds (the bundled geography holds
+        both for all of England, offline; :func:`fetch_deprivation` downloads the
+        official file instead).
+    geography : Geography, optional
+        Where an edition named by ``deprivation`` and the default ``lsoa_lookup`` come
+        from; by default the bundled one (:func:`socecon_geo.load_geography`).
     lsoa_lookup : path or DataFrame, optional
-        The ONS LSOA 2011 to 2021 lookup (see :func:`read_lsoa_lookup`). Needed when the
-        points only carry LSOA codes of the other edition than the index (e.g. LSOA 2011
-        codes against IoD2025): unchanged and merged LSOAs are converted exactly; split
-        ones cannot be placed without their location and are flagged ``"ambiguous_lsoa"``.
+        The ONS LSOA 2011 to 2021 lookup (see :func:`read_lsoa_lookup`); by default the
+        geography's (England and Wales). Used when the points only carry LSOA codes of
+        the other edition than the index (e.g. LSOA 2011 codes against IoD2025):
+        unchanged and merged LSOAs are converted exactly; split ones cannot be placed
+        without their location and are flagged ``"ambiguous_lsoa"``.
     columns : sequence of str, optional
         Tidy deprivation columns to attach. By default ``imd_score``, ``imd_rank``,
         ``imd_decile`` and the seven domain deciles (those the index has).
@@ -987,7 +993,7 @@ def attach_deprivation(
     ------
     InputError
         If ``points`` has no LSOA column; if its LSOA codes are of the other edition than
-        the index and no ``lsoa_lookup`` is given; if ``columns`` names a column the index
+        the index and no lookup is available; if ``columns`` names a column the index
         lacks.
 
     Examples
@@ -1009,7 +1015,13 @@ def attach_deprivation(
     if not isinstance(points, pd.DataFrame):
         msg = f"points must be a DataFrame or GeoDataFrame, got {type(points).__name__}"
         raise InputError(msg)
-    index = _as_index(iod)
+    geo = resolve_geography(geography)
+    if isinstance(deprivation, str) and deprivation.strip().lower() in _VINTAGE_LSOA_YEAR:
+        index = geo._deprivation(deprivation.strip().lower())
+    else:
+        index = _as_index(deprivation)
+    if lsoa_lookup is None:
+        lsoa_lookup = geo._optional("lsoa_lookup")
     vintage = index.attrs.get("vintage") or _LSOA_YEAR_VINTAGE[index.attrs["lsoa_vintage"]]
     year = int(index.attrs["lsoa_vintage"])
     other_year = 2011 if year == 2021 else 2021

@@ -760,10 +760,10 @@ def resolve_geography(geography: Geography | None) -> Geography:
 def area_inputs(geography: Geography | None, **given: Any) -> dict[str, Any]:
     """Return the layers and lookups :func:`socecon_geo.assign_areas` should use.
 
-    What the caller passed always wins. The rest comes from ``geography``; without one,
-    from the bundled geography — its England-wide lookups always, its West Midlands
-    layers only when the caller passed no layer at all (so that a user's own wards are
-    never mixed with bundled LSOAs of another place).
+    With a ``geography``, its layers and lookups, each replaced by the one the caller
+    passed, if any. Without one: the bundled geography when the caller passed nothing,
+    else exactly what the caller passed (so a user's own wards are never mixed with
+    bundled LSOAs of another place).
 
     Parameters
     ----------
@@ -775,18 +775,96 @@ def area_inputs(geography: Geography | None, **given: Any) -> dict[str, Any]:
     Returns
     -------
     dict
-        The same keys, filled in.
+        The same keys, filled in, and ``msoa_lookup`` (LSOA 2021 → MSOA 2021, or None).
     """
-    geo = resolve_geography(geography)
-    layer_levels = {argument: level for level, argument in _LAYER_ARGUMENT.items()}
-    own_layers = any(given.get(argument) is not None for argument in layer_levels)
+    from socecon_geo.lookups import prepare_area_lookup, prepare_lsoa_lookup
+
     out = dict(given)
-    for argument, level in layer_levels.items():
-        wanted = geography is not None or not own_layers
-        if out.get(argument) is None and wanted and geo.has_layer(level):
+    out["msoa_lookup"] = None
+    if geography is None and any(value is not None for value in given.values()):
+        return out
+    geo = resolve_geography(geography)
+    for level, argument in _LAYER_ARGUMENT.items():
+        if out.get(argument) is None and geo.has_layer(level):
             out[argument] = geo._layer(level)
-    if out.get("lsoa_lookup") is None:
-        out["lsoa_lookup"] = geo._optional("lsoa_lookup")
-    if out.get("area_lookup") is None:
-        out["area_lookup"] = geo._optional("area_lookup")
+    if out.get("lsoa_lookup") is None and geo._has("lsoa_lookup"):
+        out["lsoa_lookup"] = geo.derived(
+            "prepared_lsoa_lookup", lambda: prepare_lsoa_lookup(geo._get("lsoa_lookup"))
+        )
+    if out.get("area_lookup") is None and geo._has("area_lookup"):
+        out["area_lookup"] = geo.derived(
+            "prepared_area_lookup", lambda: prepare_area_lookup(geo._get("area_lookup"))
+        )
+    out["msoa_lookup"] = geo.lsoa_to_area("msoa21")
+    return out
+
+
+def _no_cache(key: Any, make: Callable[[], _T]) -> _T:
+    return make()
+
+
+def summary_inputs(
+    geography: Geography | None,
+    *,
+    areas: Any,
+    level: str | None,
+    population: Any,
+    deprivation: Any,
+    area_lookup: Any,
+    lsoas: Any,
+) -> dict[str, Any]:
+    """Return the areas and tables :func:`socecon_geo.summarise_areas` should use.
+
+    Without ``areas``, the ``level`` layer of the geography (by default the bundled one
+    and wards) with the geography's population, deprivation (IoD2019 for LSOA 2011
+    areas, else IoD2025) and lookups, each unless passed. With ``areas`` and a
+    geography, the geography fills in what is not passed; with ``areas`` alone, only
+    what is passed is used.
+
+    Returns
+    -------
+    dict
+        ``areas``, ``level``, ``population``, ``deprivation``, ``area_lookup``,
+        ``lsoas`` and ``cache`` (a ``(key, make)`` callable keeping derived values on
+        the geography when the areas are the geography's own layer).
+    """
+    out: dict[str, Any] = {
+        "areas": areas,
+        "level": level,
+        "population": population,
+        "deprivation": deprivation,
+        "area_lookup": area_lookup,
+        "lsoas": lsoas,
+        "cache": _no_cache,
+    }
+    edition = isinstance(deprivation, str) and deprivation.strip().lower() in _EDITIONS
+    if areas is not None and geography is None and not edition:
+        return out
+    geo = resolve_geography(geography)
+    if edition:
+        out["deprivation"] = geo._deprivation(deprivation.strip().lower())
+    if areas is not None and geography is None:
+        return out
+    if areas is None:
+        level = _check_level("ward" if level is None else level)
+        out["areas"], out["level"] = geo._layer(level), level
+        if area_lookup is None and lsoas is None:
+            out["cache"] = geo.derived
+    vintage_2011 = out["level"] == "lsoa11" or (
+        out["level"] is None and "lsoa11_code" in out["areas"].columns
+    )
+    if out["deprivation"] is None:
+        wanted = "iod2019" if vintage_2011 else "iod2025"
+        if geo._has(f"deprivation:{wanted}"):
+            out["deprivation"] = geo._deprivation(wanted)
+    if out["population"] is None and not vintage_2011:
+        out["population"] = geo._optional("population")
+    if out["level"] in ("msoa21", "ward", "lad") and area_lookup is None and lsoas is None:
+        table = geo.lsoa_to_area(out["level"])
+        code = _CODE_COLUMN[out["level"]]
+        have = set(out["areas"][code].dropna()) if code in out["areas"].columns else set()
+        if table is not None and have <= set(table[code]):
+            out["area_lookup"] = table
+    if out["lsoas"] is None and geo.has_layer("lsoa21"):
+        out["lsoas"] = geo._layer("lsoa21")
     return out

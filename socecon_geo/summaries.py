@@ -48,6 +48,7 @@ from socecon_geo.areas import (
     _isin,
 )
 from socecon_geo.deprivation import read_deprivation
+from socecon_geo.geography import Geography, summary_inputs
 from socecon_geo.population import read_population
 
 DEFAULT_MIN_POPULATION: Final[int] = 1000
@@ -174,7 +175,7 @@ def _lsoa_weights(
     level: str,
     area_codes: pd.Index,
     areas_geometry: gpd.GeoSeries,
-    lsoa_to_area: pd.DataFrame | PathLike | None,
+    area_lookup: pd.DataFrame | PathLike | None,
     lsoas: gpd.GeoDataFrame | None,
     prefer_vintage: int | None,
 ) -> _Weights:
@@ -186,10 +187,10 @@ def _lsoa_weights(
         return _Weights(table, _LSOA_VINTAGE[level], "direct")
     label = _LEVEL_LABELS[level]
     code_column = _LEVELS[level][0]
-    if lsoa_to_area is not None:
-        what = "lsoa_to_area"
+    if area_lookup is not None:
+        what = "area_lookup"
         mapping = standardise_columns(
-            as_table(lsoa_to_area, what), ["lsoa21_code", "lsoa11_code", code_column]
+            as_table(area_lookup, what), ["lsoa21_code", "lsoa11_code", code_column]
         )
         keys = [c for c in ("lsoa21_code", "lsoa11_code") if c in mapping.columns]
         if prefer_vintage == 2011 and "lsoa11_code" in keys:
@@ -238,7 +239,7 @@ def _lsoa_weights(
         return _overlap_weights(lsoas, area_codes, areas_geometry, level)
     msg = (
         f"summarising by {label} with population or deprivation needs a way from LSOAs to "
-        f"{label}s: pass lsoa_to_area= (e.g. the ONS LSOA 2021 best-fit lookup) or lsoas= "
+        f"{label}s: pass area_lookup= (e.g. the ONS LSOA 2021 best-fit lookup) or lsoas= "
         "(LSOA polygons, for areal overlap)."
     )
     raise InputError(msg)
@@ -332,7 +333,7 @@ def _check_lsoa_vintage(table_vintage: Any, what: str, weights: _Weights, fix: s
     if int(table_vintage) != weights.lsoa_vintage:
         via = {
             "direct": "the areas are",
-            "bestfit_lookup": "lsoa_to_area is keyed by",
+            "bestfit_lookup": "area_lookup is keyed by",
             "areal_overlap": "lsoas are",
         }[weights.method]
         msg = (
@@ -357,12 +358,13 @@ def _check_coverage(found: pd.Series, what: str, weights: _Weights) -> None:
 
 def summarise_areas(
     points: gpd.GeoDataFrame,
-    areas: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame | None = None,
     *,
     level: Level | None = None,
+    geography: Geography | None = None,
     population: pd.DataFrame | PathLike | None = None,
-    deprivation: pd.DataFrame | PathLike | None = None,
-    lsoa_to_area: pd.DataFrame | PathLike | None = None,
+    deprivation: pd.DataFrame | PathLike | str | None = None,
+    area_lookup: pd.DataFrame | PathLike | None = None,
     lsoas: gpd.GeoDataFrame | None = None,
     min_population: float = DEFAULT_MIN_POPULATION,
     type_column: str = "org_type",
@@ -375,27 +377,42 @@ def summarise_areas(
     those without a code, or with one the areas do not contain, are left out and
     counted in ``attrs["unassigned"]``.
 
-    Population and deprivation come by LSOA and are carried to wards and authorities
-    either with a best-fit lookup (each LSOA wholly in one area, ``lsoa_to_area``) or
-    by areal overlap (each LSOA shared in proportion to its area lying in each area,
-    ``lsoas``); the method is in the ``aggregation_method`` column and the attrs.
+    Population and deprivation come by LSOA and are carried to MSOAs, wards and
+    authorities either with a best-fit lookup (each LSOA wholly in one area,
+    ``area_lookup``) or by areal overlap (each LSOA shared in proportion to its area
+    lying in each area, ``lsoas``); the method is in the ``aggregation_method`` column
+    and the attrs.
+
+    Without ``areas``, the areas are the ``level`` layer of ``geography`` (by default
+    the bundled West Midlands geography, :func:`socecon_geo.load_geography`, and
+    ``level="ward"``), and so are the population (Census 2021), the deprivation (IoD2025;
+    IoD2019 for LSOA 2011 areas) and the lookup, unless passed. With ``areas`` and a
+    ``geography``, the geography supplies what is not passed; with ``areas`` and no
+    ``geography``, only what is passed is used.
 
     Parameters
     ----------
     points : geopandas.GeoDataFrame
         Organisations with area codes (the output of :func:`assign_areas`).
-    areas : geopandas.GeoDataFrame
-        One row per area: wards, LSOAs or authorities, with their code column (official
-        names such as ``WD22CD`` are recognised) in a projected CRS (EPSG:27700).
-    level : {"lsoa21", "lsoa11", "ward", "lad"}, optional
-        The kind of area; by default the finest code column ``areas`` has.
+    areas : geopandas.GeoDataFrame, optional
+        One row per area: wards, LSOAs, MSOAs or authorities, with their code column
+        (official names such as ``WD22CD`` are recognised) in a projected CRS
+        (EPSG:27700). By default the geography's layer of ``level``.
+    level : {"lsoa21", "lsoa11", "msoa21", "ward", "lad"}, optional
+        The kind of area; by default the finest code column ``areas`` has, or
+        ``"ward"`` when ``areas`` is not given.
+    geography : Geography, optional
+        Where the areas, population, deprivation and lookups not passed come from (see
+        above).
     population : pandas.DataFrame or path, optional
         Residents by LSOA: a frame from :func:`read_population` or anything it reads.
-        Without it (and without denominators in ``deprivation``) rates are missing.
-    deprivation : pandas.DataFrame or path, optional
+        Without it (and without denominators in ``deprivation``) rates are missing,
+        with a warning.
+    deprivation : pandas.DataFrame, path or {"iod2025", "iod2019"}, optional
         A tidy IoD frame from :func:`socecon_geo.read_deprivation` (``lsoa_code``,
-        ``imd_score``, ``imd_decile``), of the areas' LSOA vintage.
-    lsoa_to_area : pandas.DataFrame or path, optional
+        ``imd_score``, ``imd_decile``) of the areas' LSOA vintage, an IoD file, or the
+        name of the geography's edition.
+    area_lookup : pandas.DataFrame or path, optional
         LSOA → area lookup, e.g. the ONS LSOA 2021 → ward 2024 → LAD 2024 best-fit
         lookup (its ``ward24_code``/``ltla24_code`` columns are recognised).
     lsoas : geopandas.GeoDataFrame, optional
@@ -476,6 +493,18 @@ def summarise_areas(
     1   E01000002                1      2500.0           4.0  0.4
     """
     _check_points(points, "summarise")
+    defaults = summary_inputs(
+        geography,
+        areas=areas,
+        level=level,
+        population=population,
+        deprivation=deprivation,
+        area_lookup=area_lookup,
+        lsoas=lsoas,
+    )
+    areas, level = defaults["areas"], defaults["level"]
+    population, deprivation = defaults["population"], defaults["deprivation"]
+    area_lookup, lsoas = defaults["area_lookup"], defaults["lsoas"]
     if not isinstance(areas, gpd.GeoDataFrame):
         msg = f"areas must be a GeoDataFrame of area polygons, not {type(areas).__name__}."
         raise InputError(msg)
@@ -533,6 +562,13 @@ def summarise_areas(
     # Population and deprivation by LSOA, carried to the areas.
     dep_table = _resolve_deprivation(deprivation)
     pop_table = _resolve_population(population, dep_table)
+    if pop_table is None:
+        msg = (
+            "summarise_areas has no population, so rate_per_10k, rate_per_10k_eb and lq are "
+            "missing: pass population= (e.g. socecon_geo.load_population(), Census 2021 "
+            "residents by LSOA) or geography=socecon_geo.load_geography()."
+        )
+        warnings.warn(msg, SocEconGeoWarning, stacklevel=2)
     weights: _Weights | None = None
     if pop_table is not None or dep_table is not None:
         prefer = None
@@ -540,8 +576,16 @@ def summarise_areas(
             if table is not None and table.attrs.get("lsoa_vintage"):
                 prefer = int(table.attrs["lsoa_vintage"])
                 break
-        weights = _lsoa_weights(
-            level, area_codes, areas.geometry.reset_index(drop=True), lsoa_to_area, lsoas, prefer
+        weights = defaults["cache"](
+            ("lsoa_weights", level, prefer),
+            lambda: _lsoa_weights(
+                level,
+                area_codes,
+                areas.geometry.reset_index(drop=True),
+                area_lookup,
+                lsoas,
+                prefer,
+            ),
         )
     population_values = pd.Series(np.nan, index=area_codes)
     population_label: str | None = None

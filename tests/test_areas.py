@@ -241,13 +241,13 @@ def test_assign_areas_codes_only_and_bestfit_names(town):
         }
     )
     orgs = _orgs([("a", None, "E01000001", "E05000002", TOWN)])
-    out = assign_areas(orgs, ward_lookup=bestfit)
+    out = assign_areas(orgs, area_lookup=bestfit)
     assert out["ward_name"].iloc[0] == "North"
     assert out["lad_name"].iloc[0] == "Town"
     assert out["area_status"].iloc[0] == "assigned"
     # a ward found only through the LSOA 2021 by best fit
     only_point = _orgs([("b", Point(50, 150), None, None, None)])
-    out = assign_areas(only_point, lsoas21=town["lsoas21"], ward_lookup=bestfit)
+    out = assign_areas(only_point, lsoas21=town["lsoas21"], area_lookup=bestfit)
     assert out["ward_code"].iloc[0] == "E05000002"
     assert out["ward_method"].iloc[0] == "lsoa21_bestfit_lookup"
     assert out["lad_method"].iloc[0] == "parent_of_ward"
@@ -521,6 +521,15 @@ def test_summarise_rate_and_location_quotient_by_hand(four_lsoas):
     assert summary.geometry.equals(areas.geometry)
 
 
+@pytest.mark.filterwarnings("ignore:summarise_areas has no population")
+def test_summarise_warns_when_rates_cannot_be_computed(two_wards):
+    orgs = gpd.GeoDataFrame({"ward_code": ["E05900001"]}, geometry=[Point(50, 50)], crs=27700)
+    with pytest.warns(SocEconGeoWarning, match="no population, so rate_per_10k"):
+        summary = summarise_areas(orgs, two_wards)
+    assert summary["rate_per_10k"].isna().all()
+
+
+@pytest.mark.filterwarnings("ignore:summarise_areas has no population")
 def test_summarise_zero_areas_and_unknown_population(four_lsoas):
     orgs = _coded(["E01900004", "E01999999"])
     summary = summarise_areas(
@@ -585,7 +594,7 @@ def test_summarise_popweighted_imd_by_hand(two_wards):
         two_wards,
         population=_population([1000, 3000, 2000, 2000]),
         deprivation=_iod([40.0, 20.0, 10.0, 50.0], [1, 3, 2, 1]),
-        lsoa_to_area=lookup,
+        area_lookup=lookup,
     )
     # West: (1000*40 + 3000*20) / 4000 = 25; decile 1: 1000/4000; deciles 1-2: 1000/4000
     # East: (2000*10 + 2000*50) / 4000 = 30; decile 1: 2000/4000; deciles 1-2: 4000/4000
@@ -631,7 +640,7 @@ def test_summarise_lsoa_vintage_mismatch(test_data, four_lsoas, two_wards):
             two_wards,
             population=_population([1, 2, 3, 4]),
             deprivation=_iod([1.0, 2.0, 3.0, 4.0], [1, 2, 3, 4], vintage=2011),
-            lsoa_to_area=lookup,
+            area_lookup=lookup,
         )
     with pytest.raises(InputError, match="LSOA vintage mismatch: level='lsoa11'"):
         summarise_areas(orgs, four_lsoas, level="lsoa11")
@@ -647,6 +656,7 @@ def test_summarise_empty_points(four_lsoas):
         summarise_areas(_coded(["E01900001"]).iloc[0:0], four_lsoas)
 
 
+@pytest.mark.filterwarnings("ignore:summarise_areas has no population")
 def test_summarise_input_errors(four_lsoas, two_wards):
     orgs = _coded(["E01900001"])
     with pytest.raises(
@@ -660,9 +670,9 @@ def test_summarise_input_errors(four_lsoas, two_wards):
     with pytest.raises(InputError, match="needs a way from LSOAs to wards"):
         summarise_areas(ward_orgs, two_wards, population=_population([1, 2, 3, 4]))
     partial_lookup = pd.DataFrame({"lsoa21_code": LSOA_CODES[:2], "ward_code": ["E05900001"] * 2})
-    with pytest.raises(InputError, match="1 of 2 wards in areas have no LSOA in lsoa_to_area"):
+    with pytest.raises(InputError, match="1 of 2 wards in areas have no LSOA in area_lookup"):
         summarise_areas(
-            ward_orgs, two_wards, population=_population([1, 2, 3, 4]), lsoa_to_area=partial_lookup
+            ward_orgs, two_wards, population=_population([1, 2, 3, 4]), area_lookup=partial_lookup
         )
     other_country = read_population(
         pd.DataFrame({"lsoa21_code": ["W01000001"], "usual_residents": [5]})
@@ -674,10 +684,11 @@ def test_summarise_input_errors(four_lsoas, two_wards):
     )
     with pytest.raises(InputError, match="population-weighted IMD needs residents"):
         summarise_areas(
-            ward_orgs, two_wards, deprivation=_iod([1.0] * 4, [1] * 4), lsoa_to_area=lookup
+            ward_orgs, two_wards, deprivation=_iod([1.0] * 4, [1] * 4), area_lookup=lookup
         )
 
 
+@pytest.mark.filterwarnings("ignore:summarise_areas has no population")
 def test_summarise_warns_about_codes_of_another_vintage(two_wards):
     wards = two_wards.assign(lad_code=TOWN)
     orgs = gpd.GeoDataFrame(
@@ -692,6 +703,7 @@ def test_summarise_warns_about_codes_of_another_vintage(two_wards):
     assert summary["n_organisations"].tolist() == [1, 0]
 
 
+@pytest.mark.filterwarnings("ignore:summarise_areas has no population")
 def test_assign_then_summarise_round_trip(town, lookup_path):
     orgs = _orgs(
         [
@@ -748,6 +760,7 @@ def test_assign_areas_many_organisations_match_row_by_row(town, lookup_path, dty
     }
 
 
+@pytest.mark.filterwarnings("ignore:summarise_areas has no population")
 @pytest.mark.parametrize("dtype", ["object", "string", "category"])
 def test_summarise_many_organisations_match_a_plain_count(four_lsoas, dtype):
     rng = np.random.default_rng(3)
@@ -869,8 +882,8 @@ def test_real_ward_and_authority_summaries(real):
     iod = read_deprivation(shared / "iod" / "IoD2025_LSOA21_scores_ranks_deciles.csv")
     population = read_population(shared / "population" / "census2021_lsoa21_usual_residents.csv")
     bestfit = shared / "lookups" / "lsoa21_ward24_lad24_bestfit.csv"
-    placed = assign_areas(real["orgs"], lsoas21=lsoas, ward_lookup=bestfit)
-    options = {"population": population, "deprivation": iod, "lsoa_to_area": bestfit}
+    placed = assign_areas(real["orgs"], lsoas21=lsoas, area_lookup=bestfit)
+    options = {"population": population, "deprivation": iod, "area_lookup": bestfit}
 
     by_ward = summarise_areas(placed, wards, **options)
     assert len(by_ward) == 192
@@ -917,7 +930,7 @@ def test_real_bundled_wards(real):
     bestfit = real["shared"] / "lookups" / "lsoa21_ward24_lad24_bestfit.csv"
     population = real["shared"] / "population" / "census2021_lsoa21_usual_residents.csv"
     placed = assign_areas(real["orgs"], wards=wards)
-    summary = summarise_areas(placed, wards, population=population, lsoa_to_area=bestfit)
+    summary = summarise_areas(placed, wards, population=population, area_lookup=bestfit)
     assert len(summary) == 192
     assert summary["n_organisations"].sum() == placed["ward_code"].notna().sum()
     pd.testing.assert_series_equal(
@@ -969,6 +982,7 @@ def test_real_split_lsoas_converted(real):
 # regressions
 
 
+@pytest.mark.filterwarnings("ignore:summarise_areas has no population")
 def test_empty_geometries_and_odd_geometry_column_do_not_warn_or_mutate():
     wards = _gdf(
         {"ward_code": ["E05000001", "E05000002"], "lad_code": [TOWN, TOWN]},
@@ -996,6 +1010,7 @@ def test_empty_geometries_and_odd_geometry_column_do_not_warn_or_mutate():
     pd.testing.assert_frame_equal(orgs, orgs_before)
 
 
+@pytest.mark.filterwarnings("ignore:summarise_areas has no population")
 def test_summarise_types_spelt_alike_share_one_column(four_lsoas):
     orgs = _coded(
         ["E01900001", "E01900001", "E01900002", "E01900002"],
@@ -1019,7 +1034,7 @@ def test_summarise_imd_missing_where_an_lsoa_of_the_area_lacks_it(two_wards):
         two_wards,
         population=_population([1000, 3000, 2000, 2000, 1000], codes),
         deprivation=_iod([40.0, 20.0, 10.0, 50.0], [1, 3, 2, 1]),
-        lsoa_to_area=lookup,
+        area_lookup=lookup,
     )
     assert summary["imd_score_popweighted"].iloc[0] == pytest.approx(25.0)
     assert summary["share_pop_imd_decile1"].iloc[0] == pytest.approx(0.25)
@@ -1041,7 +1056,7 @@ def test_summarise_imd_missing_where_an_lsoa_of_the_area_lacks_it(two_wards):
         two_wards,
         population=_population([1000, 3000, 2000, 2000]),
         deprivation=iod,
-        lsoa_to_area=lookup,
+        area_lookup=lookup,
     )
     assert math.isnan(summary["population"].iloc[1])
     assert math.isnan(summary["share_pop_imd_decile1"].iloc[1])
@@ -1069,8 +1084,8 @@ def test_summarise_lsoa_to_area_errors(two_wards):
     orgs = gpd.GeoDataFrame({"ward_code": ["E05900001"]}, geometry=[Point(1, 1)], crs=27700)
     population = _population([1000, 3000, 2000, 2000])
     no_ward = pd.DataFrame({"lsoa21_code": LSOA_CODES, "district": ["x"] * 4})
-    with pytest.raises(InputError, match=r"lsoa_to_area must map LSOA codes .* to 'ward_code'"):
-        summarise_areas(orgs, two_wards, population=population, lsoa_to_area=no_ward)
+    with pytest.raises(InputError, match=r"area_lookup must map LSOA codes .* to 'ward_code'"):
+        summarise_areas(orgs, two_wards, population=population, area_lookup=no_ward)
     # an LSOA in two wards: not a best-fit lookup
     shared = pd.DataFrame(
         {
@@ -1079,7 +1094,7 @@ def test_summarise_lsoa_to_area_errors(two_wards):
         }
     )
     with pytest.raises(InputError, match=r"puts LSOA E01900001 .* in several wards"):
-        summarise_areas(orgs, two_wards, population=population, lsoa_to_area=shared)
+        summarise_areas(orgs, two_wards, population=population, area_lookup=shared)
 
 
 def test_summarise_argument_errors(four_lsoas):
@@ -1109,14 +1124,14 @@ def test_assign_areas_lookup_and_layer_errors(town, tmp_path):
     blank = pd.DataFrame({"lsoa11_code": ["E01000001", " "], "lsoa21_code": [None, "E01000001"]})
     with pytest.raises(InputError, match=r"has no rows with both an LSOA 2011 and an LSOA 2021"):
         assign_areas(orgs, wards=town["wards"], lsoa_lookup=blank)
-    with pytest.raises(InputError, match=r"ward_lookup=\) has no 'lsoa21_code' column"):
-        assign_areas(orgs, ward_lookup=pd.DataFrame({"ward_code": ["E05000001"]}))
+    with pytest.raises(InputError, match=r"area_lookup=\) has no 'lsoa21_code' column"):
+        assign_areas(orgs, area_lookup=pd.DataFrame({"ward_code": ["E05000001"]}))
     with pytest.raises(InputError, match=r"has neither a ward code nor an authority code"):
-        assign_areas(orgs, ward_lookup=pd.DataFrame({"lsoa21_code": ["E01000001"]}))
+        assign_areas(orgs, area_lookup=pd.DataFrame({"lsoa21_code": ["E01000001"]}))
     binary = tmp_path / "lookup.csv"
     binary.write_bytes(b"\xff\xfe\x00\x81 not text")
     with pytest.raises(InputError, match=r"'lookup\.csv' could not be read as a CSV file"):
-        assign_areas(orgs, ward_lookup=binary)
+        assign_areas(orgs, area_lookup=binary)
 
 
 def test_lsoa_lookup_means_the_same_as_a_frame_or_a_path(town, tmp_path):

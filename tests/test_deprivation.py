@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
+import socecon_geo as sg
 from socecon_geo import _http, datasets
 from socecon_geo._errors import DataUnavailableError, InputError
 from socecon_geo.deprivation import (
@@ -21,6 +22,7 @@ from socecon_geo.deprivation import (
     fetch_deprivation,
     read_deprivation,
 )
+from socecon_geo.geography import Geography
 from socecon_geo.lookups import convert_lsoa_codes, read_lsoa_lookup
 
 WMCA = [f"E080000{n}" for n in range(25, 32)]
@@ -172,11 +174,12 @@ def test_real_lsoa11_codes_against_iod2025_need_the_lookup(
     iod19 = read_deprivation(shared_data / FILE1)
     wmca11 = iod19.loc[iod19["lad_code"].isin(WMCA), ["lsoa_code"]]
     points = wmca11.rename(columns={"lsoa_code": "lsoa11_code"})
-    with pytest.raises(InputError, match=r"1680 of 1680 .*lsoa_lookup="):
-        attach_deprivation(points, iod2025_real)
     lookup = read_lsoa_lookup(shared_data / "lookups" / "lsoa11_lsoa21_lad22.csv")
     assert {"lsoa11_code", "lsoa21_code", "change_code", "lad_code"} <= set(lookup.columns)
     out = attach_deprivation(points, iod2025_real, lsoa_lookup=lookup)
+    # the bundled geography's lookup is the same ONS lookup
+    by_default = attach_deprivation(points, iod2025_real)
+    pd.testing.assert_series_equal(out["deprivation_status"], by_default["deprivation_status"])
     counts = out["deprivation_status"].value_counts().to_dict()
     print(f"\nWMCA LSOA 2011 codes joined to IoD2025 via the ONS lookup: {counts}")
     assert len(out) == 1_680
@@ -541,8 +544,9 @@ def test_attach_selected_columns_and_reruns(iod25_sample: Path) -> None:
 def test_attach_vintage_mismatch_is_an_error_without_lookup(iod25_sample: Path) -> None:
     iod = read_deprivation(iod25_sample)
     points = _points(lsoa11_code=["E01900001", "E01800006"])
+    no_lookup = Geography(name="no lookup", layers={"lad": sg.load_authorities()})
     with pytest.raises(InputError, match=r"2 of 2 organisations have only an LSOA 2011 code"):
-        attach_deprivation(points, iod)
+        attach_deprivation(points, iod, geography=no_lookup)
 
 
 def test_attach_converts_with_the_lookup(iod25_sample: Path, lookup_sample: Path) -> None:
@@ -629,7 +633,7 @@ def test_attach_and_convert_argument_errors(iod25_sample: Path, lookup_sample: P
     points = _points(lsoa21_code=["E01900001"])
     with pytest.raises(InputError, match=r"duplicate LSOA codes \(E01900001\); it must have one"):
         attach_deprivation(points, repeated)
-    with pytest.raises(InputError, match=r"iod must be a table .* got int"):
+    with pytest.raises(InputError, match=r"deprivation must be a table .* got int"):
         attach_deprivation(points, 2025)  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"LSOA lookup file '.*gone\.csv' does not exist"):
         convert_lsoa_codes(["E01000001"], lookup_sample.with_name("gone.csv"))
