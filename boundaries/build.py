@@ -748,7 +748,7 @@ def build_postcodes(
             "lad_code": term["ladcd"].to_numpy(),
             "ward_code": pd.NA,
             "lsoa11_code": term["lsoa11cd"].to_numpy(),
-            "lsoa11_method": "ons_lookup",
+            "lsoa11_method": np.where(term["lsoa11cd"].notna(), "ons_lookup", None),
             "terminated": True,
         }
     )
@@ -929,6 +929,7 @@ def main(argv: list[str] | None = None) -> None:
                 PROVENANCE["lsoa_lookup"],
                 PROVENANCE["lsoa11"],
                 PROVENANCE["lsoa21"],
+                PROVENANCE["msoa21"],
             ],
         ),
     }
