@@ -58,7 +58,7 @@ _EXPORTS: dict[str, str] = {
     # deprivation
     "read_deprivation": "socecon_geo.deprivation",
     "fetch_deprivation": "socecon_geo.deprivation",
-    "attach_deprivation": "socecon_geo.deprivation",
+    "attach_deprivation": "socecon_geo.attach",
     "read_lsoa_lookup": "socecon_geo.lookups",
     "convert_lsoa_codes": "socecon_geo.lookups",
     # official boundaries
@@ -88,6 +88,9 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     from socecon_geo.areas import (  # noqa: F401
         assign_areas,
     )
+    from socecon_geo.attach import (  # noqa: F401
+        attach_deprivation,
+    )
     from socecon_geo.boundaries import (  # noqa: F401
         fetch_boundaries,
         read_boundaries,
@@ -101,7 +104,6 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         load_wards,
     )
     from socecon_geo.deprivation import (  # noqa: F401
-        attach_deprivation,
         fetch_deprivation,
         read_deprivation,
     )

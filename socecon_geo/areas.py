@@ -449,7 +449,7 @@ def assign_areas(
     lsoas11: gpd.GeoDataFrame | PathLike | None = None,
     authorities: gpd.GeoDataFrame | PathLike | None = None,
     lsoa_lookup: pd.DataFrame | PathLike | None = None,
-    ward_lookup: pd.DataFrame | PathLike | None = None,
+    area_lookup: pd.DataFrame | PathLike | None = None,
 ) -> gpd.GeoDataFrame:
     """Give every organisation its LSOA 2021, LSOA 2011, ward and authority.
 
@@ -477,7 +477,7 @@ def assign_areas(
     lsoa_lookup : pandas.DataFrame or path, optional
         The ONS LSOA 2011 → LSOA 2021 lookup (``lsoa11_code``, ``lsoa21_code``,
         ``change_code``), to convert LSOA 2011 codes.
-    ward_lookup : pandas.DataFrame or path, optional
+    area_lookup : pandas.DataFrame or path, optional
         The ONS LSOA 2021 → ward → authority best-fit lookup (``lsoa21_code``,
         ``ward24_code``, ``ward24_name``, ``ltla24_code``, ``ltla24_name`` or the
         standard names), used for names and where a ward cannot be found otherwise.
@@ -541,7 +541,7 @@ def assign_areas(
         if layer is not None
     }
     lookup = prepare_lsoa_lookup(lsoa_lookup) if lsoa_lookup is not None else None
-    bestfit = prepare_area_lookup(ward_lookup, "ward_lookup") if ward_lookup is not None else None
+    bestfit = prepare_area_lookup(area_lookup, "area_lookup") if area_lookup is not None else None
     if lookup is not None:
         _check_layer_vintages(layers, lookup)
 
@@ -701,7 +701,7 @@ def assign_areas(
         "assign_areas": {
             "layers": {name: len(layer.codes) for name, layer in layers.items()},
             "lsoa_lookup": lookup is not None,
-            "ward_lookup": bestfit is not None,
+            "area_lookup": bestfit is not None,
             "status_counts": {str(k): int(v) for k, v in counts.items()},
         },
     }

@@ -174,7 +174,7 @@ def _lsoa_weights(
     level: str,
     area_codes: pd.Index,
     areas_geometry: gpd.GeoSeries,
-    lsoa_to_area: pd.DataFrame | PathLike | None,
+    area_lookup: pd.DataFrame | PathLike | None,
     lsoas: gpd.GeoDataFrame | None,
     prefer_vintage: int | None,
 ) -> _Weights:
@@ -186,10 +186,10 @@ def _lsoa_weights(
         return _Weights(table, _LSOA_VINTAGE[level], "direct")
     label = _LEVEL_LABELS[level]
     code_column = _LEVELS[level][0]
-    if lsoa_to_area is not None:
-        what = "lsoa_to_area"
+    if area_lookup is not None:
+        what = "area_lookup"
         mapping = standardise_columns(
-            as_table(lsoa_to_area, what), ["lsoa21_code", "lsoa11_code", code_column]
+            as_table(area_lookup, what), ["lsoa21_code", "lsoa11_code", code_column]
         )
         keys = [c for c in ("lsoa21_code", "lsoa11_code") if c in mapping.columns]
         if prefer_vintage == 2011 and "lsoa11_code" in keys:
@@ -238,7 +238,7 @@ def _lsoa_weights(
         return _overlap_weights(lsoas, area_codes, areas_geometry, level)
     msg = (
         f"summarising by {label} with population or deprivation needs a way from LSOAs to "
-        f"{label}s: pass lsoa_to_area= (e.g. the ONS LSOA 2021 best-fit lookup) or lsoas= "
+        f"{label}s: pass area_lookup= (e.g. the ONS LSOA 2021 best-fit lookup) or lsoas= "
         "(LSOA polygons, for areal overlap)."
     )
     raise InputError(msg)
@@ -332,7 +332,7 @@ def _check_lsoa_vintage(table_vintage: Any, what: str, weights: _Weights, fix: s
     if int(table_vintage) != weights.lsoa_vintage:
         via = {
             "direct": "the areas are",
-            "bestfit_lookup": "lsoa_to_area is keyed by",
+            "bestfit_lookup": "area_lookup is keyed by",
             "areal_overlap": "lsoas are",
         }[weights.method]
         msg = (
@@ -362,7 +362,7 @@ def summarise_areas(
     level: Level | None = None,
     population: pd.DataFrame | PathLike | None = None,
     deprivation: pd.DataFrame | PathLike | None = None,
-    lsoa_to_area: pd.DataFrame | PathLike | None = None,
+    area_lookup: pd.DataFrame | PathLike | None = None,
     lsoas: gpd.GeoDataFrame | None = None,
     min_population: float = DEFAULT_MIN_POPULATION,
     type_column: str = "org_type",
@@ -376,7 +376,7 @@ def summarise_areas(
     counted in ``attrs["unassigned"]``.
 
     Population and deprivation come by LSOA and are carried to wards and authorities
-    either with a best-fit lookup (each LSOA wholly in one area, ``lsoa_to_area``) or
+    either with a best-fit lookup (each LSOA wholly in one area, ``area_lookup``) or
     by areal overlap (each LSOA shared in proportion to its area lying in each area,
     ``lsoas``); the method is in the ``aggregation_method`` column and the attrs.
 
@@ -395,7 +395,7 @@ def summarise_areas(
     deprivation : pandas.DataFrame or path, optional
         A tidy IoD frame from :func:`socecon_geo.read_deprivation` (``lsoa_code``,
         ``imd_score``, ``imd_decile``), of the areas' LSOA vintage.
-    lsoa_to_area : pandas.DataFrame or path, optional
+    area_lookup : pandas.DataFrame or path, optional
         LSOA → area lookup, e.g. the ONS LSOA 2021 → ward 2024 → LAD 2024 best-fit
         lookup (its ``ward24_code``/``ltla24_code`` columns are recognised).
     lsoas : geopandas.GeoDataFrame, optional
@@ -541,7 +541,7 @@ def summarise_areas(
                 prefer = int(table.attrs["lsoa_vintage"])
                 break
         weights = _lsoa_weights(
-            level, area_codes, areas.geometry.reset_index(drop=True), lsoa_to_area, lsoas, prefer
+            level, area_codes, areas.geometry.reset_index(drop=True), area_lookup, lsoas, prefer
         )
     population_values = pd.Series(np.nan, index=area_codes)
     population_label: str | None = None

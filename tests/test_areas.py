@@ -241,13 +241,13 @@ def test_assign_areas_codes_only_and_bestfit_names(town):
         }
     )
     orgs = _orgs([("a", None, "E01000001", "E05000002", TOWN)])
-    out = assign_areas(orgs, ward_lookup=bestfit)
+    out = assign_areas(orgs, area_lookup=bestfit)
     assert out["ward_name"].iloc[0] == "North"
     assert out["lad_name"].iloc[0] == "Town"
     assert out["area_status"].iloc[0] == "assigned"
     # a ward found only through the LSOA 2021 by best fit
     only_point = _orgs([("b", Point(50, 150), None, None, None)])
-    out = assign_areas(only_point, lsoas21=town["lsoas21"], ward_lookup=bestfit)
+    out = assign_areas(only_point, lsoas21=town["lsoas21"], area_lookup=bestfit)
     assert out["ward_code"].iloc[0] == "E05000002"
     assert out["ward_method"].iloc[0] == "lsoa21_bestfit_lookup"
     assert out["lad_method"].iloc[0] == "parent_of_ward"
@@ -585,7 +585,7 @@ def test_summarise_popweighted_imd_by_hand(two_wards):
         two_wards,
         population=_population([1000, 3000, 2000, 2000]),
         deprivation=_iod([40.0, 20.0, 10.0, 50.0], [1, 3, 2, 1]),
-        lsoa_to_area=lookup,
+        area_lookup=lookup,
     )
     # West: (1000*40 + 3000*20) / 4000 = 25; decile 1: 1000/4000; deciles 1-2: 1000/4000
     # East: (2000*10 + 2000*50) / 4000 = 30; decile 1: 2000/4000; deciles 1-2: 4000/4000
@@ -631,7 +631,7 @@ def test_summarise_lsoa_vintage_mismatch(test_data, four_lsoas, two_wards):
             two_wards,
             population=_population([1, 2, 3, 4]),
             deprivation=_iod([1.0, 2.0, 3.0, 4.0], [1, 2, 3, 4], vintage=2011),
-            lsoa_to_area=lookup,
+            area_lookup=lookup,
         )
     with pytest.raises(InputError, match="LSOA vintage mismatch: level='lsoa11'"):
         summarise_areas(orgs, four_lsoas, level="lsoa11")
@@ -660,9 +660,9 @@ def test_summarise_input_errors(four_lsoas, two_wards):
     with pytest.raises(InputError, match="needs a way from LSOAs to wards"):
         summarise_areas(ward_orgs, two_wards, population=_population([1, 2, 3, 4]))
     partial_lookup = pd.DataFrame({"lsoa21_code": LSOA_CODES[:2], "ward_code": ["E05900001"] * 2})
-    with pytest.raises(InputError, match="1 of 2 wards in areas have no LSOA in lsoa_to_area"):
+    with pytest.raises(InputError, match="1 of 2 wards in areas have no LSOA in area_lookup"):
         summarise_areas(
-            ward_orgs, two_wards, population=_population([1, 2, 3, 4]), lsoa_to_area=partial_lookup
+            ward_orgs, two_wards, population=_population([1, 2, 3, 4]), area_lookup=partial_lookup
         )
     other_country = read_population(
         pd.DataFrame({"lsoa21_code": ["W01000001"], "usual_residents": [5]})
@@ -674,7 +674,7 @@ def test_summarise_input_errors(four_lsoas, two_wards):
     )
     with pytest.raises(InputError, match="population-weighted IMD needs residents"):
         summarise_areas(
-            ward_orgs, two_wards, deprivation=_iod([1.0] * 4, [1] * 4), lsoa_to_area=lookup
+            ward_orgs, two_wards, deprivation=_iod([1.0] * 4, [1] * 4), area_lookup=lookup
         )
 
 
@@ -869,8 +869,8 @@ def test_real_ward_and_authority_summaries(real):
     iod = read_deprivation(shared / "iod" / "IoD2025_LSOA21_scores_ranks_deciles.csv")
     population = read_population(shared / "population" / "census2021_lsoa21_usual_residents.csv")
     bestfit = shared / "lookups" / "lsoa21_ward24_lad24_bestfit.csv"
-    placed = assign_areas(real["orgs"], lsoas21=lsoas, ward_lookup=bestfit)
-    options = {"population": population, "deprivation": iod, "lsoa_to_area": bestfit}
+    placed = assign_areas(real["orgs"], lsoas21=lsoas, area_lookup=bestfit)
+    options = {"population": population, "deprivation": iod, "area_lookup": bestfit}
 
     by_ward = summarise_areas(placed, wards, **options)
     assert len(by_ward) == 192
@@ -917,7 +917,7 @@ def test_real_bundled_wards(real):
     bestfit = real["shared"] / "lookups" / "lsoa21_ward24_lad24_bestfit.csv"
     population = real["shared"] / "population" / "census2021_lsoa21_usual_residents.csv"
     placed = assign_areas(real["orgs"], wards=wards)
-    summary = summarise_areas(placed, wards, population=population, lsoa_to_area=bestfit)
+    summary = summarise_areas(placed, wards, population=population, area_lookup=bestfit)
     assert len(summary) == 192
     assert summary["n_organisations"].sum() == placed["ward_code"].notna().sum()
     pd.testing.assert_series_equal(
@@ -1019,7 +1019,7 @@ def test_summarise_imd_missing_where_an_lsoa_of_the_area_lacks_it(two_wards):
         two_wards,
         population=_population([1000, 3000, 2000, 2000, 1000], codes),
         deprivation=_iod([40.0, 20.0, 10.0, 50.0], [1, 3, 2, 1]),
-        lsoa_to_area=lookup,
+        area_lookup=lookup,
     )
     assert summary["imd_score_popweighted"].iloc[0] == pytest.approx(25.0)
     assert summary["share_pop_imd_decile1"].iloc[0] == pytest.approx(0.25)
@@ -1041,7 +1041,7 @@ def test_summarise_imd_missing_where_an_lsoa_of_the_area_lacks_it(two_wards):
         two_wards,
         population=_population([1000, 3000, 2000, 2000]),
         deprivation=iod,
-        lsoa_to_area=lookup,
+        area_lookup=lookup,
     )
     assert math.isnan(summary["population"].iloc[1])
     assert math.isnan(summary["share_pop_imd_decile1"].iloc[1])
@@ -1065,12 +1065,12 @@ def test_population_frame_with_repeated_codes_is_an_error(four_lsoas):
 # input errors that name what is wrong and how to fix it
 
 
-def test_summarise_lsoa_to_area_errors(two_wards):
+def test_summarise_area_lookup_errors(two_wards):
     orgs = gpd.GeoDataFrame({"ward_code": ["E05900001"]}, geometry=[Point(1, 1)], crs=27700)
     population = _population([1000, 3000, 2000, 2000])
     no_ward = pd.DataFrame({"lsoa21_code": LSOA_CODES, "district": ["x"] * 4})
-    with pytest.raises(InputError, match=r"lsoa_to_area must map LSOA codes .* to 'ward_code'"):
-        summarise_areas(orgs, two_wards, population=population, lsoa_to_area=no_ward)
+    with pytest.raises(InputError, match=r"area_lookup must map LSOA codes .* to 'ward_code'"):
+        summarise_areas(orgs, two_wards, population=population, area_lookup=no_ward)
     # an LSOA in two wards: not a best-fit lookup
     shared = pd.DataFrame(
         {
@@ -1079,7 +1079,7 @@ def test_summarise_lsoa_to_area_errors(two_wards):
         }
     )
     with pytest.raises(InputError, match=r"puts LSOA E01900001 .* in several wards"):
-        summarise_areas(orgs, two_wards, population=population, lsoa_to_area=shared)
+        summarise_areas(orgs, two_wards, population=population, area_lookup=shared)
 
 
 def test_summarise_argument_errors(four_lsoas):
@@ -1109,14 +1109,14 @@ def test_assign_areas_lookup_and_layer_errors(town, tmp_path):
     blank = pd.DataFrame({"lsoa11_code": ["E01000001", " "], "lsoa21_code": [None, "E01000001"]})
     with pytest.raises(InputError, match=r"has no rows with both an LSOA 2011 and an LSOA 2021"):
         assign_areas(orgs, wards=town["wards"], lsoa_lookup=blank)
-    with pytest.raises(InputError, match=r"ward_lookup=\) has no 'lsoa21_code' column"):
-        assign_areas(orgs, ward_lookup=pd.DataFrame({"ward_code": ["E05000001"]}))
+    with pytest.raises(InputError, match=r"area_lookup=\) has no 'lsoa21_code' column"):
+        assign_areas(orgs, area_lookup=pd.DataFrame({"ward_code": ["E05000001"]}))
     with pytest.raises(InputError, match=r"has neither a ward code nor an authority code"):
-        assign_areas(orgs, ward_lookup=pd.DataFrame({"lsoa21_code": ["E01000001"]}))
+        assign_areas(orgs, area_lookup=pd.DataFrame({"lsoa21_code": ["E01000001"]}))
     binary = tmp_path / "lookup.csv"
     binary.write_bytes(b"\xff\xfe\x00\x81 not text")
     with pytest.raises(InputError, match=r"'lookup\.csv' could not be read as a CSV file"):
-        assign_areas(orgs, ward_lookup=binary)
+        assign_areas(orgs, area_lookup=binary)
 
 
 def test_lsoa_lookup_means_the_same_as_a_frame_or_a_path(town, tmp_path):

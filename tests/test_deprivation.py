@@ -15,9 +15,9 @@ from shapely.geometry import Point
 
 from socecon_geo import _http, datasets
 from socecon_geo._errors import DataUnavailableError, InputError
+from socecon_geo.attach import attach_deprivation
 from socecon_geo.deprivation import (
     TIDY_COLUMNS,
-    attach_deprivation,
     fetch_deprivation,
     read_deprivation,
 )
@@ -629,7 +629,7 @@ def test_attach_and_convert_argument_errors(iod25_sample: Path, lookup_sample: P
     points = _points(lsoa21_code=["E01900001"])
     with pytest.raises(InputError, match=r"duplicate LSOA codes \(E01900001\); it must have one"):
         attach_deprivation(points, repeated)
-    with pytest.raises(InputError, match=r"iod must be a table .* got int"):
+    with pytest.raises(InputError, match=r"deprivation must be a table .* got int"):
         attach_deprivation(points, 2025)  # type: ignore[arg-type]
     with pytest.raises(InputError, match=r"LSOA lookup file '.*gone\.csv' does not exist"):
         convert_lsoa_codes(["E01000001"], lookup_sample.with_name("gone.csv"))
