@@ -267,7 +267,7 @@ def main() -> None:
             wards,
             population=population_path,
             deprivation=iod,
-            lsoa_to_area=bestfit_path,
+            area_lookup=bestfit_path,
         ),
         lambda: bare_count(ward_codes, ward_frame, "ward_code", population_path, bestfit_path),
     )

@@ -69,7 +69,7 @@ _EXPORTS: dict[str, str] = {
     # deprivation
     "read_deprivation": "socecon_geo.deprivation",
     "fetch_deprivation": "socecon_geo.deprivation",
-    "attach_deprivation": "socecon_geo.deprivation",
+    "attach_deprivation": "socecon_geo.attach",
     "read_lsoa_lookup": "socecon_geo.lookups",
     "convert_lsoa_codes": "socecon_geo.lookups",
     # official boundaries
@@ -99,6 +99,9 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     from socecon_geo.areas import (  # noqa: F401
         assign_areas,
     )
+    from socecon_geo.attach import (  # noqa: F401
+        attach_deprivation,
+    )
     from socecon_geo.boundaries import (  # noqa: F401
         fetch_boundaries,
         read_boundaries,
@@ -118,7 +121,6 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         load_wards,
     )
     from socecon_geo.deprivation import (  # noqa: F401
-        attach_deprivation,
         fetch_deprivation,
         read_deprivation,
     )

@@ -1080,7 +1080,7 @@ def test_population_frame_with_repeated_codes_is_an_error(four_lsoas):
 # input errors that name what is wrong and how to fix it
 
 
-def test_summarise_lsoa_to_area_errors(two_wards):
+def test_summarise_area_lookup_errors(two_wards):
     orgs = gpd.GeoDataFrame({"ward_code": ["E05900001"]}, geometry=[Point(1, 1)], crs=27700)
     population = _population([1000, 3000, 2000, 2000])
     no_ward = pd.DataFrame({"lsoa21_code": LSOA_CODES, "district": ["x"] * 4})

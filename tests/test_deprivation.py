@@ -16,9 +16,9 @@ from shapely.geometry import Point
 import socecon_geo as sg
 from socecon_geo import _http, datasets
 from socecon_geo._errors import DataUnavailableError, InputError
+from socecon_geo.attach import attach_deprivation
 from socecon_geo.deprivation import (
     TIDY_COLUMNS,
-    attach_deprivation,
     fetch_deprivation,
     read_deprivation,
 )

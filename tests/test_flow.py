@@ -23,7 +23,7 @@ def assigned(shared_data):
         authorities=sg.load_authorities(),
         lsoas21=shared_data / "boundaries" / "lsoa21_west_midlands_region_simplified.geojson",
         lsoa_lookup=shared_data / "lookups" / "lsoa11_lsoa21_lad22.csv",
-        ward_lookup=shared_data / "lookups" / "lsoa21_ward24_lad24_bestfit.csv",
+        area_lookup=shared_data / "lookups" / "lsoa21_ward24_lad24_bestfit.csv",
     )
 
 
@@ -99,7 +99,7 @@ def test_ward_summary_counts_every_assigned_wmca_organisation(assigned, shared_d
         deprivation=sg.read_deprivation(
             shared_data / "iod" / "IoD2025_LSOA21_scores_ranks_deciles.csv"
         ),
-        lsoa_to_area=shared_data / "lookups" / "lsoa21_ward24_lad24_bestfit.csv",
+        area_lookup=shared_data / "lookups" / "lsoa21_ward24_lad24_bestfit.csv",
     )
     assert len(wards) == 192
     in_wmca = assigned["ward_code"].isin(wards["ward_code"]).to_numpy(dtype=bool, na_value=False)
