@@ -69,11 +69,11 @@ import pyarrow
 import shapely
 
 import socecon_geo
-from socecon_geo.population import read_population
 from socecon_geo.bundle import WMCA_AUTHORITIES
 from socecon_geo.datasets import ONS_ARCGIS_SERVICES, get_dataset
 from socecon_geo.deprivation import read_deprivation
 from socecon_geo.lookups import read_lsoa_lookup
+from socecon_geo.population import read_population
 from socecon_geo.postcodes import normalise_postcodes, postcode_area
 from socecon_geo.provenance import Provenance
 
