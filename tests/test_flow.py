@@ -1,6 +1,17 @@
-"""The whole flow on real data: register → geocode → areas → deprivation → summaries."""
+"""The whole flow on the real Co-operatives UK register, offline, with only the bundle.
+
+register → geocode → areas → deprivation → summaries, every step on its defaults: no
+file beyond the register itself and no network.
+"""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -9,100 +20,186 @@ import socecon_geo as sg
 
 pytestmark = pytest.mark.shared_data
 
+REPO = Path(__file__).resolve().parents[1]
 WMCA = list(sg.WMCA_AUTHORITIES)
+REGISTER = ("organisations", "coopsuk_open_data_2023-03-02.csv")
 
 
 @pytest.fixture(scope="module")
-def assigned(shared_data):
-    orgs = sg.read_organisations(shared_data / "organisations" / "coopsuk_open_data_2023-03-02.csv")
-    points = sg.geocode(orgs)
-    return sg.assign_areas(
-        points,
-        wards=sg.load_wards(),
-        lsoas11=sg.load_lsoas(vintage=2011),
-        authorities=sg.load_authorities(),
-        lsoas21=shared_data / "boundaries" / "lsoa21_west_midlands_region_simplified.geojson",
-        lsoa_lookup=shared_data / "lookups" / "lsoa11_lsoa21_lad22.csv",
-        area_lookup=shared_data / "lookups" / "lsoa21_ward24_lad24_bestfit.csv",
-    )
+def register(shared_data: Path) -> Path:
+    return shared_data.joinpath(*REGISTER)
 
 
 @pytest.fixture(scope="module")
-def matched_wmca(assigned):
-    return assigned.index[
-        assigned["lad_code"].isin(WMCA).to_numpy(dtype=bool, na_value=False)
-        & (assigned["geocode_status"] == "matched").to_numpy()
+def points(register: Path) -> pd.DataFrame:
+    orgs = sg.read_organisations(register)
+    return sg.attach_deprivation(sg.assign_areas(sg.geocode(orgs)))
+
+
+@pytest.fixture(scope="module")
+def matched_wmca(points):
+    return points.index[
+        points["lad_code"].isin(WMCA).to_numpy(dtype=bool, na_value=False)
+        & (points["geocode_status"] == "matched").to_numpy()
     ]
 
 
-def test_every_row_accounted_for(assigned):
-    assert len(assigned) == 7272
-    assert assigned.index.equals(pd.RangeIndex(7272))
-    for column in ("geocode_status", "area_status"):
-        assert assigned[column].notna().all(), column
-    located = assigned.geometry.notna() & ~assigned.geometry.is_empty
+def test_every_row_accounted_for(points):
+    assert len(points) == 7272
+    assert points.index.equals(pd.RangeIndex(7272))
+    for column in ("geocode_status", "area_status", "deprivation_status"):
+        assert points[column].notna().all(), column
+    located = points.geometry.notna() & ~points.geometry.is_empty
     # "no_location" means neither a point nor a code from the postcode table
-    no_location = (assigned["area_status"] == "no_location").to_numpy()
+    no_location = (points["area_status"] == "no_location").to_numpy()
     assert not located[no_location].any()
-    assert assigned.loc[no_location, "postcode_lad_code"].isna().all()
-    assert (assigned.loc[located, "area_status"] != "no_location").all()
+    assert points.loc[no_location, "postcode_lad_code"].isna().all()
+    assert (points.loc[located, "area_status"] != "no_location").all()
 
 
-def test_matched_wmca_organisations_have_every_area(assigned, matched_wmca):
+def test_matched_wmca_organisations_have_every_area(points, matched_wmca):
     assert len(matched_wmca) > 200
-    rows = assigned.loc[matched_wmca]
-    for column in ("lsoa21_code", "lsoa11_code", "ward_code", "ward_name", "lad_name"):
+    rows = points.loc[matched_wmca]
+    for column in (
+        "lsoa21_code",
+        "lsoa11_code",
+        "msoa21_code",
+        "msoa21_name",
+        "ward_code",
+        "ward_name",
+        "lad_name",
+    ):
         share = rows[column].notna().mean()
         assert share >= 0.99, (column, share)
+    assert (rows["area_status"] == "assigned").mean() >= 0.99
 
 
-@pytest.mark.parametrize("edition", ["iod2025", "iod2019"])
-def test_deprivation_joined_for_matched_wmca_organisations(
-    assigned, matched_wmca, shared_data, edition
-):
-    iod_dir = shared_data / "iod"
-    if edition == "iod2025":
-        iod = sg.read_deprivation(iod_dir / "IoD2025_LSOA21_scores_ranks_deciles.csv")
-    else:
-        iod = sg.read_deprivation(
-            [
-                iod_dir / "File_1_-_IMD2019_Index_of_Multiple_Deprivation.csv",
-                iod_dir / "File_2_-_IoD2019_Domains_of_Deprivation.csv",
-                iod_dir / "File_6_-_IoD2019_Population_Denominators.csv",
-            ]
-        )
-    joined = sg.attach_deprivation(assigned, iod)
-    assert len(joined) == len(assigned)
-    assert joined["deprivation_status"].notna().all()
-    rows = joined.loc[matched_wmca]
+def test_iod2025_attached_from_the_bundle(points, matched_wmca):
+    rows = points.loc[matched_wmca]
+    assert (rows["iod_vintage"] == "iod2025").all()
     share = (rows["deprivation_status"] == "joined").mean()
-    print(f"{edition}: {share:.1%} of {len(rows)} matched WMCA organisations joined")
+    print(f"IoD2025: {share:.1%} of {len(rows)} matched WMCA organisations joined")
     assert share >= 0.99
     assert rows["imd_decile"].between(1, 10).all()
     # Co-operatives lean towards deprived places: more in decile 1 than in decile 10.
     deciles = rows["imd_decile"].value_counts()
     assert deciles.get(1, 0) > deciles.get(10, 0)
-    # Unresolvable split LSOAs are flagged, never guessed or silently dropped.
-    ambiguous = (assigned["lsoa21_method"] == "ambiguous_split").to_numpy(
-        dtype=bool, na_value=False
-    )
-    if edition == "iod2025":
-        assert ambiguous.sum() == 2  # WS14 9PW and CV23 8YY, outside the LSOA21 file
-        assert (joined.loc[ambiguous, "deprivation_status"] == "ambiguous_lsoa").all()
 
 
-def test_ward_summary_counts_every_assigned_wmca_organisation(assigned, shared_data):
-    wards = sg.summarise_areas(
-        assigned,
-        sg.load_wards(),
-        population=shared_data / "population" / "census2021_lsoa21_usual_residents.csv",
-        deprivation=sg.read_deprivation(
-            shared_data / "iod" / "IoD2025_LSOA21_scores_ranks_deciles.csv"
-        ),
-        area_lookup=shared_data / "lookups" / "lsoa21_ward24_lad24_bestfit.csv",
-    )
+def test_iod2019_attached_from_the_bundle(points, matched_wmca):
+    joined = sg.attach_deprivation(points, "iod2019")
+    rows = joined.loc[matched_wmca]
+    assert (rows["iod_vintage"] == "iod2019").all()
+    share = (rows["deprivation_status"] == "joined").mean()
+    print(f"IoD2019: {share:.1%} of {len(rows)} matched WMCA organisations joined")
+    assert share >= 0.99
+    # IoD2019 is on LSOA 2011: the join used the LSOA 2011 codes
+    assert (rows["iod_lsoa_code"] == rows["lsoa11_code"]).mean() >= 0.99
+
+
+def test_ward_summary_has_rates_and_deprivation_for_every_ward(points):
+    wards = sg.summarise_areas(points, level="ward")
     assert len(wards) == 192
-    in_wmca = assigned["ward_code"].isin(wards["ward_code"]).to_numpy(dtype=bool, na_value=False)
+    in_wmca = points["ward_code"].isin(wards["ward_code"]).to_numpy(dtype=bool, na_value=False)
     assert wards["n_organisations"].sum() == in_wmca.sum()
     assert wards["population"].sum() == pytest.approx(2_919_651)
+    for column in (
+        "population",
+        "rate_per_10k",
+        "rate_per_10k_eb",
+        "lq",
+        "imd_score_popweighted",
+        "share_pop_imd_decile1",
+    ):
+        assert wards[column].notna().all(), column
     assert (wards["n_organisations"] == 0).sum() > 0  # zero rows are kept
+    assert wards.attrs["aggregation_method"] == "bestfit_lookup"
+
+
+@pytest.mark.parametrize(
+    ("level", "rows"), [("lsoa21", 1719), ("lsoa11", 1680), ("msoa21", 357), ("lad", 7)]
+)
+def test_summaries_at_every_level(points, level, rows):
+    summary = sg.summarise_areas(points, level=level)
+    assert len(summary) == rows
+    assert summary["population"].notna().all()
+    assert summary["rate_per_10k"].notna().all()
+    # (the IoD2019 files bundled for LSOA 2011 carry deciles, not scores)
+    assert summary["share_pop_imd_decile1"].notna().all()
+    code = f"{level}_code"
+    in_areas = points[code].isin(summary[code]).to_numpy(dtype=bool, na_value=False)
+    assert summary["n_organisations"].sum() == in_areas.sum()
+
+
+def test_authority_populations_are_the_census_totals(points):
+    authorities = sg.summarise_areas(points, level="lad")
+    assert authorities["population"].sum() == pytest.approx(2_919_651)
+    birmingham = authorities.loc[authorities["lad_code"] == "E08000025", "population"]
+    assert birmingham.iloc[0] == pytest.approx(1_144_903)
+
+
+def test_provenance_reaches_the_summary(points):
+    wards = sg.summarise_areas(points, level="ward")
+    lines = sg.attribution_lines(wards)
+    assert any("Indices of Deprivation 2025" in line for line in lines)
+    assert any("Office for National Statistics" in line for line in lines)
+
+
+@pytest.mark.slow
+def test_the_flow_runs_offline_from_an_installed_wheel(tmp_path, register):
+    """Build a wheel, install it in a fresh venv, run the flow from another folder."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        # --no-isolation: build with the installed hatchling, no network needed
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), REPO],
+        check=True,
+        capture_output=True,
+    )
+    wheel = next(dist.glob("socecon_geo-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    # The venv sees the current environment's dependencies but not the checkout.
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(purelib, "_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    script = textwrap.dedent(
+        f"""
+        import pathlib, socket
+        import socecon_geo as sg
+
+        def no_network(*args, **kwargs):
+            raise OSError("no network in this test")
+
+        socket.socket.connect = no_network
+        orgs = sg.read_organisations({str(register)!r})
+        points = sg.attach_deprivation(sg.assign_areas(sg.geocode(orgs)))
+        wards = sg.summarise_areas(points, level="ward")
+        print(len(points), len(wards), int(wards["rate_per_10k"].notna().sum()),
+              int(wards["imd_score_popweighted"].notna().sum()))
+        print(pathlib.Path(sg.__file__).parent)
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["SOCECON_GEO_CACHE_DIR"] = str(tmp_path / "cache")
+    result = subprocess.run(
+        [str(python), "-c", script],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    counts, where = result.stdout.strip().splitlines()[-2:]
+    assert counts.split() == ["7272", "192", "192", "192"]
+    assert Path(where).is_relative_to(venv)
