@@ -32,6 +32,7 @@ to the area whose code sorts first, so each organisation gets exactly one area.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -43,6 +44,8 @@ import pandas as pd
 import shapely
 
 from socecon_geo._checks import (
+    check_bng_extent,
+    check_geodataframe,
     check_projected,
     check_same_crs,
     has_geometry,
@@ -65,6 +68,7 @@ from socecon_geo._tables import (
 )
 from socecon_geo.geography import Geography, area_inputs
 from socecon_geo.lookups import LsoaLookup, prepare_area_lookup, prepare_lsoa_lookup
+from socecon_geo.provenance import Provenance, get_provenance, with_provenance
 
 Level = Literal["lsoa21", "lsoa11", "msoa21", "ward", "lad"]
 
@@ -164,6 +168,7 @@ class _Layer:
     level: str
     frame: gpd.GeoDataFrame  # RangeIndex, standard columns, non-empty polygonal geometry
     codes: frozenset[str]
+    provenance: tuple[Provenance, ...] = ()
 
     @property
     def code_column(self) -> str:
@@ -195,11 +200,7 @@ def _prepare_layer(layer: gpd.GeoDataFrame | PathLike, argument: str, points_crs
     what = f"the {argument}= layer"
     if isinstance(layer, str | os.PathLike):
         layer = _read_layer_file(layer)
-    if not isinstance(layer, gpd.GeoDataFrame):
-        msg = (
-            f"{what} must be a GeoDataFrame (or a boundary file path), not {type(layer).__name__}."
-        )
-        raise InputError(msg)
+    check_geodataframe(layer, what, "area polygons (or a boundary file path)")
     if len(layer) == 0:
         msg = f"{what} has no rows; pass the areas' polygons."
         raise InputError(msg)
@@ -226,6 +227,7 @@ def _prepare_layer(layer: gpd.GeoDataFrame | PathLike, argument: str, points_crs
         raise InputError(msg)
     check_projected(layer.crs, what)
     check_same_crs(layer.crs, what, points_crs, "the points")
+    check_bng_extent(layer, what)
 
     problems = Problems(what)
     codes = clean_codes(frame[code_column]).reset_index(drop=True)
@@ -251,7 +253,7 @@ def _prepare_layer(layer: gpd.GeoDataFrame | PathLike, argument: str, points_crs
     for column in keep:
         if column != code_column and column.endswith("_code"):
             result[column] = clean_codes(result[column])
-    return _Layer(argument, level, result, frozenset(codes.dropna()))
+    return _Layer(argument, level, result, frozenset(codes.dropna()), get_provenance(layer))
 
 
 def _point_in_polygon(points: gpd.GeoSeries, layer: _Layer) -> pd.Series:
@@ -418,12 +420,7 @@ class _Assignment:
 
 
 def _check_points(points: Any, action: str) -> None:
-    if not isinstance(points, gpd.GeoDataFrame):
-        msg = (
-            f"points must be a GeoDataFrame of organisations (the output of "
-            f"socecon_geo.geocode), not {type(points).__name__}."
-        )
-        raise InputError(msg)
+    check_geodataframe(points, "points", "organisations (the output of socecon_geo.geocode)")
     if len(points) == 0:
         msg = (
             f"points is empty: there are no organisations to {action}. Check the register "
@@ -553,6 +550,7 @@ def assign_areas(
     )
     n = len(points)
     located = _point_locations(points)
+    check_bng_extent(located, "points")
     given = {name: inputs[name] for name in _LAYER_ARGUMENT_LEVEL}
     # CRS matters only where points meet polygons.
     meet = len(located) > 0 and any(layer is not None for layer in given.values())
@@ -755,7 +753,7 @@ def assign_areas(
         out[name] = value
     counts = out["area_status"].value_counts(sort=False)
     out.attrs = {
-        **points.attrs,
+        **copy.deepcopy(points.attrs),
         "assign_areas": {
             "layers": {name: len(layer.codes) for name, layer in layers.items()},
             "lsoa_lookup": lookup is not None,
@@ -763,7 +761,12 @@ def assign_areas(
             "status_counts": {str(k): int(v) for k, v in counts.items()},
         },
     }
-    return out
+    return with_provenance(
+        out,
+        *(layer.provenance for layer in layers.values()),
+        lookup.frame if lookup is not None else None,
+        bestfit,
+    )
 
 
 def _has(frame: pd.DataFrame | None, *columns: str) -> bool:

@@ -7,6 +7,7 @@ happened to every row.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Sequence
 
@@ -27,6 +28,7 @@ from socecon_geo.deprivation import (
 )
 from socecon_geo.geography import Geography, resolve_geography
 from socecon_geo.lookups import convert_lsoa_codes
+from socecon_geo.provenance import with_provenance
 
 __all__ = ["DEPRIVATION_STATUSES", "attach_deprivation"]
 
@@ -258,5 +260,6 @@ def attach_deprivation(
     out["iod_vintage"] = pd.array([vintage], dtype="string").take(np.zeros(n, dtype=np.intp))
     out["iod_lsoa_code"] = pd.array(vocabulary, dtype="string").take(keys, allow_fill=True)
     out["deprivation_status"] = pd.Categorical.from_codes(status, dtype=DEPRIVATION_STATUS)
-    out.attrs = {**points.attrs, "deprivation": index.attrs.get("provenance", {})}
+    out.attrs = copy.deepcopy(points.attrs)
+    with_provenance(out, index)
     return out

@@ -32,6 +32,7 @@ is used. The area level of a file is that of its finest code column (LSOA 2021, 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -57,6 +58,7 @@ from socecon_geo._errors import (
 from socecon_geo._headings import find_area_columns
 from socecon_geo._http import cache_dir, request_json
 from socecon_geo._tables import clean_text
+from socecon_geo.provenance import PROVENANCE_KEY, Provenance, get_provenance, with_provenance
 
 __all__ = ["LEVELS", "fetch_boundaries", "read_boundaries"]
 
@@ -96,6 +98,19 @@ _SMALL_AREA_NAMES: dict[str, str] = {
     "msoa21": r"\d{3}",
 }
 _CODE_RE = re.compile(r"^[EWSN]\d{8}$")
+
+
+_LEVEL_TITLES: dict[str, str] = {
+    "lsoa21": "LSOA 2021",
+    "lsoa11": "LSOA 2011",
+    "msoa21": "MSOA 2021",
+    "ward": "electoral ward",
+    "lad": "local authority district",
+}
+
+
+def _with_url(record: Provenance, url: str | None) -> Provenance:
+    return dataclasses.replace(record, url=url) if url else record
 
 
 def _recognise_columns(columns: Iterable[object]) -> dict[str, tuple[str, int | None]]:
@@ -259,6 +274,7 @@ def read_boundaries(
     if level is not None and level not in LEVELS:
         msg = f"level must be one of {', '.join(map(repr, LEVELS))}; got {level!r}"
         raise InputError(msg)
+    known = get_provenance(path) if isinstance(path, pd.DataFrame) else ()
     if isinstance(path, gpd.GeoDataFrame):
         frame = path.copy()
         label, source = "the GeoDataFrame", "GeoDataFrame"
@@ -336,7 +352,20 @@ def read_boundaries(
         "geometries_repaired": repaired,
         "empty_geometries": empty,
         "duplicate_codes": duplicates,
+        PROVENANCE_KEY: [record.to_dict() for record in known],
     }
+    if not known:
+        year = found[code_column][1]
+        with_provenance(
+            frame,
+            datasets.ons_record(
+                f"{level}_boundaries",
+                f"ONS {_LEVEL_TITLES[level]} boundaries",
+                vintage=str(year) if year else "unknown",
+                source=source,
+                attribution=datasets.ONS_BOUNDARY_ATTRIBUTION,
+            ),
+        )
     return frame
 
 
@@ -708,7 +737,7 @@ def fetch_boundaries(
             frame = read_boundaries(local, level=level_key)  # type: ignore[arg-type]
             attrs = dict(frame.attrs)
             frame = _filter_local(frame, codes, names, f"'{local.name}'")
-            frame.attrs = {**attrs, "provenance": {"source": str(local)}}
+            frame.attrs = {**attrs, PROVENANCE_KEY: [service.provenance(str(local)).to_dict()]}
             return frame
 
     cached = _cache_file(level_key, urls, codes, names, size)
@@ -722,7 +751,7 @@ def fetch_boundaries(
             frame = read_boundaries(stored, level=level_key)  # type: ignore[arg-type]
             frame.attrs.update(
                 source=f"{cached} (cached download of {url})",
-                provenance={**service.provenance(), "url": url},
+                provenance=[_with_url(service.provenance(str(cached)), url).to_dict()],
             )
             if stored.attrs.get("lsoa_selection"):
                 frame.attrs["lsoa_selection"] = dict(stored.attrs["lsoa_selection"])
@@ -789,7 +818,7 @@ def fetch_boundaries(
     partial.replace(cached)
     frame.attrs.update(
         source=f"{online.url} (cached at {cached})",
-        provenance={**service.provenance(), "url": online.url},
+        provenance=[_with_url(service.provenance(online.url), online.url).to_dict()],
     )
     if selection:
         frame.attrs["lsoa_selection"] = selection

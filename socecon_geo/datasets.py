@@ -38,6 +38,7 @@ from typing import TypeVar
 
 from socecon_geo._errors import InputError
 from socecon_geo._http import cache_dir
+from socecon_geo.provenance import Provenance
 
 __all__ = [
     "BOUNDARY_SERVICES",
@@ -55,10 +56,16 @@ OGL = "Open Government Licence v3.0"
 ONS_ARCGIS_SERVICES = "https://services1.arcgis.com/ESMARspQHYMw9BZ9/arcgis/rest/services"
 """Root of the ONS Open Geography Portal's ArcGIS REST feature services."""
 
-_ONS_ATTRIBUTION = (
+ONS_ATTRIBUTION = (
+    "Source: Office for National Statistics licensed under the Open Government Licence v.3.0"
+)
+"""The attribution line of ONS statistics and lookups."""
+
+ONS_BOUNDARY_ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government Licence "
     "v.3.0. Contains OS data © Crown copyright and database right."
 )
+"""The attribution line of ONS boundaries."""
 
 
 _T = TypeVar("_T")
@@ -95,6 +102,9 @@ class DatasetFile:
         Official column headings (matched by normalised prefix) a valid copy must carry.
     homepage : str or None
         Where the dataset is documented.
+    publisher : str
+        Who publishes it (the Ministry of Housing, Communities and Local Government for
+        the Indices of Deprivation).
     """
 
     name: str
@@ -107,6 +117,7 @@ class DatasetFile:
     expected_rows: int | None = None
     required_headings: tuple[str, ...] = ()
     homepage: str | None = None
+    publisher: str = "Ministry of Housing, Communities and Local Government"
 
     @property
     def env_var(self) -> str:
@@ -117,16 +128,18 @@ class DatasetFile:
         """Return where a validated download of this dataset is cached."""
         return cache_dir() / "datasets" / self.name / self.filename
 
-    def provenance(self) -> dict[str, str]:
-        """Return the dataset's provenance (title, vintage, URL, licence, attribution)."""
-        return {
-            "dataset": self.name,
-            "title": self.title,
-            "vintage": self.vintage,
-            "url": self.urls[0] if self.urls else "",
-            "licence": self.licence,
-            "attribution": self.attribution,
-        }
+    def provenance(self, source: str | None = None) -> Provenance:
+        """Return the dataset's provenance record; ``source`` says where this copy came from."""
+        return Provenance(
+            name=self.name,
+            title=self.title,
+            publisher=self.publisher,
+            vintage=self.vintage,
+            licence=self.licence,
+            attribution=self.attribution,
+            url=self.urls[0] if self.urls else None,
+            source=source,
+        )
 
 
 @dataclass(frozen=True)
@@ -161,6 +174,8 @@ class BoundaryService:
         Layer number inside the feature service.
     page_size : int
         Features asked for per request (the ONS servers cap a page at 2,000).
+    publisher : str
+        Who publishes the layer.
     """
 
     name: str
@@ -173,10 +188,11 @@ class BoundaryService:
     lad_name_field: str | None
     vintage: str
     licence: str = OGL
-    attribution: str = _ONS_ATTRIBUTION
+    attribution: str = ONS_BOUNDARY_ATTRIBUTION
     base_url: str = ONS_ARCGIS_SERVICES
     layer: int = 0
     page_size: int = 2000
+    publisher: str = "Office for National Statistics"
 
     @property
     def env_var(self) -> str:
@@ -188,17 +204,47 @@ class BoundaryService:
         root = self.base_url.rstrip("/")
         return tuple(f"{root}/{svc}/FeatureServer/{self.layer}/query" for svc in self.services)
 
-    def provenance(self) -> dict[str, str]:
-        """Return the layer's provenance (title, vintage, URL, licence, attribution)."""
+    def provenance(self, source: str | None = None) -> Provenance:
+        """Return the layer's provenance record; ``source`` says where this copy came from."""
         urls = self.query_urls()
-        return {
-            "dataset": self.name,
-            "title": self.title,
-            "vintage": self.vintage,
-            "url": urls[0] if urls else "",
-            "licence": self.licence,
-            "attribution": self.attribution,
-        }
+        return Provenance(
+            name=self.name,
+            title=self.title,
+            publisher=self.publisher,
+            vintage=self.vintage,
+            licence=self.licence,
+            attribution=self.attribution,
+            url=urls[0] if urls else None,
+            source=source,
+        )
+
+
+def ons_record(
+    name: str,
+    title: str,
+    *,
+    vintage: str,
+    source: str | None = None,
+    url: str | None = None,
+    attribution: str = ONS_ATTRIBUTION,
+) -> Provenance:
+    """Return a provenance record for an ONS dataset (Open Government Licence v3.0).
+
+    Examples
+    --------
+    >>> ons_record("lsoa_lookup", "LSOA (2011) to LSOA (2021) lookup", vintage="2022").publisher
+    'Office for National Statistics'
+    """
+    return Provenance(
+        name=name,
+        title=title,
+        publisher="Office for National Statistics",
+        vintage=vintage,
+        licence=OGL,
+        attribution=attribution,
+        url=url,
+        source=source,
+    )
 
 
 _IOD2025_FILE = "File_7_IoD2025_All_Ranks_Scores_Deciles_Population_Denominators.csv"

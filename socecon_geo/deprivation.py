@@ -34,12 +34,14 @@ Ranks run from 1 (most deprived in England) and deciles from 1 (most deprived 10
 Scores are floats; ranks, deciles and populations are integers (nullable ``Int64`` where a
 value is missing). ``DataFrame.attrs`` records ``vintage`` (``"iod2025"``/``"iod2019"``),
 ``lsoa_vintage`` (2021/2011), ``lad_vintage``, ``population_vintage``, ``source``,
-``provenance`` (title, URL, licence, attribution), ``missing_optional`` (measures of a full
+``provenance`` (a list of :class:`~socecon_geo.Provenance` records as dicts: title,
+publisher, vintage, URL, licence, attribution, source), ``missing_optional`` (measures of a full
 File 7 that the input lacks) and ``unrecognised_headings``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Iterable, Sequence
@@ -63,6 +65,7 @@ from socecon_geo._schema import DEPRIVATION_STATUSES
 from socecon_geo._tables import (
     clean_text,
 )
+from socecon_geo.provenance import PROVENANCE_KEY, combine_provenance, with_provenance
 
 __all__ = [
     "DEPRIVATION_STATUSES",
@@ -759,20 +762,22 @@ def read_deprivation(
     dataset = datasets.get_dataset(chosen)
     lad_years = {p.lad_year for p in parts if p.lad_year}
     pop_years = {p.population_year for p in parts if p.population_year}
+    source = "; ".join(
+        str(Path(s).expanduser()) if not isinstance(s, pd.DataFrame) else "DataFrame"
+        for s in sources
+    )
     tidy.attrs = {
         "vintage": chosen,
         "lsoa_vintage": _VINTAGE_LSOA_YEAR[chosen],
         "lad_vintage": max(lad_years) if lad_years else None,
         "population_vintage": f"mid-{max(pop_years)}" if pop_years else None,
-        "source": "; ".join(
-            str(Path(s).expanduser()) if not isinstance(s, pd.DataFrame) else "DataFrame"
-            for s in sources
-        ),
-        "provenance": dataset.provenance(),
+        "source": source,
         "missing_optional": [c for c in _FILE7_OPTIONAL if c not in tidy.columns],
         "unrecognised_headings": [h for p in parts for h in p.unrecognised],
     }
-    return tidy
+    # a frame that already says where it came from keeps that; a file gets the dataset's
+    known = combine_provenance(*(s for s in sources if isinstance(s, pd.DataFrame)))
+    return with_provenance(tidy, known or dataset.provenance(source))
 
 
 # --------------------------------------------------------------------------------------
@@ -855,6 +860,7 @@ def fetch_deprivation(
     if cached.is_file() and not refresh:
         frame = read_deprivation(cached, vintage=key)  # type: ignore[arg-type]
         frame.attrs["source"] = f"{cached} (cached download of {dataset.urls[0]})"
+        frame.attrs[PROVENANCE_KEY] = [dataset.provenance(str(cached)).to_dict()]
         return frame
 
     failures: list[str] = []
@@ -876,7 +882,8 @@ def fetch_deprivation(
             continue
         partial.replace(cached)
         frame.attrs["source"] = f"{cached} (downloaded from {url})"
-        frame.attrs["provenance"] = {**dataset.provenance(), "url": url}
+        record = dataclasses.replace(dataset.provenance(url), url=url)
+        frame.attrs[PROVENANCE_KEY] = [record.to_dict()]
         return frame
 
     listed = "\n".join(f"  - {failure}" for failure in failures)

@@ -21,13 +21,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from socecon_geo import datasets
 from socecon_geo._errors import InputError
 from socecon_geo._headings import find_area_columns, standardise_columns
 from socecon_geo._tables import as_table, clean_codes, clean_text, factorize_clean, read_csv_text
+from socecon_geo.provenance import Provenance, get_provenance, with_provenance
 
 __all__ = [
     "LSOA_METHODS",
     "LsoaLookup",
+    "area_lookup_provenance",
     "convert_lsoa_codes",
     "prepare_area_lookup",
     "prepare_lsoa_lookup",
@@ -115,7 +118,17 @@ def read_lsoa_lookup(path_or_frame: PathOrFrame) -> pd.DataFrame:
         out[column] = clean_text(out[column], upper=column.endswith("_code"))
     out = out.dropna(subset=["lsoa11_code", "lsoa21_code"]).reset_index(drop=True)
     out.attrs = {"lad_vintage": lad_year, "source": label}
-    return out
+    known = get_provenance(table)
+    return with_provenance(
+        out,
+        known
+        or datasets.ons_record(
+            "lsoa11_lsoa21_lookup",
+            "LSOA (2011) to LSOA (2021) to Local Authority District lookup",
+            vintage=f"LSOA 2011 to 2021, LAD {lad_year}" if lad_year else "LSOA 2011 to 2021",
+            source=label,
+        ),
+    )
 
 
 @dataclass
@@ -189,7 +202,7 @@ def prepare_lsoa_lookup(lookup: PathOrFrame | LsoaLookup) -> LsoaLookup:
     if frame.empty:
         msg = f"{what} has no rows with both an LSOA 2011 and an LSOA 2021 code."
         raise InputError(msg)
-    return LsoaLookup(frame)
+    return LsoaLookup(with_provenance(frame, table))
 
 
 def prepare_area_lookup(
@@ -201,8 +214,9 @@ def prepare_area_lookup(
     ``lad_name`` the lookup has (official headings such as ``WD24CD`` recognised).
     """
     what = f"the LSOA 2021 → ward best-fit lookup ({argument}=)"
+    raw = as_table(lookup, what)
     table = standardise_columns(
-        as_table(lookup, what),
+        raw,
         ["lsoa21_code", "ward_code", "ward_name", "lad_code", "lad_name", "lsoa11_code"],
     )
     if "lsoa21_code" not in table.columns:
@@ -224,7 +238,25 @@ def prepare_area_lookup(
     for column in ("ward_code", "lad_code"):
         if column in frame.columns:
             frame[column] = clean_codes(frame[column])
-    return frame.dropna(subset=["lsoa21_code"]).drop_duplicates("lsoa21_code")
+    frame = frame.dropna(subset=["lsoa21_code"]).drop_duplicates("lsoa21_code")
+    return with_provenance(frame, area_lookup_provenance(raw, lookup))
+
+
+def area_lookup_provenance(
+    table: pd.DataFrame, lookup: pd.DataFrame | str | os.PathLike[str]
+) -> tuple[Provenance, ...]:
+    """Return the records of a best-fit lookup: its own, else the ONS lookup's."""
+    known = get_provenance(table)
+    if known:
+        return known
+    ward = find_area_columns(table.columns, ["ward_code"]).get("ward_code")
+    record = datasets.ons_record(
+        "lsoa21_ward_lad_bestfit",
+        "LSOA (2021) to electoral ward to Local Authority District best-fit lookup",
+        vintage=f"wards {ward[1]}" if ward and ward[1] else "unknown",
+        source="DataFrame" if isinstance(lookup, pd.DataFrame) else str(lookup),
+    )
+    return (record,)
 
 
 def convert_lsoa_codes(

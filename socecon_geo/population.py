@@ -14,44 +14,30 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
+from socecon_geo import datasets
 from socecon_geo._errors import (
     InputError,
     Problems,
 )
-from socecon_geo._headings import heading_key
+from socecon_geo._headings import find_area_columns, heading_key
 from socecon_geo._schema import LSOA_CODE, PathLike
 from socecon_geo._schema import LSOA_LEVEL_VINTAGE as _LSOA_VINTAGE
 from socecon_geo._tables import (
     clean_codes,
     read_csv_text,
 )
+from socecon_geo.provenance import Provenance, get_provenance, with_provenance
 
 _NOT_CSV: Final[frozenset[str]] = frozenset(
     {".geojson", ".json", ".gpkg", ".shp", ".parquet", ".xlsx", ".xls", ".ods", ".zip"}
 )
 
 
-_CODE_HEADERS: Final[dict[str, int | None]] = {
-    "lsoa21code": 2021,
-    "lsoa21cd": 2021,
-    "lsoacode2021": 2021,
-    "lowerlayersuperoutputareascode": 2021,
-    "lowerlayersuperoutputareas2021code": 2021,
-    "geographycode": 2021,
-    "lsoa11code": 2011,
-    "lsoa11cd": 2011,
-    "lsoacode2011": 2011,
-    "lsoacode": None,
-}
-
-
-_NAME_HEADERS: Final[tuple[str, ...]] = (
-    "lsoa21name",
-    "lsoa21nm",
-    "lsoaname2021",
-    "lsoa11name",
-    "lsoa11nm",
-    "lsoaname2011",
+# LSOA code and name headings beyond the ONS spellings of socecon_geo._headings (Census
+# tables' own): "geography code" is the LSOA 2021 code of the Census 2021 tables; a bare
+# "lsoa_code" (a tidy IoD frame, or this function's own output) has no vintage of its own.
+_OTHER_CODE_HEADERS: Final[dict[str, int | None]] = {"geographycode": 2021, "lsoacode": None}
+_OTHER_NAME_HEADERS: Final[tuple[str, ...]] = (
     "lsoaname",
     "lowerlayersuperoutputareas",
     "geography",
@@ -178,10 +164,15 @@ def read_population(
 
     headers = {column: heading_key(column) for column in table.columns}
     code_column, lsoa_vintage = None, None
-    for column, norm in headers.items():
-        if norm in _CODE_HEADERS:
-            code_column, lsoa_vintage = column, _CODE_HEADERS[norm]
-            break
+    official = find_area_columns(table.columns, ["lsoa21_code", "lsoa11_code"])
+    if official:
+        standard, (code_column, _) = next(iter(official.items()))
+        lsoa_vintage = 2021 if standard == "lsoa21_code" else 2011
+    else:
+        for column, norm in headers.items():
+            if norm in _OTHER_CODE_HEADERS:
+                code_column, lsoa_vintage = column, _OTHER_CODE_HEADERS[norm]
+                break
     found = _population_column(headers, attrs)
     problems = Problems(where)
     if code_column is None:
@@ -263,10 +254,13 @@ def read_population(
         lsoa_vintage = lsoa_vintage or wanted
 
     result = pd.DataFrame({"lsoa_code": codes})
-    for column, norm in headers.items():
-        if norm in _NAME_HEADERS and column != code_column:
-            result["lsoa_name"] = table[column].astype("string").reset_index(drop=True)
-            break
+    names = [
+        c for c, _ in find_area_columns(table.columns, ["lsoa21_name", "lsoa11_name"]).values()
+    ]
+    names += [c for c, norm in headers.items() if norm in _OTHER_NAME_HEADERS]
+    names = [c for c in names if c != code_column]
+    if names:
+        result["lsoa_name"] = table[names[0]].astype("string").reset_index(drop=True)
     result["population"] = values
     result.attrs = {
         "source": source,
@@ -274,4 +268,19 @@ def read_population(
         "lsoa_vintage": int(lsoa_vintage) if lsoa_vintage is not None else None,
         "path": file_name if file_name else attrs.get("path"),
     }
-    return result
+    known = get_provenance(path) if isinstance(path, pd.DataFrame) else ()
+    return with_provenance(result, known or _population_record(vintage, file_name))
+
+
+def _population_record(vintage: str, file_name: str | None) -> Provenance:
+    """Return the provenance of a population file (or of a frame without any)."""
+    source = file_name or "DataFrame"
+    for edition, (_, label, _) in _IOD_POPULATION.items():
+        if vintage == label:
+            return datasets.get_dataset(edition).provenance(source)
+    return datasets.ons_record(
+        "census2021_usual_residents",
+        "Census 2021 usual residents by Lower layer Super Output Area (2021)",
+        vintage=vintage,
+        source=source,
+    )

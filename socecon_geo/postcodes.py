@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from socecon_geo._errors import InputError
-from socecon_geo._schema import POSTCODE_STATUSES
+from socecon_geo._schema import POSTCODE_STATUS, POSTCODE_STATUSES
 
 __all__ = [
     "POSTCODE_STATUSES",
@@ -111,7 +111,7 @@ class ParsedPostcodes:
 
     def statuses(self) -> pd.Series:
         """Return the ``postcode_status`` of every input value (a categorical)."""
-        status = pd.Categorical.from_codes(self.status, categories=POSTCODE_STATUSES)
+        status = pd.Categorical.from_codes(self.status, dtype=POSTCODE_STATUS)
         return pd.Series(status, index=self.index)
 
 

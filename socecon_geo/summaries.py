@@ -21,6 +21,8 @@ import pandas as pd
 import shapely
 
 from socecon_geo._checks import (
+    check_bng_extent,
+    check_geodataframe,
     check_projected,
     check_same_crs,
     has_geometry,
@@ -49,7 +51,9 @@ from socecon_geo.areas import (
 )
 from socecon_geo.deprivation import read_deprivation
 from socecon_geo.geography import Geography, summary_inputs
+from socecon_geo.lookups import area_lookup_provenance
 from socecon_geo.population import read_population
+from socecon_geo.provenance import Provenance, get_provenance, with_provenance
 
 DEFAULT_MIN_POPULATION: Final[int] = 1000
 """Default of ``min_population`` in :func:`summarise_areas`.
@@ -169,6 +173,7 @@ class _Weights:
     table: pd.DataFrame  # lsoa_code, area_code, weight
     lsoa_vintage: int | None
     method: str
+    provenance: tuple[Provenance, ...] = ()
 
 
 def _lsoa_weights(
@@ -189,9 +194,8 @@ def _lsoa_weights(
     code_column = _LEVELS[level][0]
     if area_lookup is not None:
         what = "area_lookup"
-        mapping = standardise_columns(
-            as_table(area_lookup, what), ["lsoa21_code", "lsoa11_code", code_column]
-        )
+        raw = as_table(area_lookup, what)
+        mapping = standardise_columns(raw, ["lsoa21_code", "lsoa11_code", code_column])
         keys = [c for c in ("lsoa21_code", "lsoa11_code") if c in mapping.columns]
         if prefer_vintage == 2011 and "lsoa11_code" in keys:
             keys = ["lsoa11_code"]
@@ -234,6 +238,7 @@ def _lsoa_weights(
             table.assign(weight=1.0).reset_index(drop=True),
             _LSOA_VINTAGE[key.removesuffix("_code")],
             "bestfit_lookup",
+            area_lookup_provenance(raw, area_lookup),
         )
     if lsoas is not None:
         return _overlap_weights(lsoas, area_codes, areas_geometry, level)
@@ -248,11 +253,10 @@ def _lsoa_weights(
 def _overlap_weights(
     lsoas: gpd.GeoDataFrame, area_codes: pd.Index, areas_geometry: gpd.GeoSeries, level: str
 ) -> _Weights:
-    if not isinstance(lsoas, gpd.GeoDataFrame):
-        msg = f"lsoas must be a GeoDataFrame of LSOA polygons, not {type(lsoas).__name__}."
-        raise InputError(msg)
+    check_geodataframe(lsoas, "lsoas", "LSOA polygons")
     check_projected(lsoas.crs, "lsoas")
     check_same_crs(lsoas.crs, "lsoas", areas_geometry.crs, "areas")
+    check_bng_extent(lsoas, "lsoas")
     frame = standardise_columns(
         pd.DataFrame(lsoas.drop(columns=lsoas.geometry.name)), ["lsoa21_code", "lsoa11_code"]
     )
@@ -279,7 +283,10 @@ def _overlap_weights(
     table["weight"] = table["piece"] / total.reindex(table["lsoa_code"]).to_numpy()
     table = table[table["weight"] > 0][["lsoa_code", "area_code", "weight"]]
     return _Weights(
-        table.reset_index(drop=True), _LSOA_VINTAGE[key.removesuffix("_code")], "areal_overlap"
+        table.reset_index(drop=True),
+        _LSOA_VINTAGE[key.removesuffix("_code")],
+        "areal_overlap",
+        get_provenance(lsoas),
     )
 
 
@@ -505,13 +512,12 @@ def summarise_areas(
     areas, level = defaults["areas"], defaults["level"]
     population, deprivation = defaults["population"], defaults["deprivation"]
     area_lookup, lsoas = defaults["area_lookup"], defaults["lsoas"]
-    if not isinstance(areas, gpd.GeoDataFrame):
-        msg = f"areas must be a GeoDataFrame of area polygons, not {type(areas).__name__}."
-        raise InputError(msg)
+    check_geodataframe(areas, "areas", "area polygons")
     if len(areas) == 0:
         msg = "areas has no rows; pass the wards, LSOAs or authorities to summarise."
         raise InputError(msg)
     check_projected(areas.crs, "areas")
+    check_bng_extent(areas, "areas")
     geometry = points.geometry if points._geometry_column_name in points.columns else None
     # (the CRSs matter only when they differ and some organisation has a point)
     if (
@@ -521,6 +527,8 @@ def summarise_areas(
         and has_geometry(geometry).any()
     ):
         check_same_crs(areas.crs, "areas", points.crs, "the points")
+    if geometry is not None:
+        check_bng_extent(geometry[has_geometry(geometry)], "points")
 
     standard = standardise_columns(
         pd.DataFrame(areas.drop(columns=areas.geometry.name)),
@@ -686,7 +694,14 @@ def summarise_areas(
         ),
         **imd_notes,
     }
-    return out
+    return with_provenance(
+        out,
+        points,
+        areas,
+        pop_table,
+        dep_table,
+        weights.provenance if weights is not None else None,
+    )
 
 
 def _count_columns(

@@ -17,6 +17,7 @@ from shapely.geometry import box, mapping, shape
 from socecon_geo import _http, datasets
 from socecon_geo._errors import DataUnavailableError, InputError, UnknownAreaError
 from socecon_geo.boundaries import fetch_boundaries, read_boundaries
+from socecon_geo.provenance import get_provenance
 
 WMCA = [f"E080000{n}" for n in range(25, 32)]
 LSOA21_FILE = "boundaries/lsoa21_west_midlands_region_simplified.geojson"
@@ -428,7 +429,7 @@ def test_fetch_wards_pages_and_caches(arcgis: FakeArcGIS) -> None:
     first = pages[0]
     assert first["where"] == f"LAD24CD IN ('{ALPHA}','{BETA}')"
     assert (first["outFields"], first["outSR"], first["f"]) == ("*", "4326", "geojson")
-    assert wards.attrs["provenance"]["licence"] == "Open Government Licence v3.0"
+    assert get_provenance(wards)[0].licence == "Open Government Licence v3.0"
     # cached: no further requests
     seen = len(arcgis.requests)
     again = fetch_boundaries("ward", authorities=[BETA, ALPHA], page_size=2)
@@ -572,7 +573,7 @@ def test_cached_lsoas_keep_their_selection_and_a_bad_cache_is_replaced(
     assert len(arcgis.requests) == seen  # from the cache
     assert again.attrs["lsoa_selection"] == first.attrs["lsoa_selection"]
     assert again.attrs["lsoa_selection"] == {ALPHA: "name", GAMMA: "envelope"}
-    assert again.attrs["provenance"]["url"] == arcgis.url("LSOA_SVC")
+    assert get_provenance(again)[0].url == arcgis.url("LSOA_SVC")
     assert sorted(again["lsoa21_code"]) == sorted(first["lsoa21_code"])
     # a damaged cache file is downloaded afresh, not an error
     cached = list((_http.cache_dir() / "datasets" / "boundaries").glob("lsoa21-*.parquet"))
@@ -590,7 +591,7 @@ def test_fetch_explicit_path_wins_over_service_url_and_environment(
     monkeypatch.setenv("SOCECON_GEO_WARD_BOUNDARIES", "http://127.0.0.1:9/query")
     wards = fetch_boundaries("ward", path=path, service_url="http://127.0.0.1:9/query")
     assert len(wards) == 3
-    assert wards.attrs["provenance"]["source"] == str(path)
+    assert get_provenance(wards)[0].source == str(path)
 
 
 def test_fetch_argument_and_service_errors(

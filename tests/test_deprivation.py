@@ -24,6 +24,7 @@ from socecon_geo.deprivation import (
 )
 from socecon_geo.geography import Geography
 from socecon_geo.lookups import convert_lsoa_codes, read_lsoa_lookup
+from socecon_geo.provenance import get_provenance
 
 WMCA = [f"E080000{n}" for n in range(25, 32)]
 IOD25 = "iod/IoD2025_LSOA21_scores_ranks_deciles.csv"
@@ -203,7 +204,7 @@ def test_read_full_file7_fixture(iod25_sample: Path) -> None:
     assert {"idaci_score", "idaopi_decile", "children_young_people_decile"} <= set(iod.columns)
     assert iod["population_total"].tolist() == [1500, 1601, 1702, 1803, 1904]
     assert iod["imd_decile"].tolist() == [1, 2, 4, 8, 10]
-    assert iod.attrs["provenance"]["licence"] == "Open Government Licence v3.0"
+    assert get_provenance(iod)[0].licence == "Open Government Licence v3.0"
     assert list(iod.columns[:7]) == [
         "lsoa_code",
         "lsoa_name",

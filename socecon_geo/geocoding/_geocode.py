@@ -16,6 +16,7 @@ from socecon_geo._errors import (
     InputError,
     Problems,
 )
+from socecon_geo._schema import CODE, GEOCODE_STATUS
 from socecon_geo.geocoding._base import (
     _CODE_COLUMNS,
     _LOOKUP_CODES,
@@ -29,6 +30,7 @@ from socecon_geo.geocoding._base import (
 )
 from socecon_geo.geocoding.offline import _bundled_geocoder
 from socecon_geo.postcodes import parse_postcodes
+from socecon_geo.provenance import with_provenance
 
 __all__ = [
     "GeocodingReport",
@@ -276,7 +278,8 @@ def geocode(
     def per_row(values: np.ndarray, fill: Any) -> np.ndarray:
         return np.append(values, fill)[row_key]
 
-    def categorical(values: pd.Series, extra: str | None = None) -> pd.Categorical:
+    def strings(values: pd.Series, extra: str | None = None) -> pd.api.extensions.ExtensionArray:
+        """Spread per-postcode text (categorical) to the rows, as ``string`` (see _schema)."""
         cat = values.array
         categories = cat.categories
         codes = cat.codes.copy()
@@ -285,7 +288,8 @@ def geocode(
                 categories = categories.append(pd.Index([extra], dtype=categories.dtype))
             codes = codes.astype(np.int32)
             codes[not_answered] = categories.get_loc(extra)
-        return pd.Categorical.from_codes(per_row(codes, -1), categories)
+        text = pd.array(np.asarray(categories, dtype=object), dtype=CODE)
+        return text.take(per_row(codes, -1), allow_fill=True)
 
     status = answer["geocode_status"].array.codes.copy()
     status[not_answered] = GEOCODE_STATUSES.index("not_found")
@@ -305,13 +309,13 @@ def geocode(
 
     added: dict[str, Any] = {
         "postcode_normalised": parsed.normalised().array,
-        "postcode_status": parsed.statuses().array,
-        "geocode_status": pd.Categorical.from_codes(row_status, GEOCODE_STATUSES),
-        "geocode_method": categorical(answer["geocode_method"], extra=name),
+        "postcode_status": parsed.statuses().array,  # POSTCODE_STATUS
+        "geocode_status": pd.Categorical.from_codes(row_status, dtype=GEOCODE_STATUS),
+        "geocode_method": strings(answer["geocode_method"], extra=name),
         "position_quality": pd.arrays.IntegerArray(row_quality, row_quality_na),
     }
     for code in _CODE_COLUMNS:
-        added[f"postcode_{code}"] = categorical(answer[code])
+        added[f"postcode_{code}"] = strings(answer[code])
 
     data = pd.DataFrame(frame, copy=False)
     active = frame.active_geometry_name if isinstance(frame, gpd.GeoDataFrame) else None
@@ -325,7 +329,9 @@ def geocode(
     result = gpd.GeoDataFrame(out, geometry=geometry, crs=CRS)
     # geocoding_report() shows the raw postcodes of this column
     result.attrs = {**copy.deepcopy(frame.attrs), "postcode_column": str(postcode_column)}
-    return result
+    # a geocoder may say what its answers are credited to
+    record = getattr(chosen, "provenance", None)
+    return with_provenance(result, record) if record is not None else result
 
 
 @dataclass(frozen=True)

@@ -68,14 +68,17 @@ many non-blank values were not numbers and were left missing).
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Collection, Mapping, Sequence
 from os import PathLike
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import pandas as pd
 
 from socecon_geo._errors import InputError, Problems
 from socecon_geo._headings import heading_key
+from socecon_geo.provenance import get_provenance, with_provenance
+from socecon_geo.registers import ccew, companies_house, coopsuk
 from socecon_geo.registers._files import _DEFAULT_CHUNKSIZE, _open_table, _read_rows, _Rows, _Table
 from socecon_geo.registers.ccew import _ccew_filter, _map_ccew
 from socecon_geo.registers.columns import (
@@ -371,7 +374,28 @@ def read_organisations(
         "column_map": fields.column_map,
         "unparsed": unparsed,
     }
-    return result
+    known = get_provenance(source) if isinstance(source, pd.DataFrame) else ()
+    record = None
+    if chosen_register in _REGISTER_PROVENANCE:
+        label = table.source_file or "DataFrame"
+        record = _REGISTER_PROVENANCE[chosen_register](result.attrs["source"], _file_vintage(label))
+    return with_provenance(result, known or record or ())
+
+
+_REGISTER_PROVENANCE: Final = {
+    "coopsuk": coopsuk.provenance,
+    "ccew": ccew.provenance,
+    "companies_house": companies_house.provenance,
+}
+_DATE_IN_NAME: Final = re.compile(r"(?<!\d)(\d{4})[-_]?(\d{2})(?:[-_]?(\d{2}))?(?!\d)")
+
+
+def _file_vintage(name: str) -> str:
+    """Return the date a register file's name gives (``..._2023-03-02.csv``) or ``unknown``."""
+    match = _DATE_IN_NAME.search(name)
+    if not match:
+        return "unknown"
+    return "-".join(part for part in match.groups() if part)
 
 
 def _expected_headings(columns: Any) -> frozenset[str]:

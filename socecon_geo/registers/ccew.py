@@ -7,6 +7,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from socecon_geo.provenance import Provenance
 from socecon_geo.registers._files import _RowFilter
 from socecon_geo.registers.columns import (
     _STRING,
@@ -22,6 +23,21 @@ from socecon_geo.registers.columns import (
 )
 
 _CCEW_ADDRESS: Final = tuple(f"charity_contact_address{i}" for i in range(1, 6))
+
+
+def provenance(source: str | None, vintage: str) -> Provenance:
+    """Return the provenance record of a Charity Commission register extract."""
+    return Provenance(
+        name="ccew_register",
+        title="Register of charities in England and Wales (public extract)",
+        publisher="Charity Commission for England and Wales",
+        vintage=vintage,
+        licence="Open Government Licence v3.0",
+        attribution="Contains public sector information from the Charity Commission for "
+        "England and Wales licensed under the Open Government Licence v3.0",
+        url="https://register-of-charities.charitycommission.gov.uk/register/full-register-download",
+        source=source,
+    )
 
 
 def _ccew_linked_number(raw: pd.DataFrame) -> pd.Series:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from socecon_geo._errors import InputError, Problems
+from socecon_geo.provenance import with_provenance
 from socecon_geo.registers.columns import (
     _LOOSE_POSTCODE,
     _STRING,
@@ -105,7 +106,8 @@ def combine_registers(*frames: pd.DataFrame, match_within_sources: bool = False)
     -------
     pandas.DataFrame
         The rows of every frame, in order, with ``duplicate_of`` and
-        ``duplicate_reason`` set; ``attrs["duplicates"]`` counts the duplicates.
+        ``duplicate_reason`` set; ``attrs["duplicates"]`` counts the duplicates and
+        ``attrs["provenance"]`` holds the records of every frame.
 
     Raises
     ------
@@ -164,7 +166,7 @@ def combine_registers(*frames: pd.DataFrame, match_within_sources: bool = False)
     n = len(combined)
     if n == 0:
         combined.attrs = {"duplicates": 0, "sources": 0}
-        return combined
+        return with_provenance(combined, *frames)
     frame_number = np.repeat(np.arange(len(frames)), [len(f) for f in frames])
     source = pd.factorize(
         pd.Series(frame_number.astype(str), dtype=_STRING)
@@ -206,4 +208,5 @@ def combine_registers(*frames: pd.DataFrame, match_within_sources: bool = False)
         combined.loc[rows, "duplicate_of"] = org_id.to_numpy(dtype=object)[kept[rows]]
         combined.loc[rows, "duplicate_reason"] = reason
     combined.attrs = {"duplicates": int(duplicate.sum()), "sources": int(source.max() + 1)}
-    return combined
+    # each register's own records travel on (pd.concat would keep attrs only if equal)
+    return with_provenance(combined, *frames)

@@ -7,6 +7,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from socecon_geo.provenance import Provenance
 from socecon_geo.registers._files import _RowFilter
 from socecon_geo.registers.columns import (
     _as_text,
@@ -23,6 +24,21 @@ __all__ = [
     "COMPANIES_HOUSE_COLUMNS",
     "COMPANIES_HOUSE_SOCIAL_ECONOMY_CATEGORIES",
 ]
+
+
+def provenance(source: str | None, vintage: str) -> Provenance:
+    """Return the provenance record of a Companies House basic company data file."""
+    return Provenance(
+        name="companies_house_basic_company_data",
+        title="Companies House basic company data",
+        publisher="Companies House",
+        vintage=vintage,
+        licence="Open Government Licence v3.0",
+        attribution="Contains public sector information from Companies House licensed "
+        "under the Open Government Licence v3.0",
+        url="https://download.companieshouse.gov.uk/en_output.html",
+        source=source,
+    )
 
 
 COMPANIES_HOUSE_SOCIAL_ECONOMY_CATEGORIES: Final[tuple[str, ...]] = (

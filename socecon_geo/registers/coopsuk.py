@@ -7,6 +7,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from socecon_geo.provenance import Provenance
 from socecon_geo.registers.columns import (
     _STRING,
     _as_text,
@@ -28,6 +29,20 @@ _ESSGLOBAL_STRUCTURES: Final[dict[str, str]] = {
     "OS140": "Employee trust",
     "OS160": "Unincorporated",
 }
+
+
+def provenance(source: str | None, vintage: str) -> Provenance:
+    """Return the provenance record of a Co-operatives UK open data file."""
+    return Provenance(
+        name="coopsuk_open_data",
+        title="Co-operatives UK open data: the UK's co-operatives",
+        publisher="Co-operatives UK",
+        vintage=vintage,
+        licence="Open Data Commons Attribution License (ODC-By) 1.0",
+        attribution="Contains Co-operatives UK open data licensed under ODC-By 1.0",
+        url="https://www.uk.coop/resources/open-data",
+        source=source,
+    )
 
 
 def _map_coopsuk(raw: pd.DataFrame, rows: np.ndarray) -> _Fields:
