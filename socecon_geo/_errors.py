@@ -17,6 +17,7 @@ __all__ = [
     "DataUnavailableError",
     "DownloadError",
     "InputError",
+    "MissingExtraError",
     "Problems",
     "SocEconGeoError",
     "SocEconGeoWarning",
@@ -49,6 +50,10 @@ class DataUnavailableError(SocEconGeoError, LookupError):
 
 class DownloadError(SocEconGeoError, OSError):
     """A download or web-service request failed after its retries."""
+
+
+class MissingExtraError(SocEconGeoError, ImportError):
+    """An optional extra is not installed; the message names the ``pip install`` command."""
 
 
 class SocEconGeoWarning(UserWarning):

