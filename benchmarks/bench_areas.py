@@ -155,7 +155,11 @@ def main() -> None:
 
     start = time.perf_counter()
     postcodes = sg.load_postcodes()
-    wards, lsoas11, authorities = sg.load_wards(), sg.load_lsoas(), sg.load_authorities()
+    wards, lsoas11, authorities = (
+        sg.load_wards(),
+        sg.load_lsoas(vintage=2011),
+        sg.load_authorities(),
+    )
     lsoas21 = sg.read_boundaries(
         data / "boundaries" / "lsoa21_west_midlands_region_simplified.geojson"
     )

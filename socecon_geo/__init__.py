@@ -24,9 +24,15 @@ _EXPORTS: dict[str, str] = {
     "DataUnavailableError": "socecon_geo._errors",
     "DownloadError": "socecon_geo._errors",
     "SocEconGeoWarning": "socecon_geo._errors",
-    # bundled West Midlands geography
+    # bundled data pack: WMCA boundaries, England-wide tables
     "load_wards": "socecon_geo.bundle",
     "load_lsoas": "socecon_geo.bundle",
+    "load_msoas": "socecon_geo.bundle",
+    "load_deprivation": "socecon_geo.bundle",
+    "load_population": "socecon_geo.bundle",
+    "load_lsoa_lookup": "socecon_geo.bundle",
+    "load_area_lookup": "socecon_geo.bundle",
+    "load_regions": "socecon_geo.bundle",
     "load_postcodes": "socecon_geo.bundle",
     "load_authorities": "socecon_geo.bundle",
     "bundle_provenance": "socecon_geo.bundle",
@@ -96,9 +102,15 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     from socecon_geo.bundle import (  # noqa: F401
         WMCA_AUTHORITIES,
         bundle_provenance,
+        load_area_lookup,
         load_authorities,
+        load_deprivation,
+        load_lsoa_lookup,
         load_lsoas,
+        load_msoas,
+        load_population,
         load_postcodes,
+        load_regions,
         load_wards,
     )
     from socecon_geo.deprivation import (  # noqa: F401

@@ -34,32 +34,45 @@ def _info(args: argparse.Namespace) -> int:
     from socecon_geo import bundle
 
     wards = bundle.load_wards()
-    lsoas = bundle.load_lsoas()
+    lsoas21 = bundle.load_lsoas()
+    lsoas11 = bundle.load_lsoas(vintage=2011)
+    msoas = bundle.load_msoas()
     postcodes = bundle.postcode_frame()
     info = bundle.bundle_provenance()
     live = postcodes.loc[~postcodes["terminated"]]
+    layers = (wards, lsoas21, lsoas11, msoas)
     lines = [
-        f"socecon_geo {__version__}: bundled West Midlands geography (EPSG:27700)",
+        f"socecon_geo {__version__}: bundled West Midlands geography (EPSG:27700), "
+        "official ONS BGC boundaries",
         "",
-        f"{'authority':<16}{'code':<12}{'wards':>7}{'LSOA11':>8}{'postcodes':>11}",
+        f"{'authority':<16}{'code':<12}{'wards':>7}{'LSOA21':>8}{'LSOA11':>8}{'MSOA21':>8}"
+        f"{'postcodes':>11}",
     ]
     for code, name in bundle.WMCA_AUTHORITIES.items():
         lines.append(
             f"{name:<16}{code:<12}"
-            f"{int((wards['lad_code'] == code).sum()):>7}"
-            f"{int((lsoas['lad_code'] == code).sum()):>8}"
-            f"{int((live['lad_code'] == code).sum()):>11,}"
+            + "".join(
+                f"{int((layer['lad_code'] == code).sum()):>{width}}"
+                for layer, width in zip(layers, (7, 8, 8, 8), strict=True)
+            )
+            + f"{int((live['lad_code'] == code).sum()):>11,}"
         )
     lines.append(
-        f"{'WMCA':<28}{len(wards):>7}{len(lsoas):>8}"
-        f"{int(live['lad_code'].isin(list(bundle.WMCA_AUTHORITIES)).sum()):>11,}"
+        f"{'WMCA':<28}"
+        + "".join(
+            f"{len(layer):>{width}}" for layer, width in zip(layers, (7, 8, 8, 8), strict=True)
+        )
+        + f"{int(live['lad_code'].isin(list(bundle.WMCA_AUTHORITIES)).sum()):>11,}"
     )
+    tables = ("iod2025", "iod2019", "population", "lsoa_lookup", "area_lookup", "regions")
     lines += [
         "",
         f"postcode table: {len(live):,} live and {len(postcodes) - len(live):,} terminated "
         "postcodes in the B, CV, DY, WS and WV areas",
-        "wards are approximations derived from postcode points (see PROVENANCE.md)",
-        "sources: " + ", ".join(f"{k}=={v['version']}" for k, v in info["sources"].items()),
+        "England-wide tables: "
+        + ", ".join(f"{t} ({info['files'][t + '.parquet']['rows']:,} rows)" for t in tables),
+        "sources: see boundaries/PROVENANCE.md; "
+        + ", ".join(f"{k}=={v['version']}" for k, v in info["wheels"].items()),
         "",
         *info["attribution"],
     ]
@@ -135,7 +148,7 @@ def _geocode(args: argparse.Namespace) -> int:
         points = sg.assign_areas(
             points,
             wards=sg.load_wards(),
-            lsoas11=sg.load_lsoas(),
+            lsoas11=sg.load_lsoas(vintage=2011),
             authorities=sg.load_authorities(),
             lsoas21=args.lsoa21_boundaries,
             lsoa_lookup=args.lsoa_lookup,

@@ -19,7 +19,7 @@ def assigned(shared_data):
     return sg.assign_areas(
         points,
         wards=sg.load_wards(),
-        lsoas11=sg.load_lsoas(),
+        lsoas11=sg.load_lsoas(vintage=2011),
         authorities=sg.load_authorities(),
         lsoas21=shared_data / "boundaries" / "lsoa21_west_midlands_region_simplified.geojson",
         lsoa_lookup=shared_data / "lookups" / "lsoa11_lsoa21_lad22.csv",
