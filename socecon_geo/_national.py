@@ -91,7 +91,6 @@ _NORTHERN_IRELAND_NOTE: Final[str] = (
     "(it covers Great Britain only), so they are outside_coverage. Geocode them online "
     "with geocoder=PostcodesIOGeocoder() (postcodes.io covers Northern Ireland)."
 )
-_EXTRA_COLUMNS: Final[tuple[str, ...]] = ("lsoa21_code", "lsoa21_method")
 
 
 # ------------------------------------------------------------------- the package files
@@ -196,7 +195,7 @@ class _Geography:
 
     lookup: pd.DataFrame  # lsoa11_code, lsoa21_code, change_code
     lsoas11: gpd.GeoDataFrame | None  # lsoa11_code, geometry
-    lsoas21: gpd.GeoDataFrame | None  # lsoa21_code, geometry
+    lsoas21: gpd.GeoDataFrame | None  # lsoa21_code, msoa21_code, geometry
 
     def fingerprint(self) -> str:
         digest = hashlib.sha256()
@@ -207,7 +206,7 @@ class _Geography:
             if layer is None:
                 digest.update(b"none")
                 continue
-            codes = layer.iloc[:, 0].astype("string")
+            codes = pd.DataFrame(layer.drop(columns=layer.geometry.name)).astype("string")
             digest.update(pd.util.hash_pandas_object(codes, index=False).to_numpy().tobytes())
             digest.update(b"".join(layer.geometry.to_wkb()))
         return digest.hexdigest()[:16]
@@ -223,7 +222,7 @@ def _bundled_geography() -> _Geography:
 
     lookup = bundle.load_lsoa_lookup()
     lsoas11 = bundle.load_lsoas(vintage=2011)[["lsoa11_code", "geometry"]]
-    lsoas21 = bundle.load_lsoas(vintage=2021)[["lsoa21_code", "geometry"]]
+    lsoas21 = bundle.load_lsoas(vintage=2021)[["lsoa21_code", "msoa21_code", "geometry"]]
     return _Geography(lookup, lsoas11, lsoas21)
 
 
@@ -236,82 +235,79 @@ def _point_in_polygon(
     if layer is None or not located.any():
         return out
     points = gpd.GeoSeries(gpd.points_from_xy(easting[located], northing[located]), crs=CRS)
-    tree = layer.geometry.sindex
-    point_pos, polygon_pos = tree.query(points, predicate="within")
-    first = ~pd.Series(point_pos).duplicated().to_numpy()
-    hits = np.flatnonzero(located)[point_pos[first]]
-    out[hits] = layer[code].to_numpy(dtype=object)[polygon_pos[first]]
+    point_pos, polygon_pos = layer.geometry.sindex.query(points, predicate="within")
+    # where generalised polygons overlap, the lowest code (as the bundle build does)
+    hits = pd.DataFrame(
+        {"point": point_pos, "code": layer[code].to_numpy(dtype=object)[polygon_pos]}
+    )
+    first = hits.sort_values(["point", "code"], kind="stable").drop_duplicates("point")
+    out[np.flatnonzero(located)[first["point"].to_numpy()]] = first["code"].to_numpy()
     return out
 
 
-def _lsoa21_codes(table: pd.DataFrame, geography: _Geography) -> tuple[np.ndarray, np.ndarray]:
-    """``lsoa21_code`` and ``lsoa21_method`` of every row (None where unknown)."""
-    links = (
-        geography.lookup[["lsoa11_code", "lsoa21_code", "change_code"]]
-        .astype("string")
-        .dropna(subset=["lsoa11_code", "lsoa21_code"])
-        .drop_duplicates(["lsoa11_code", "lsoa21_code"])
+# How the LSOA 2021 code is found, by the LSOA 2011's change code: the vocabulary of the
+# bundled postcode table's ``lsoa21_method``.
+_BY_LOOKUP: Final[dict[str, str]] = {"U": "lookup_unchanged", "M": "lookup_merged"}
+_BY_POINT: Final[dict[str, tuple[str, str]]] = {
+    "S": ("point_in_polygon_split", "unresolved_split"),
+    "X": ("point_in_polygon_irregular", "unresolved_irregular"),
+}
+
+
+def _lsoa21_codes(
+    table: pd.DataFrame, geography: _Geography
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``lsoa21_code``, ``msoa21_code`` and ``lsoa21_method`` of every row.
+
+    The rules of the bundled postcode table: an LSOA 2011 unchanged (U) or merged (M) in
+    2021 gives its LSOA 2021 through the lookup; a split (S) or irregularly changed (X)
+    one, the LSOA 2021 polygon the point lies in (the WMCA polygons), else none
+    (``unresolved_*``). The MSOA 2021 is that of the LSOA 2021 where the polygons know it.
+    """
+    lookup = geography.lookup[["lsoa11_code", "lsoa21_code", "change_code"]].astype("string")
+    lookup = lookup.dropna(subset=["lsoa11_code"])
+    change_of = lookup.groupby("lsoa11_code")["change_code"].agg(
+        lambda s: "".join(sorted(set(s.dropna().str.upper())))
     )
-    targets = links.groupby("lsoa11_code")["lsoa21_code"].transform("size").to_numpy()
-    sources = links.groupby("lsoa21_code")["lsoa11_code"].transform("size").to_numpy()
-    change = links["change_code"].fillna("").str.upper().to_numpy()
-    one = targets == 1
-    single = (
-        links.loc[one]
-        .assign(
-            method=np.select(
-                [change[one] == "X", sources[one] > 1],
-                ["lsoa11_lookup_complex", "lsoa11_lookup_merged"],
-                default="lsoa11_lookup_unchanged",
-            )
-        )
-        .set_index("lsoa11_code")
-    )
-    candidates = links.loc[~one].groupby("lsoa11_code")["lsoa21_code"].agg(frozenset)
-    # work on the distinct LSOA 2011 codes, then spread to the rows
+    direct = lookup.loc[lookup["change_code"].str.upper().isin(list(_BY_LOOKUP))]
+    direct = direct.drop_duplicates("lsoa11_code").set_index("lsoa11_code")["lsoa21_code"]
+    # work on the distinct LSOA 2011 codes, then spread to the rows (-1: no code)
     lsoa11 = pd.Categorical(table["lsoa11_code"].to_numpy(dtype=object))
     distinct = pd.Index(lsoa11.categories, dtype="string")
     row_of = lsoa11.codes
 
-    def spread(values: np.ndarray) -> np.ndarray:
-        return np.append(np.asarray(values, dtype=object), None)[row_of]
+    def spread(values: Any, missing: Any = None) -> np.ndarray:
+        return np.append(np.asarray(values, dtype=object), missing)[row_of]
 
-    exact = single.reindex(distinct)
-    code = spread(exact["lsoa21_code"].to_numpy(dtype=object, na_value=None))
-    method = spread(exact["method"].to_numpy(dtype=object, na_value=None))
-    split = np.append(distinct.isin(candidates.index), False)[row_of]
-    easting = table["easting"].to_numpy()
-    northing = table["northing"].to_numpy()
-    no_lsoa11 = (row_of < 0) & ~table["terminated"].to_numpy()
-    wanted = split | no_lsoa11
-    found = _point_in_polygon(easting[wanted], northing[wanted], geography.lsoas21, "lsoa21_code")
-    rows = np.flatnonzero(wanted)
-    is_split = split[rows]
-    # live postcodes newer than the postcode lookup: where their point lies
-    plain = ~is_split & pd.notna(found)
-    code[rows[plain]] = found[plain]
-    method[rows[plain]] = "point_in_polygon"
-    # split LSOAs: the candidate the point lies in, else the nearest candidate
-    options = candidates.reindex(distinct[row_of[rows[is_split]]]).to_numpy()
-    hit = found[is_split]
-    inside = np.array(
-        [h is not None and h in o for h, o in zip(hit, options, strict=True)], dtype=bool
+    change = spread(change_of.reindex(distinct).to_numpy(dtype=object, na_value=None))
+    code = spread(direct.reindex(distinct).to_numpy(dtype=object, na_value=None))
+    method = np.full(len(table), "lsoa11_not_in_lookup", dtype=object)
+    method[row_of < 0] = "no_lsoa11_code"
+    for letter, name in _BY_LOOKUP.items():
+        method[change == letter] = name
+    by_point = np.isin(change, list(_BY_POINT))
+    found = _point_in_polygon(
+        table["easting"].to_numpy()[by_point],
+        table["northing"].to_numpy()[by_point],
+        geography.lsoas21,
+        "lsoa21_code",
     )
-    split_rows = rows[is_split]
-    code[split_rows[inside]] = hit[inside]
-    method[split_rows[inside]] = "lsoa11_lookup_split_pip"
-    if geography.lsoas21 is not None and len(split_rows):
-        polygons = geography.lsoas21.set_index("lsoa21_code").geometry
-        known = frozenset(polygons.index)
-        near = ~inside & np.isfinite(easting[split_rows]) & np.isfinite(northing[split_rows])
-        near &= np.array([bool(o & known) for o in options], dtype=bool)
-        for row, choices in zip(split_rows[near], options[near], strict=True):
-            available = sorted(choices & known)
-            point = gpd.points_from_xy([easting[row]], [northing[row]], crs=CRS)[0]
-            distances = polygons.loc[available].distance(point)
-            code[row] = distances.idxmin()
-            method[row] = "lsoa11_lookup_split_nearest"
-    return code, method
+    rows = np.flatnonzero(by_point)
+    code[rows] = found
+    for letter, (hit, miss) in _BY_POINT.items():
+        of_letter = change[rows] == letter
+        method[rows[of_letter]] = np.where(pd.notna(found[of_letter]), hit, miss)
+    msoa = np.full(len(table), None, dtype=object)
+    if geography.lsoas21 is not None and "msoa21_code" in geography.lsoas21.columns:
+        msoa_of = geography.lsoas21.drop_duplicates("lsoa21_code").set_index("lsoa21_code")
+        codes = pd.Categorical(code)
+        msoa = np.append(
+            msoa_of["msoa21_code"]
+            .reindex(codes.categories.astype("string"))
+            .to_numpy(dtype=object, na_value=None),
+            None,
+        )[codes.codes]
+    return code, msoa, method
 
 
 # ------------------------------------------------------------------------- the table
@@ -441,24 +437,28 @@ def _build(files: _PackageFiles, geography: _Geography, layout: dict[str, Any]) 
         }
     )
     table = table.sort_values("postcode", kind="stable").reset_index(drop=True)
-    table["lsoa21_code"], table["lsoa21_method"] = _lsoa21_codes(table, geography)
+    table["lsoa21_code"], table["msoa21_code"], table["lsoa21_method"] = _lsoa21_codes(
+        table, geography
+    )
     return _conform(table, layout)
 
 
 def _conform(table: pd.DataFrame, layout: dict[str, Any]) -> pd.DataFrame:
-    """Columns of ``layout`` in its order and dtypes (NA where not built), then the extras."""
-    out = pd.DataFrame(index=table.index)
-    for name in [*layout, *(c for c in _EXTRA_COLUMNS if c not in layout)]:
-        dtype = layout.get(name, "category")
-        values = (
-            table[name]
-            if name in table.columns
-            else pd.Series(None, index=table.index, dtype=object)
+    """Return the built columns in the order and dtypes of the bundled table."""
+    extra = sorted(set(table.columns) - set(layout))
+    missing = [name for name in layout if name not in table.columns]
+    if extra or missing:  # the bundled table changed without this build following it
+        msg = (
+            f"the national table's columns differ from the bundled table's (missing "
+            f"{missing}, extra {extra}); socecon_geo is damaged: reinstall it."
         )
-        if isinstance(dtype, pd.CategoricalDtype) or dtype == "category":
-            out[name] = values.astype("string").astype("category")
+        raise DataUnavailableError(msg)
+    out = pd.DataFrame(index=table.index)
+    for name, dtype in layout.items():
+        if isinstance(dtype, pd.CategoricalDtype):
+            out[name] = table[name].astype("string").astype("category")
         else:
-            out[name] = values.astype(dtype)
+            out[name] = table[name].astype(dtype)
     return out
 
 
