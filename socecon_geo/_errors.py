@@ -18,6 +18,7 @@ __all__ = [
     "DownloadError",
     "InputError",
     "MissingExtraError",
+    "NetworkUnreachableError",
     "Problems",
     "SocEconGeoError",
     "SocEconGeoWarning",
@@ -50,6 +51,10 @@ class DataUnavailableError(SocEconGeoError, LookupError):
 
 class DownloadError(SocEconGeoError, OSError):
     """A download or web-service request failed after its retries."""
+
+
+class NetworkUnreachableError(DownloadError):
+    """The network or the host cannot be reached at all; raised at once, without retries."""
 
 
 class MissingExtraError(SocEconGeoError, ImportError):

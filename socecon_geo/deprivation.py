@@ -55,6 +55,7 @@ from socecon_geo._errors import (
     DataUnavailableError,
     DownloadError,
     InputError,
+    NetworkUnreachableError,
     Problems,
 )
 from socecon_geo._http import download_file
@@ -875,6 +876,8 @@ def fetch_deprivation(
             download_file(url, partial)
         except DownloadError as exc:
             failures.append(f"{url}: {exc}")
+            if isinstance(exc, NetworkUnreachableError):
+                break  # offline: the other addresses cannot be reached either
             continue
         try:
             frame = read_deprivation(partial, vintage=key)  # type: ignore[arg-type]
