@@ -455,8 +455,9 @@ def _conform(table: pd.DataFrame, layout: dict[str, Any]) -> pd.DataFrame:
         raise DataUnavailableError(msg)
     out = pd.DataFrame(index=table.index)
     for name, dtype in layout.items():
-        if isinstance(dtype, pd.CategoricalDtype):
-            out[name] = table[name].astype("string").astype("category")
+        if isinstance(dtype, pd.CategoricalDtype):  # categories of the bundled kind too
+            text = table[name].astype("string").astype(dtype.categories.dtype)
+            out[name] = text.astype("category")
         else:
             out[name] = table[name].astype(dtype)
     return out
