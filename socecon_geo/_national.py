@@ -491,13 +491,12 @@ def _write(table: pd.DataFrame, path: Path, meta: dict[str, Any]) -> None:
         {**(arrow.schema.metadata or {}), _META_KEY: json.dumps(stored).encode()}
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
-    os.close(handle)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.part")  # one per process
     try:
         pq.write_table(arrow, tmp, row_group_size=500_000, compression="zstd")
-        os.replace(tmp, path)
+        tmp.replace(path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def _read(path: Path, expected: dict[str, Any]) -> pd.DataFrame | str:
