@@ -182,6 +182,7 @@ POPULATION_URL = (
     "&geography=TYPE151&c2021_restype_3=0&measures=20100"
     "&select=geography_code,geography_name,obs_value"
 )
+NOMIS_PAGE = 25_000
 
 
 def _boundary(key: str, name: str, title: str, vintage: str) -> Provenance:
@@ -427,9 +428,20 @@ def download_sources(folder: Path) -> Path:
             download_file(get_dataset(key).urls[0], target)
     target = folder / SOURCES["population"][0]
     if not target.exists():
-        raw = download_file(POPULATION_URL, target.with_suffix(".nomis.csv"))
-        table = pd.read_csv(raw, dtype={"GEOGRAPHY_CODE": "string"})
+        # Nomis answers at most 25,000 rows per request: page with recordoffset.
+        pages = []
+        while True:
+            offset = NOMIS_PAGE * len(pages)
+            url = f"{POPULATION_URL}&recordlimit={NOMIS_PAGE}&recordoffset={offset}"
+            raw = download_file(url, target.with_suffix(f".nomis{len(pages)}.csv"))
+            page = pd.read_csv(raw, dtype="string")
+            pages.append(page)
+            if len(page) < NOMIS_PAGE:
+                break
+        table = pd.concat(pages, ignore_index=True)
         table.columns = ["lsoa21_code", "lsoa21_name", "usual_residents"]
+        table = table.drop_duplicates("lsoa21_code").sort_values("lsoa21_code")
+        log(f"downloaded {len(table):,} population rows from Nomis")
         table.to_csv(target, index=False)
     return folder
 
@@ -748,7 +760,7 @@ def build_postcodes(
             "lad_code": term["ladcd"].to_numpy(),
             "ward_code": pd.NA,
             "lsoa11_code": term["lsoa11cd"].to_numpy(),
-            "lsoa11_method": "ons_lookup",
+            "lsoa11_method": np.where(term["lsoa11cd"].notna(), "ons_lookup", None),
             "terminated": True,
         }
     )
@@ -929,6 +941,7 @@ def main(argv: list[str] | None = None) -> None:
                 PROVENANCE["lsoa_lookup"],
                 PROVENANCE["lsoa11"],
                 PROVENANCE["lsoa21"],
+                PROVENANCE["msoa21"],
             ],
         ),
     }

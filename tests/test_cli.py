@@ -129,7 +129,8 @@ def test_output_folder_is_checked_before_any_work(tmp_path, capsys):
     assert main(["sample", "-o", str(missing)]) == 2
 
 
-def test_split_lsoas_resolved_with_lsoa21_boundaries(tmp_path, shared_data):
+def test_split_lsoas_resolved_from_the_bundle_and_with_lsoa21_boundaries(tmp_path, shared_data):
+    """The bundled postcodes carry LSOA 2021 codes; passed boundaries still work."""
     register = tmp_path / "sample.csv"
     main(["sample", "-n", "400", "--seed", "2", "-o", str(register)])
     out = tmp_path / "located.parquet"
@@ -141,10 +142,11 @@ def test_split_lsoas_resolved_with_lsoa21_boundaries(tmp_path, shared_data):
     assert main([*args, "--lsoa21-boundaries", str(boundaries)]) == 0
     with_boundaries = gpd.read_parquet(out)
     located = without["geocode_status"] == "matched"
-    assert with_boundaries.loc[located, "lsoa21_code"].notna().mean() > 0.99
+    assert located.sum() > 300
+    assert without.loc[located, "lsoa21_code"].notna().mean() > 0.99
     assert (
         with_boundaries.loc[located, "lsoa21_code"].notna().sum()
-        > without.loc[located, "lsoa21_code"].notna().sum()
+        >= without.loc[located, "lsoa21_code"].notna().sum()
     )
 
 
