@@ -157,6 +157,20 @@ def test_table_carries_its_provenance(table: pd.DataFrame) -> None:
 # ------------------------------------------------------------------------ geocoding
 
 
+def test_the_fast_prepared_form_is_what_the_geocoder_would_make(table: pd.DataFrame) -> None:
+    from socecon_geo.geocoding import _prepare_table
+
+    # every category of the table is used, as in the frame the geocoder would make
+    for name in ("lad_code", "ward_code", "lsoa11_code", "lsoa21_code"):
+        assert table[name].cat.codes.nunique() == len(table[name].cat.categories) + 1  # + NA
+    sample = table.iloc[::50].reset_index(drop=True)
+    for name in sample.select_dtypes("category").columns:
+        sample[name] = sample[name].cat.remove_unused_categories()
+    pd.testing.assert_frame_equal(_national._prepared(sample), _prepare_table(sample, "t"))
+    bundled = _national._conform(bundle.postcode_frame(), _national._bundled_layout())
+    pd.testing.assert_frame_equal(_national._prepared(bundled), _prepare_table(bundled, "t"))
+
+
 def test_geocoder_places_great_britain_postcodes(geocoder: sg.OfflinePostcodeGeocoder) -> None:
     orgs = pd.DataFrame(
         {
