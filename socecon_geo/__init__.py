@@ -23,6 +23,8 @@ _EXPORTS: dict[str, str] = {
     "UnknownAreaError": "socecon_geo._errors",
     "DataUnavailableError": "socecon_geo._errors",
     "DownloadError": "socecon_geo._errors",
+    "NetworkUnreachableError": "socecon_geo._errors",
+    "MissingExtraError": "socecon_geo._errors",
     "SocEconGeoWarning": "socecon_geo._errors",
     # bundled data pack: WMCA boundaries, England-wide tables
     "load_wards": "socecon_geo.bundle",
@@ -92,6 +94,8 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         DataUnavailableError,
         DownloadError,
         InputError,
+        MissingExtraError,
+        NetworkUnreachableError,
         SocEconGeoError,
         SocEconGeoWarning,
         UnknownAreaError,

@@ -17,6 +17,8 @@ __all__ = [
     "DataUnavailableError",
     "DownloadError",
     "InputError",
+    "MissingExtraError",
+    "NetworkUnreachableError",
     "Problems",
     "SocEconGeoError",
     "SocEconGeoWarning",
@@ -49,6 +51,14 @@ class DataUnavailableError(SocEconGeoError, LookupError):
 
 class DownloadError(SocEconGeoError, OSError):
     """A download or web-service request failed after its retries."""
+
+
+class NetworkUnreachableError(DownloadError):
+    """The network or the host cannot be reached at all; raised at once, without retries."""
+
+
+class MissingExtraError(SocEconGeoError, ImportError):
+    """An optional extra is not installed; the message names the ``pip install`` command."""
 
 
 class SocEconGeoWarning(UserWarning):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 
-from socecon_geo._errors import DownloadError
+from socecon_geo._errors import DownloadError, NetworkUnreachableError
 
 __all__ = [
     "HttpSettings",
@@ -49,8 +51,10 @@ class HttpSettings:
     timeout : float
         Seconds to wait for a connection or a read before giving up on one attempt.
     retries : int
-        Further attempts after the first, for timeouts, connection errors and the
-        HTTP statuses 408, 425, 429, 500, 502, 503 and 504.
+        Further attempts after the first, for transient failures: read timeouts and
+        connections broken after connecting, and the HTTP statuses 408, 425, 429, 500,
+        502, 503 and 504. An unreachable network or host (no name resolution, connection
+        refused, no route, no connection within ``timeout``) fails at once.
     backoff : float
         Seconds before the first retry; doubled for each further one.
     use_cache : bool
@@ -118,10 +122,12 @@ def _send(
                 timeout=timeout,
                 stream=stream,
             )
-        except requests.Timeout:
-            last_problem = f"no answer within {timeout:g} s"
-            continue
         except requests.RequestException as exc:
+            if unreachable := _unreachable(exc, timeout):
+                raise _offline_error(method, url, unreachable) from None
+            if isinstance(exc, requests.Timeout):
+                last_problem = f"no answer within {timeout:g} s"
+                continue
             last_problem = f"{type(exc).__name__}: {exc}"
             continue
         if response.status_code in _RETRY_STATUS:
@@ -141,6 +147,47 @@ def _send(
         "Check the network connection, or pass a local file instead of downloading."
     )
     raise DownloadError(msg)
+
+
+def _unreachable(exc: requests.RequestException, timeout: float) -> str | None:
+    """Say why the server cannot be reached at all, or None for a transient failure.
+
+    No name resolution, a refused connection, no route to the host or no connection
+    within the timeout mean the network (or the host) is unreachable: retrying in a
+    second does not help. Read timeouts and broken connections after connecting do.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return f"no connection within {timeout:g} s"
+    if not isinstance(exc, requests.ConnectionError):
+        return None
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:  # walk the causes: requests -> urllib3 MaxRetryError -> NewConnectionError
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, urllib3.exceptions.NameResolutionError):
+            return "the host name cannot be resolved"
+        if isinstance(item, urllib3.exceptions.NewConnectionError):
+            return f"no connection could be made ({item.__cause__ or item})"
+        if isinstance(item, socket.gaierror):
+            return "the host name cannot be resolved"
+        stack.extend(a for a in item.args if isinstance(a, BaseException))
+        stack.extend(
+            e for e in (item.__cause__, item.__context__, getattr(item, "reason", None)) if e
+        )
+    return None
+
+
+def _offline_error(method: str, url: str, why: str) -> NetworkUnreachableError:
+    msg = (
+        f"{method} {url} failed at once: the network or the host is unreachable ({why}). "
+        "This is not retried. To work offline, pass a local copy of the file (path=..., or "
+        "the dataset's SOCECON_GEO_<NAME> environment variable), or use the bundled data "
+        "(for example the bundled deprivation, boundaries and postcodes)."
+    )
+    return NetworkUnreachableError(msg)
 
 
 def request_json(

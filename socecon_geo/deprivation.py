@@ -57,6 +57,7 @@ from socecon_geo._errors import (
     DataUnavailableError,
     DownloadError,
     InputError,
+    NetworkUnreachableError,
     Problems,
 )
 from socecon_geo._headings import normalise_heading
@@ -870,6 +871,8 @@ def fetch_deprivation(
             download_file(url, partial)
         except DownloadError as exc:
             failures.append(f"{url}: {exc}")
+            if isinstance(exc, NetworkUnreachableError):
+                break  # offline: the other addresses cannot be reached either
             continue
         try:
             frame = read_deprivation(partial, vintage=key)  # type: ignore[arg-type]

@@ -75,6 +75,8 @@ def test_errors_subclass_builtins():
     assert issubclass(socecon_geo.UnknownAreaError, LookupError)
     assert issubclass(socecon_geo.DataUnavailableError, LookupError)
     assert issubclass(socecon_geo.DownloadError, OSError)
+    assert issubclass(socecon_geo.NetworkUnreachableError, socecon_geo.DownloadError)
+    assert issubclass(socecon_geo.MissingExtraError, ImportError)
     for name in ("InputError", "CRSMismatchError", "UnknownAreaError"):
         assert issubclass(getattr(socecon_geo, name), socecon_geo.SocEconGeoError)
 

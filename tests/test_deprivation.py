@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -740,6 +741,26 @@ def test_offline_without_cache_names_url_and_fix(serve, monkeypatch: pytest.Monk
     assert dead in message
     assert "path='...'" in message
     assert "SOCECON_GEO_IOD2019" in message
+
+
+def test_offline_fails_at_once_without_trying_every_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # default retries and back-off: before, an offline fetch spent about 15 s retrying
+    monkeypatch.setattr(_http.settings, "retries", 3)
+    monkeypatch.setattr(_http.settings, "backoff", 1.0)
+    first = "http://files.invalid/File_7.csv"
+    second = "http://mirror.invalid/File_7.csv"
+    _register(monkeypatch, "iod2025", first, second, rows=5)
+    started = time.perf_counter()
+    with pytest.raises(DataUnavailableError) as caught:
+        fetch_deprivation("iod2025")
+    assert time.perf_counter() - started < 0.5
+    message = str(caught.value)
+    assert "unreachable" in message
+    assert first in message
+    assert second not in message.split("Download it yourself")[0]
+    assert "SOCECON_GEO_IOD2025" in message
 
 
 @pytest.mark.usefixtures("fast_http")

