@@ -57,8 +57,10 @@ from socecon_geo._tables import (
     factorize_clean,
     is_text_categorical,
     normalise_heading,
+    parse_numbers,
     read_csv_text,
 )
+from socecon_geo._tables import shown as shown_value
 from socecon_geo.deprivation import read_deprivation, read_lsoa_lookup
 
 __all__ = [
@@ -1312,9 +1314,10 @@ def read_population(
 
     first_row = 2 if file_name else 0
     codes = clean_codes(table[code_column]).reset_index(drop=True)
-    raw = table[pop_column].astype("string").str.strip().str.replace(",", "", regex=False)
-    raw = raw.reset_index(drop=True)
-    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    raw = table[pop_column].reset_index(drop=True)
+    parsed = parse_numbers(raw)  # "1,477" is a number; "1.477,5" is not guessed
+    values = pd.Series(parsed.values, dtype="float64")
+    raw = raw.astype("string").str.strip()
 
     def rows(mask: pd.Series) -> str:
         positions = (np.flatnonzero(mask.to_numpy()) + first_row)[:5].tolist()
@@ -1341,7 +1344,14 @@ def read_population(
     missing = raw.isna() | (raw == "")
     if missing.any():
         problems.add(f"{int(missing.sum())} rows have no population ({rows(missing)})")
-    not_number = ~missing & values.isna()
+    ambiguous = pd.Series(parsed.ambiguous)
+    if ambiguous.any():
+        problems.add(
+            f"{int(ambiguous.sum())} populations are written with a decimal comma or dots "
+            f"between thousands (e.g. {shown_value(raw[ambiguous].iloc[0])}, {rows(ambiguous)}); "
+            "such numbers are not guessed: write counts as 1477 or 1,477"
+        )
+    not_number = ~missing & values.isna() & ~ambiguous
     if not_number.any():
         example = raw[not_number].iloc[0]
         problems.add(

@@ -75,6 +75,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from socecon_geo._errors import InputError, Problems
+from socecon_geo._tables import shown
 from socecon_geo.registers._files import _DEFAULT_CHUNKSIZE, _open_table, _read_rows, _Rows, _Table
 from socecon_geo.registers.ccew import _ccew_filter, _map_ccew
 from socecon_geo.registers.columns import (
@@ -85,6 +86,7 @@ from socecon_geo.registers.columns import (
     REGISTERS,
     SIC_SECTIONS,
     _assemble,
+    _listed,
     _normalise_heading,
     sic_sections,
 )
@@ -127,7 +129,7 @@ def _check_duplicate_headings(table: _Table) -> None:
         seen[heading] = seen.get(heading, 0) + 1
     repeated = {h: n for h, n in seen.items() if n > 1}
     if repeated:
-        listed = ", ".join(f"{h!r} ({n} times)" for h, n in repeated.items())
+        listed = ", ".join(f"{shown(h)} ({n} times)" for h, n in repeated.items())
         msg = (
             f"{table.label} has duplicated column headings: {listed}. Rename them so every "
             f"heading is unique (surrounding spaces are ignored)"
@@ -143,8 +145,8 @@ def _check_required(table: _Table, register: str, required: Sequence[str]) -> No
         msg = (
             f"{table.label} was read as a {title} register file (register={register!r}), but "
             f"it lacks the required heading(s) {', '.join(map(repr, missing))}; its headings "
-            f"are {', '.join(map(repr, table.headings))}. Pass the register's own export, or "
-            f"read it with register='generic' and columns={{...}}"
+            f"are {_listed(table.headings)}. Pass the register's own export, or read it with "
+            f"register='generic' and columns={{...}}"
         )
         raise InputError(msg)
 
@@ -156,6 +158,7 @@ def read_organisations(
     columns: Mapping[str, str | Sequence[str]] | None = None,
     encoding: str | None = None,
     sheet_name: str | int = 0,
+    decimal: Literal[".", ","] = ".",
     include_removed: bool = False,
     include_linked: bool = False,
     company_categories: Collection[str] | None = COMPANIES_HOUSE_SOCIAL_ECONOMY_CATEGORIES,
@@ -191,9 +194,21 @@ def read_organisations(
         ``id``, ``company_number``, ``charity_number``. Headings match exactly or ignoring
         case, spaces and punctuation.
     encoding : str, optional
-        Text encoding; by default UTF-8 (BOM or not) is tried, then Windows-1252.
+        Text encoding, e.g. ``"shift_jis"`` or ``"cp1252"``. By default UTF-8 (BOM or
+        not) is tried, then Windows-1252 — but only when the text reads plausibly as
+        Windows-1252: a file in a multi-byte encoding (Shift-JIS, GBK, ...) is refused
+        with a message naming the encodings it decodes in.
     sheet_name : str or int, default 0
-        The sheet of an Excel workbook.
+        The sheet of an Excel workbook (its name, or its 0-based position). When the
+        first sheet has no name column, the error lists every sheet with its first
+        headings.
+    decimal : {".", ","}, default "."
+        How the file writes money and counts (``income``, ``employees``). ``"."``: UK
+        style, ``1234.5``, ``1,234.50``, ``£1,234``. ``","``: a comma is the decimal
+        separator and dots separate thousands, ``1234,5``, ``1.234,50``. Values that
+        only fit the other style (``1.234,50``, ``2,5`` or ``1.234.567`` by default) are
+        an error naming the column, rows and values, never guessed. Numbers stored as
+        numbers (Excel number cells, numeric columns) are read as they are.
     include_removed : bool, default False
         Charity Commission only: keep charities whose ``charity_registration_status`` is
         not ``Registered`` (removed charities). Counted as ``"removed"`` when filtered.
@@ -281,6 +296,9 @@ def read_organisations(
             f"or None to recognise the register from its headings"
         )
         raise InputError(msg)
+    if decimal not in (".", ","):
+        msg = f"decimal must be '.' (UK numbers: 1,234.50) or ',' (1.234,50), got {decimal!r}"
+        raise InputError(msg)
     if not isinstance(chunksize, int) or isinstance(chunksize, bool) or chunksize < 1:
         msg = f"chunksize must be a positive whole number of rows, got {chunksize!r}"
         raise InputError(msg)
@@ -352,14 +370,26 @@ def read_organisations(
             _check_has_rows(table, rows)
             if table.kind == "json":  # later records may add keys
                 table.headings = [str(c) for c in rows.frame.columns]
-            chosen = _resolve_generic_columns(table, columns, rows.frame)
+            try:
+                chosen = _resolve_generic_columns(table, columns, rows.frame)
+            except InputError as exc:
+                if table.sheets is None or columns is not None:
+                    raise
+                raise InputError(f"{exc}. {table.sheets()}") from None
             fields = _map_generic(rows.frame, rows.rows, chosen)
+    typed = None
+    if table.typed is not None:
+        typed = table.typed.iloc[rows.rows - 1].set_axis(table.headings, axis=1)
+        typed.index = rows.frame.index
     result, unparsed = _assemble(
         fields,
         rows.frame,
         register=chosen_register,
         source_file=table.source_file,
         rows=rows.rows,
+        label=table.label,
+        decimal=decimal,
+        typed=typed,
     )
     if table.frame_index is not None:
         result.index = table.frame_index[rows.rows - 1]

@@ -25,7 +25,7 @@ _CCEW_ADDRESS: Final = tuple(f"charity_contact_address{i}" for i in range(1, 6))
 
 
 def _ccew_linked_number(raw: pd.DataFrame) -> pd.Series:
-    numbers, _ = _as_number(_col(raw, "linked_charity_number"))
+    numbers, _, _ = _as_number(_col(raw, "linked_charity_number"))
     return numbers.fillna(0)
 
 
