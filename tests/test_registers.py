@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -706,7 +707,14 @@ def test_empty_sheet(tmp_path: Path) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         pd.DataFrame({"name": ["A"], "postcode": ["B99 1ZZ"]}).to_excel(writer, index=False)
         pd.DataFrame().to_excel(writer, sheet_name="Blank", index=False)
-    with pytest.raises(InputError, match="sheet .Blank. is empty. The workbook has 2 sheet.s.: 0 .Sheet1. .headings .name., .postcode.; looks like a register.; 1 .Blank. .empty.. Pick one with sheet_name=, e.g. sheet_name=.Sheet1."):
+    with pytest.raises(
+        InputError,
+        match=re.escape(
+            "sheet 'Blank' is empty. The workbook has 2 sheet(s): 0 'Sheet1' (headings 'name', "
+            "'postcode'; looks like a register); 1 'Blank' (empty). Pick one with sheet_name=, "
+            "e.g. sheet_name='Sheet1'"
+        ),
+    ):
         read_organisations(path, sheet_name="Blank")
 
 

@@ -35,8 +35,9 @@ column                    dtype                  meaning
 ``source_file``           string                 file name (``archive.zip/member`` inside a
                                                  ZIP); missing for a DataFrame
 ``source_row``            Int64                  1-based data row (record) number in the
-                                                 source, heading row not counted: a CSV's
-                                                 record *n* (blank lines skipped), a
+                                                 source, counted from the row below the
+                                                 heading, blank rows included: a CSV's
+                                                 record *n* after the heading, a
                                                  spreadsheet's row *n + 1* when the
                                                  heading is on row 1, a JSON array's
                                                  object *n*, a DataFrame's row *n*
@@ -54,10 +55,13 @@ a fresh :class:`~pandas.RangeIndex`; reading a DataFrame keeps its index labels.
 
 Rows
 ----
-The generic reader and the Co-operatives UK reader keep every input row, blank or not.
-Two register readers filter by default, as documented on :func:`read_organisations`
-(registered main charities; social-economy company categories); every filter can be
-switched off, and what it removed is counted in ``df.attrs["filtered_out"]``, so
+Every reader skips wholly blank rows (every cell missing or only spaces), whatever the
+format, and counts them as ``df.attrs["filtered_out"]["blank"]``; blank rows after the
+last filled row of a text file or sheet are not rows at all. Otherwise the generic reader
+and the Co-operatives UK reader keep every input row. Two register readers filter by
+default, as documented on :func:`read_organisations` (registered main charities;
+social-economy company categories); every filter can be switched off, and what it removed
+is counted in ``df.attrs["filtered_out"]``, so
 ``len(df) + sum(df.attrs["filtered_out"].values()) == df.attrs["rows_read"]``.
 
 Other ``attrs``: ``source`` (the path, or ``"DataFrame"``), ``register``, ``rows_read``,
@@ -243,7 +247,10 @@ def read_organisations(
     ------
     InputError
         With one message naming the file (and column/row) and the fix: missing file,
-        directory, empty or header-only file, binary or undecodable file, unsupported
+        directory, empty or header-only file, binary or undecodable file, a file not in
+        UTF-8 that is implausible as Windows-1252 (text in a multi-byte encoding), money
+        or counts in an ambiguous number format (see ``decimal``), a workbook sheet
+        without a name column (listing every sheet), unsupported
         extension, duplicated headings, rows with the wrong number of fields (listing
         their line numbers), a register's missing headings, or — for the generic reader
         — no name or postcode column (listing the columns seen and the ``columns=``
