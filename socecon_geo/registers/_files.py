@@ -497,7 +497,7 @@ def _open_excel(
         raise InputError(msg) from None
 
     def sheets_summary() -> str:
-        return _describe_sheets(io.BytesIO(content), sheets, expected)
+        return _describe_sheets(io.BytesIO(content), [str(name) for name in sheets], expected)
 
     filled = raw.notna().any(axis=1).to_numpy(bool)
     if not filled.any():
@@ -551,7 +551,11 @@ def _describe_sheets(data: io.BytesIO, sheets: Sequence[str], expected: frozense
     registers: list[str] = []
     for position, name in enumerate(sheets):
         raw = firsts.get(name)
-        filled = [] if raw is None else np.flatnonzero(raw.notna().any(axis=1).to_numpy(bool))
+        filled: np.ndarray = (
+            np.array([], dtype=int)
+            if raw is None
+            else np.flatnonzero(raw.notna().any(axis=1).to_numpy(bool))
+        )
         if not len(filled):
             parts.append(f"{position} {shown(name)} (empty)")
             continue
