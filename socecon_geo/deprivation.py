@@ -443,7 +443,7 @@ def _part_from_table(table: pd.DataFrame, label: str, *, from_file: bool) -> _Pa
     if duplicated:
         problems = Problems(f"deprivation data {label}")
         for tidy, headings in duplicated.items():
-            listed = ", ".join(repr(h) for h in headings)
+            listed = ", ".join(shown_value(h) for h in headings)
             problems.add(f"several headings mean '{tidy}': {listed}; keep only one")
         problems.raise_if_any(InputError)
     tidy = pd.DataFrame({name: table[heading] for name, heading in mapping.items()})
@@ -805,7 +805,7 @@ def read_deprivation(
         )
     if missing_required:
         headings = [h for _, hs in loaded for h in hs]
-        shown = ", ".join(repr(h) for h in headings[:15])
+        shown = ", ".join(shown_value(h) for h in headings[:15])
         more = f" and {len(headings) - 15} more" if len(headings) > 15 else ""
         hint = ""
         if present <= {*_ID_COLUMNS, *POPULATION_COLUMNS}:

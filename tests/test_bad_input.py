@@ -214,6 +214,28 @@ def test_register_on_second_sheet_names_every_sheet(tmp_path: Path) -> None:
         read_organisations(path, sheet_name=2)
 
 
+def test_columns_naming_headings_of_another_sheet_lists_the_sheets(tmp_path: Path) -> None:
+    path = _two_sheet_workbook(tmp_path / "book.xlsx")
+    with pytest.raises(InputError, match=r"(?s)names a heading that is not .*1 'Members'"):
+        read_organisations(path, columns={"name": "Organisation name", "postcode": "Postcode"})
+    read = read_organisations(
+        path, sheet_name="Members", columns={"name": "Organisation name", "postcode": "Postcode"}
+    )
+    assert read["postcode"].tolist() == ["B1 1AA"]
+
+
+def test_one_sheet_workbook_errors_do_not_list_sheets(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "one.xlsx", {"Only": [["Org", "Where"], ["A", "B1 1AA"]]})
+    with pytest.raises(InputError) as info:
+        read_organisations(path)
+    assert "The workbook has" not in str(info.value)
+    empty = _workbook(tmp_path / "empty.xlsx", {"Only": []})
+    with pytest.raises(
+        InputError, match=r"sheet 0 is empty\. It is the workbook's only sheet: export the"
+    ):
+        read_organisations(empty)
+
+
 def test_sheet_listing_without_a_register_sheet(tmp_path: Path) -> None:
     path = _workbook(tmp_path / "book.xlsx", {"A": [["x", "y"], [1, 2]], "B": [["z"]]})
     with pytest.raises(

@@ -380,7 +380,7 @@ def read_organisations(
             try:
                 chosen = _resolve_generic_columns(table, columns, rows.frame)
             except InputError as exc:
-                if table.sheets is None or columns is not None:
+                if table.sheets is None:
                     raise
                 raise InputError(f"{exc}. {table.sheets()}") from None
             fields = _map_generic(rows.frame, rows.rows, chosen)

@@ -527,7 +527,7 @@ def _open_excel(
         headings=headings,
         frame=frame,
         typed=typed,
-        sheets=sheets_summary,
+        sheets=sheets_summary if len(sheets) > 1 else None,
     )
 
 
@@ -541,6 +541,8 @@ _SHEET_HEADINGS: Final = 6  # headings shown per sheet
 
 def _describe_sheets(data: io.BytesIO, sheets: Sequence[str], expected: frozenset[str]) -> str:
     """Every sheet of a workbook with its first headings, and which look like a register."""
+    if len(sheets) == 1:
+        return "It is the workbook's only sheet: export the register again with its rows"
     try:
         firsts = pd.read_excel(
             data, sheet_name=None, header=None, dtype=object, nrows=_HEADING_SEARCH + 1
