@@ -312,6 +312,8 @@ def test_blank_rows_in_json_and_frames_follow_the_same_rule(tmp_path: Path) -> N
     orgs = read_organisations(frame)
     _check_blank_rule(orgs, rows=[1, 4], blank=2, read=4)
     assert list(orgs.index) == [10, 13]  # the caller's labels of the kept rows
+    frame.to_parquet(tmp_path / "orgs.parquet", index=False)
+    _check_blank_rule(read_organisations(tmp_path / "orgs.parquet"), rows=[1, 4], blank=2, read=4)
 
 
 def test_blank_rows_with_register_filters_keep_the_accounting(tmp_path: Path) -> None:

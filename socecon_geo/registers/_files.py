@@ -373,7 +373,8 @@ def _detect_encoding(sample: bytes, label: str) -> str:
         decodes, example = "", "latin-1"
     msg = (
         f"{label} is not UTF-8 text, and not plausibly Windows-1252 either: {reason}."
-        f"{decodes} Pass the file's encoding, e.g. encoding={example!r} (or "
+        f"{decodes} Pass the file's encoding, e.g. encoding={example!r} (single-byte "
+        f"encodings such as 'cp1251' for Cyrillic or 'cp1253' for Greek decode any file; "
         f"encoding='cp1252' if it really is Windows-1252 text), or save it again as UTF-8"
     )
     raise InputError(msg)
