@@ -128,12 +128,19 @@ def _geocode(args: argparse.Namespace) -> int:
             return _fail(f"--column takes FIELD=HEADING (e.g. name='Charity Name'), got {item!r}")
         columns[field.strip()] = heading.strip()
     try:
-        orgs = sg.read_organisations(args.register_file, register=register, columns=columns or None)
+        orgs = sg.read_organisations(
+            args.register_file,
+            register=register,
+            columns=columns or None,
+            encoding=args.encoding,
+            sheet_name=args.sheet_name,
+            decimal=args.decimal,
+        )
     except sg.InputError as exc:
-        if "columns=" not in str(exc):
+        hints = [hint for option, hint in _OPTION_HINTS if option in str(exc)]
+        if not hints:
             raise
-        hint = "On the command line, say it with --column FIELD=HEADING (repeatable)."
-        return _fail(f"{exc}\n{hint}")
+        return _fail(f"{exc}\nOn the command line, say it with {' or '.join(hints)}.")
     if args.postcodes_io:
         geocoder = sg.PostcodesIOGeocoder(args.postcodes_io)
     elif args.postcode_table:
@@ -170,6 +177,20 @@ def _geocode(args: argparse.Namespace) -> int:
         print("deprivation: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     print(f"wrote {len(points):,} rows to {out}")
     return 0
+
+
+# read_organisations options named in its messages -> the command-line option
+_OPTION_HINTS = (
+    ("columns=", "--column FIELD=HEADING (repeatable)"),
+    ("encoding=", "--encoding NAME"),
+    ("sheet_name=", "--sheet-name NAME (or its 0-based position)"),
+    ("decimal=", "--decimal ,"),
+)
+
+
+def _sheet(value: str) -> str | int:
+    """Return a sheet name, or its 0-based position when the value is a whole number."""
+    return int(value) if value.strip().isdigit() else value
 
 
 def _write(frame: gpd.GeoDataFrame, out: Path) -> None:
@@ -312,6 +333,27 @@ def build_parser() -> argparse.ArgumentParser:
         help=(
             "which heading holds a schema field (name, postcode, org_type, sic_code, "
             "income, ...) in a generic file; repeatable"
+        ),
+    )
+    geocode.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding of the register, e.g. cp1252 or shift_jis (default: detect)",
+    )
+    geocode.add_argument(
+        "--sheet-name",
+        metavar="NAME",
+        type=_sheet,
+        default=0,
+        help="the sheet of an Excel register: its name or 0-based position (default 0)",
+    )
+    geocode.add_argument(
+        "--decimal",
+        choices=[".", ","],
+        default=".",
+        help=(
+            "decimal separator of income and employee numbers: '.' (default, 1,234.50) or "
+            "',' (1.234,50)"
         ),
     )
     where = geocode.add_mutually_exclusive_group()

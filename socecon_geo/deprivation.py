@@ -65,7 +65,9 @@ from socecon_geo._http import download_file
 from socecon_geo._schema import DEPRIVATION_STATUSES
 from socecon_geo._tables import (
     clean_text,
+    parse_numbers,
 )
+from socecon_geo._tables import shown as shown_value
 from socecon_geo.provenance import PROVENANCE_KEY, combine_provenance, with_provenance
 
 __all__ = [
@@ -348,6 +350,72 @@ def _read_excel(path: Path) -> pd.DataFrame:
     return best
 
 
+_LSOA11_KEYS = frozenset({"lsoa11cd", "lsoa11code", "lsoacode2011"})
+_LSOA21_KEYS = frozenset({"lsoa21cd", "lsoa21code", "lsoacode2021"})
+_POSTCODE_KEYS = frozenset({"pcd", "pcds", "pcd7", "pcd8", "postcode"})
+_BOUNDARY_KEYS = frozenset(
+    {"geometry", "shapearea", "shapelength", "shapeleng", "globalid", "bnge", "bngn", "geom"}
+)
+_POPULATION_KEYS = ("usualresidents", "residencetypetotal", "population", "allpersons")
+
+
+def _looks_like(headings: Sequence[object]) -> str | None:
+    """Say what a table that is not deprivation data looks like, when it is a known one."""
+    keys = {normalise_heading(h).replace(" ", ""): str(h) for h in headings}
+
+    def named(found: Iterable[str]) -> str:
+        return ", ".join(shown_value(keys[k]) for k in keys if k in set(found))
+
+    ward = [k for k in keys if re.fullmatch(r"(?:wd|ward)\d\d(?:cd|code)", k)]
+    if keys.keys() & _LSOA11_KEYS and keys.keys() & _LSOA21_KEYS:
+        change = [k for k in keys if k in {"chgind", "changecode", "change"}]
+        return (
+            f"it looks like the ONS LSOA 2011 → 2021 lookup "
+            f"({named([*_LSOA11_KEYS, *_LSOA21_KEYS, *change])}), not deprivation data; pass "
+            "it as lsoa_lookup= (to attach_deprivation or assign_areas)"
+        )
+    if keys.keys() & _POSTCODE_KEYS:
+        return (
+            f"it looks like a postcode table ({named(_POSTCODE_KEYS)}), not deprivation "
+            "data; geocode with it through OfflinePostcodeGeocoder.from_file(...)"
+        )
+    if keys.keys() & _BOUNDARY_KEYS:
+        return (
+            f"it looks like a boundary table ({named(_BOUNDARY_KEYS)}), not deprivation "
+            "data; read boundaries with read_boundaries(...)"
+        )
+    if keys.keys() & _LSOA21_KEYS and ward:
+        return (
+            f"it looks like the ONS LSOA 2021 → ward best-fit lookup "
+            f"({named([*_LSOA21_KEYS, *ward])}), not deprivation data; pass it as "
+            "ward_lookup= to assign_areas"
+        )
+    population = [k for k in keys if k.startswith(_POPULATION_KEYS)]
+    if population:
+        return (
+            f"it looks like a population table ({named(population)}), not deprivation data; "
+            "read it with read_population(...) or pass it as population= to summarise_areas"
+        )
+    return None
+
+
+def _not_deprivation_message(label: str, headings: Sequence[object]) -> str:
+    clean = [str(h).replace("\ufeff", "") for h in headings]
+    shown = ", ".join(shown_value(h) for h in clean[:12])
+    more = f" and {len(clean) - 12} more" if len(clean) > 12 else ""
+    looks = _looks_like(clean)
+    if looks:
+        return (
+            f"{label} is not an English Indices of Deprivation file: {looks}. Its headings: "
+            f"{shown}{more}. {_EXPECTED_HEADINGS_HINT}"
+        )
+    return (
+        f"{label} does not look like an English Indices of Deprivation file: none of "
+        f"its {len(clean)} headings ({shown}{more}) is an IoD score, rank, decile or "
+        f"population denominator. {_EXPECTED_HEADINGS_HINT}"
+    )
+
+
 def _part_from_table(table: pd.DataFrame, label: str, *, from_file: bool) -> _Part:
     mapping: dict[str, str] = {}
     years: dict[str, int | None] = {}
@@ -363,10 +431,12 @@ def _part_from_table(table: pd.DataFrame, label: str, *, from_file: bool) -> _Pa
             continue
         mapping[found.tidy] = heading
         years[found.tidy] = found.year
+    if all(tidy in _ID_COLUMNS for tidy in mapping):  # codes and names only: not IoD data
+        raise InputError(_not_deprivation_message(label, list(table.columns)))
     if duplicated:
         problems = Problems(f"deprivation data {label}")
         for tidy, headings in duplicated.items():
-            listed = ", ".join(repr(h) for h in headings)
+            listed = ", ".join(shown_value(h) for h in headings)
             problems.add(f"several headings mean '{tidy}': {listed}; keep only one")
         problems.raise_if_any(InputError)
     tidy = pd.DataFrame({name: table[heading] for name, heading in mapping.items()})
@@ -403,16 +473,6 @@ def _load_part(source: PathOrFrame) -> tuple[_Part, list[str]]:
         )
         raise InputError(msg)
     headings = [str(c).replace("\ufeff", "") for c in table.columns]
-    measures = [c for c in part.frame.columns if c not in _ID_COLUMNS]
-    if not measures:
-        shown = ", ".join(repr(h) for h in headings[:12])
-        more = f" and {len(headings) - 12} more" if len(headings) > 12 else ""
-        msg = (
-            f"{label} does not look like an English Indices of Deprivation file: none of "
-            f"its {len(headings)} headings ({shown}{more}) is an IoD score, rank, decile or "
-            f"population denominator. {_EXPECTED_HEADINGS_HINT}"
-        )
-        raise InputError(msg)
     return part, headings
 
 
@@ -421,27 +481,19 @@ def _load_part(source: PathOrFrame) -> tuple[_Part, list[str]]:
 # --------------------------------------------------------------------------------------
 
 
-def _numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Return float values and a mask of cells that are present but not numbers."""
-    if pd.api.types.is_bool_dtype(values.dtype):
-        numbers = values.to_numpy(dtype="float64", na_value=np.nan)
-        return numbers, np.zeros(len(values), dtype=bool)
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        return values.to_numpy(dtype="float64", na_value=np.nan), np.zeros(len(values), dtype=bool)
-    text = values.astype("string").str.strip().str.replace(",", "", regex=False)
-    empty = (text.isna() | (text == "")).to_numpy(dtype=bool)
-    raw = text.to_numpy(dtype=object, na_value=None)
-    raw[empty] = None
-    numbers = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(
-        dtype="float64", na_value=np.nan
-    )
-    bad = np.isnan(numbers) & ~empty
-    return numbers, bad
+def _numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return float values, and masks of cells that are not numbers or ambiguous.
+
+    Ambiguous: digits with a decimal comma or dots between thousands (``8,7``,
+    ``29.199.1``), which the official files never hold and which are not guessed.
+    """
+    parsed = parse_numbers(values)
+    return parsed.values, parsed.unparsed, parsed.ambiguous
 
 
 def _examples(labels: Iterable[Any], values: Iterable[Any], row_label: str) -> str:
     pairs = list(zip(labels, values, strict=False))
-    shown = ", ".join(f"{row_label} {lab}: {val!r}" for lab, val in pairs[:3])
+    shown = ", ".join(f"{row_label} {lab}: {shown_value(val)}" for lab, val in pairs[:3])
     return shown + (", ..." if len(pairs) > 3 else "")
 
 
@@ -466,12 +518,20 @@ def _convert_part(part: _Part, problems: Problems) -> pd.DataFrame:
             out[column] = text
             blank &= text.isna().to_numpy(dtype=bool)
             continue
-        numbers, bad = _numeric(values)
-        blank &= np.isnan(numbers) & ~bad
+        numbers, bad, ambiguous = _numeric(values)
+        blank &= np.isnan(numbers) & ~bad & ~ambiguous
         if bad.any():
             problems.add(
                 f"{part.label}: column '{column}' has {int(bad.sum())} value(s) that are not "
                 f"numbers ({_examples(rows[bad], values.to_numpy()[bad], part.row_label)})"
+            )
+        if ambiguous.any():
+            shown_values = _examples(rows[ambiguous], values.to_numpy()[ambiguous], part.row_label)
+            problems.add(
+                f"{part.label}: column '{column}' has {int(ambiguous.sum())} value(s) written "
+                f"with a decimal comma or dots between thousands ({shown_values}); the "
+                "official files write 8.742 and 29,199. Such numbers are not guessed: save "
+                "the file again with a dot as the decimal separator"
             )
         out[column] = numbers
     converted = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
@@ -738,7 +798,7 @@ def read_deprivation(
         )
     if missing_required:
         headings = [h for _, hs in loaded for h in hs]
-        shown = ", ".join(repr(h) for h in headings[:15])
+        shown = ", ".join(shown_value(h) for h in headings[:15])
         more = f" and {len(headings) - 15} more" if len(headings) > 15 else ""
         hint = ""
         if present <= {*_ID_COLUMNS, *POPULATION_COLUMNS}:

@@ -24,8 +24,10 @@ from socecon_geo._schema import LSOA_CODE, PathLike
 from socecon_geo._schema import LSOA_LEVEL_VINTAGE as _LSOA_VINTAGE
 from socecon_geo._tables import (
     clean_codes,
+    parse_numbers,
     read_csv_text,
 )
+from socecon_geo._tables import shown as shown_value
 from socecon_geo.provenance import Provenance, get_provenance, with_provenance
 
 _NOT_CSV: Final[frozenset[str]] = frozenset(
@@ -196,9 +198,10 @@ def read_population(
 
     first_row = 2 if file_name else 0
     codes = clean_codes(table[code_column]).reset_index(drop=True)
-    raw = table[pop_column].astype("string").str.strip().str.replace(",", "", regex=False)
-    raw = raw.reset_index(drop=True)
-    values = pd.to_numeric(raw, errors="coerce").astype("float64")
+    raw = table[pop_column].reset_index(drop=True)
+    parsed = parse_numbers(raw)  # "1,477" is a number; "1.477,5" is not guessed
+    values = pd.Series(parsed.values, dtype="float64")
+    raw = raw.astype("string").str.strip()
 
     def rows(mask: pd.Series) -> str:
         positions = (np.flatnonzero(mask.to_numpy()) + first_row)[:5].tolist()
@@ -225,7 +228,14 @@ def read_population(
     missing = raw.isna() | (raw == "")
     if missing.any():
         problems.add(f"{int(missing.sum())} rows have no population ({rows(missing)})")
-    not_number = ~missing & values.isna()
+    ambiguous = pd.Series(parsed.ambiguous)
+    if ambiguous.any():
+        problems.add(
+            f"{int(ambiguous.sum())} populations are written with a decimal comma or dots "
+            f"between thousands (e.g. {shown_value(raw[ambiguous].iloc[0])}, {rows(ambiguous)}); "
+            "such numbers are not guessed: write counts as 1477 or 1,477"
+        )
+    not_number = ~missing & values.isna() & ~ambiguous
     if not_number.any():
         example = raw[not_number].iloc[0]
         problems.add(

@@ -160,8 +160,20 @@ def test_read_iod2019_file1_alone(shared_data: Path) -> None:
 @pytest.mark.shared_data
 def test_wrong_files_as_deprivation_data(shared_data: Path) -> None:
     census = shared_data / "population" / "census2021_lsoa21_usual_residents.csv"
-    with pytest.raises(InputError, match=r"does not look like an English Indices.*usual_residents"):
+    with pytest.raises(
+        InputError, match=r"looks like a population table \('usual_residents'\).*read_population"
+    ):
         read_deprivation(census)
+    lookup = shared_data / "lookups" / "lsoa11_lsoa21_lad22.csv"
+    with pytest.raises(
+        InputError,
+        match=r"looks like the ONS LSOA 2011 → 2021 lookup \('lsoa11_code', 'change_code', "
+        r"'lsoa21_code'\), not deprivation data; pass it as lsoa_lookup=",
+    ):
+        read_deprivation(lookup)
+    bestfit = shared_data / "lookups" / "lsoa21_ward24_lad24_bestfit.csv"
+    with pytest.raises(InputError, match=r"looks like the ONS LSOA 2021 → ward best-fit lookup"):
+        read_deprivation(bestfit)
     boundary = shared_data / "boundaries" / "wards_dec2022_bsc_wmca.geojson"
     with pytest.raises(InputError, match=r"does not look like.*LSOA code \(2021\)"):
         read_deprivation(boundary)

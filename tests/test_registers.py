@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -706,7 +707,14 @@ def test_empty_sheet(tmp_path: Path) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         pd.DataFrame({"name": ["A"], "postcode": ["B99 1ZZ"]}).to_excel(writer, index=False)
         pd.DataFrame().to_excel(writer, sheet_name="Blank", index=False)
-    with pytest.raises(InputError, match="sheet 'Blank' is empty; pass sheet_name="):
+    with pytest.raises(
+        InputError,
+        match=re.escape(
+            "sheet 'Blank' is empty. The workbook has 2 sheet(s): 0 'Sheet1' (headings 'name', "
+            "'postcode'; looks like a register); 1 'Blank' (empty). Pick one with sheet_name=, "
+            "e.g. sheet_name='Sheet1'"
+        ),
+    ):
         read_organisations(path, sheet_name="Blank")
 
 
@@ -714,12 +722,14 @@ def test_text_that_is_neither_utf8_nor_cp1252(tmp_path: Path) -> None:
     # 0x81 is invalid in UTF-8 and unassigned in Windows-1252
     path = tmp_path / "odd.csv"
     path.write_bytes(b"name,postcode\nA\x81,B99 1ZZ\n")
-    with pytest.raises(InputError, match=r"neither UTF-8 nor Windows-1252.*encoding='latin-1'"):
+    with pytest.raises(
+        InputError, match=r"not plausibly Windows-1252 either: byte '\\x81' .*encoding='latin-1'"
+    ):
         read_organisations(path)
     assert read_organisations(path, encoding="latin-1").loc[0, "name"] == "A\x81"
     records = tmp_path / "odd.json"
     records.write_bytes(b'[{"name": "A\x81", "postcode": "B99 1ZZ"}]')
-    with pytest.raises(InputError, match=r"odd\.json' cannot be decoded as 'cp1252'"):
+    with pytest.raises(InputError, match=r"odd\.json' is not UTF-8 text, and not plausibly"):
         read_organisations(records)
 
 
@@ -1141,18 +1151,14 @@ def test_combine_real_coopsuk_with_a_user_list(shared_data: Path) -> None:
     assert (tail["duplicate_reason"] == "name_postcode").all()
 
 
-def test_rows_with_only_empty_fields_are_kept(tmp_path: Path) -> None:
+def test_rows_with_only_empty_fields_are_skipped_and_counted(tmp_path: Path) -> None:
     path = _write(tmp_path / "gaps.csv", "name,postcode,type\nA,B99 1ZZ,CIC\n,,\n  ,  ,\nB,,\n")
     orgs = read_organisations(path)
-    assert len(orgs) == 4
-    assert orgs["source_row"].tolist() == [1, 2, 3, 4]
-    assert orgs["name"].isna().tolist() == [False, True, True, False]
-    assert orgs["org_type"].astype(str).tolist() == [
-        "community_interest_company",
-        "other",
-        "other",
-        "other",
-    ]
+    assert len(orgs) == 2
+    assert orgs["source_row"].tolist() == [1, 4]
+    assert orgs["org_type"].astype(str).tolist() == ["community_interest_company", "other"]
+    assert orgs.attrs["filtered_out"] == {"blank": 2}
+    assert orgs.attrs["rows_read"] == 4
 
 
 def test_companies_house_dataframe_with_spaced_headings_is_recognised(registers: Path) -> None:
@@ -1171,14 +1177,16 @@ def test_spreadsheet_rows_match_sheet_rows(tmp_path: Path) -> None:
     sheet = book.active
     sheet.append(["Name", "Postcode"])
     sheet.append(["Pretend A", "B99 1ZZ"])
-    sheet.append([None, None])  # a blank row inside the data is kept
+    sheet.append([None, None])  # a blank row inside the data is skipped and counted
     sheet.append(["Pretend C", 12345])  # a number where text was expected
     path = tmp_path / "sheet.xlsx"
     book.save(path)
     orgs = read_organisations(path)
-    assert orgs["source_row"].tolist() == [1, 2, 3]  # sheet rows 2, 3, 4
-    assert orgs["name"].isna().tolist() == [False, True, False]
-    assert orgs.loc[2, "postcode"] == "12345"
+    assert orgs["source_row"].tolist() == [1, 3]  # sheet rows 2 and 4
+    assert orgs["name"].tolist() == ["Pretend A", "Pretend C"]
+    assert orgs.loc[1, "postcode"] == "12345"
+    assert orgs.attrs["filtered_out"] == {"blank": 1}
+    assert orgs.attrs["rows_read"] == 3
 
 
 # ---------------------------------------------------------------------------------------

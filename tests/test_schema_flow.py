@@ -126,11 +126,14 @@ def test_provenance_travels_through_every_step(chain: dict[str, pd.DataFrame]) -
         return [record.name for record in sg.get_provenance(frame)]
 
     assert names(chain["orgs"]) == ["coopsuk_open_data"]
-    assert names(chain["points"]) == ["coopsuk_open_data"]
+    postcodes = names(sg.bundle.postcode_frame())
+    assert "code_point_open_2025" in postcodes
+    geocoded = ["coopsuk_open_data", *postcodes]
+    assert names(chain["points"]) == geocoded
     assert names(chain["lookup"]) == ["lsoa11_lsoa21_lookup"]
     layers = names(sg.load_wards()) + names(sg.load_authorities())
     assert layers[0] == "wards_2025_bgc"
-    assigned = ["coopsuk_open_data", *dict.fromkeys(layers), "lsoa11_lsoa21_lookup"]
+    assigned = list(dict.fromkeys([*geocoded, *layers, "lsoa11_lsoa21_lookup"]))
     assert names(chain["assigned"]) == assigned
     assert names(chain["iod"]) == ["iod2025"]
     assert names(chain["joined"]) == [*assigned, "iod2025"]

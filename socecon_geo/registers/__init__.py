@@ -35,8 +35,9 @@ column                    dtype                  meaning
 ``source_file``           string                 file name (``archive.zip/member`` inside a
                                                  ZIP); missing for a DataFrame
 ``source_row``            Int64                  1-based data row (record) number in the
-                                                 source, heading row not counted: a CSV's
-                                                 record *n* (blank lines skipped), a
+                                                 source, counted from the row below the
+                                                 heading, blank rows included: a CSV's
+                                                 record *n* after the heading, a
                                                  spreadsheet's row *n + 1* when the
                                                  heading is on row 1, a JSON array's
                                                  object *n*, a DataFrame's row *n*
@@ -54,10 +55,13 @@ a fresh :class:`~pandas.RangeIndex`; reading a DataFrame keeps its index labels.
 
 Rows
 ----
-The generic reader and the Co-operatives UK reader keep every input row, blank or not.
-Two register readers filter by default, as documented on :func:`read_organisations`
-(registered main charities; social-economy company categories); every filter can be
-switched off, and what it removed is counted in ``df.attrs["filtered_out"]``, so
+Every reader skips wholly blank rows (every cell missing or only spaces), whatever the
+format, and counts them as ``df.attrs["filtered_out"]["blank"]``; blank rows after the
+last filled row of a text file or sheet are not rows at all. Otherwise the generic reader
+and the Co-operatives UK reader keep every input row. Two register readers filter by
+default, as documented on :func:`read_organisations` (registered main charities;
+social-economy company categories); every filter can be switched off, and what it removed
+is counted in ``df.attrs["filtered_out"]``, so
 ``len(df) + sum(df.attrs["filtered_out"].values()) == df.attrs["rows_read"]``.
 
 Other ``attrs``: ``source`` (the path, or ``"DataFrame"``), ``register``, ``rows_read``,
@@ -77,6 +81,7 @@ import pandas as pd
 
 from socecon_geo._errors import InputError, Problems
 from socecon_geo._headings import heading_key
+from socecon_geo._tables import shown
 from socecon_geo.provenance import get_provenance, with_provenance
 from socecon_geo.registers import ccew, companies_house, coopsuk
 from socecon_geo.registers._files import _DEFAULT_CHUNKSIZE, _open_table, _read_rows, _Rows, _Table
@@ -89,6 +94,7 @@ from socecon_geo.registers.columns import (
     REGISTERS,
     SIC_SECTIONS,
     _assemble,
+    _listed,
     sic_sections,
 )
 from socecon_geo.registers.combine import combine_registers
@@ -130,7 +136,7 @@ def _check_duplicate_headings(table: _Table) -> None:
         seen[heading] = seen.get(heading, 0) + 1
     repeated = {h: n for h, n in seen.items() if n > 1}
     if repeated:
-        listed = ", ".join(f"{h!r} ({n} times)" for h, n in repeated.items())
+        listed = ", ".join(f"{shown(h)} ({n} times)" for h, n in repeated.items())
         msg = (
             f"{table.label} has duplicated column headings: {listed}. Rename them so every "
             f"heading is unique (surrounding spaces are ignored)"
@@ -146,8 +152,8 @@ def _check_required(table: _Table, register: str, required: Sequence[str]) -> No
         msg = (
             f"{table.label} was read as a {title} register file (register={register!r}), but "
             f"it lacks the required heading(s) {', '.join(map(repr, missing))}; its headings "
-            f"are {', '.join(map(repr, table.headings))}. Pass the register's own export, or "
-            f"read it with register='generic' and columns={{...}}"
+            f"are {_listed(table.headings)}. Pass the register's own export, or read it with "
+            f"register='generic' and columns={{...}}"
         )
         raise InputError(msg)
 
@@ -159,6 +165,7 @@ def read_organisations(
     columns: Mapping[str, str | Sequence[str]] | None = None,
     encoding: str | None = None,
     sheet_name: str | int = 0,
+    decimal: Literal[".", ","] = ".",
     include_removed: bool = False,
     include_linked: bool = False,
     company_categories: Collection[str] | None = COMPANIES_HOUSE_SOCIAL_ECONOMY_CATEGORIES,
@@ -194,9 +201,21 @@ def read_organisations(
         ``id``, ``company_number``, ``charity_number``. Headings match exactly or ignoring
         case, spaces and punctuation.
     encoding : str, optional
-        Text encoding; by default UTF-8 (BOM or not) is tried, then Windows-1252.
+        Text encoding, e.g. ``"shift_jis"`` or ``"cp1252"``. By default UTF-8 (BOM or
+        not) is tried, then Windows-1252 — but only when the text reads plausibly as
+        Windows-1252: a file in a multi-byte encoding (Shift-JIS, GBK, ...) is refused
+        with a message naming the encodings it decodes in.
     sheet_name : str or int, default 0
-        The sheet of an Excel workbook.
+        The sheet of an Excel workbook (its name, or its 0-based position). When the
+        first sheet has no name column, the error lists every sheet with its first
+        headings.
+    decimal : {".", ","}, default "."
+        How the file writes money and counts (``income``, ``employees``). ``"."``: UK
+        style, ``1234.5``, ``1,234.50``, ``£1,234``. ``","``: a comma is the decimal
+        separator and dots separate thousands, ``1234,5``, ``1.234,50``. Values that
+        only fit the other style (``1.234,50``, ``2,5`` or ``1.234.567`` by default) are
+        an error naming the column, rows and values, never guessed. Numbers stored as
+        numbers (Excel number cells, numeric columns) are read as they are.
     include_removed : bool, default False
         Charity Commission only: keep charities whose ``charity_registration_status`` is
         not ``Registered`` (removed charities). Counted as ``"removed"`` when filtered.
@@ -231,7 +250,10 @@ def read_organisations(
     ------
     InputError
         With one message naming the file (and column/row) and the fix: missing file,
-        directory, empty or header-only file, binary or undecodable file, unsupported
+        directory, empty or header-only file, binary or undecodable file, a file not in
+        UTF-8 that is implausible as Windows-1252 (text in a multi-byte encoding), money
+        or counts in an ambiguous number format (see ``decimal``), a workbook sheet
+        without a name column (listing every sheet), unsupported
         extension, duplicated headings, rows with the wrong number of fields (listing
         their line numbers), a register's missing headings, or — for the generic reader
         — no name or postcode column (listing the columns seen and the ``columns=``
@@ -283,6 +305,9 @@ def read_organisations(
             f"register={register!r} is not known; use one of {', '.join(map(repr, REGISTERS))} "
             f"or None to recognise the register from its headings"
         )
+        raise InputError(msg)
+    if decimal not in (".", ","):
+        msg = f"decimal must be '.' (UK numbers: 1,234.50) or ',' (1.234,50), got {decimal!r}"
         raise InputError(msg)
     if not isinstance(chunksize, int) or isinstance(chunksize, bool) or chunksize < 1:
         msg = f"chunksize must be a positive whole number of rows, got {chunksize!r}"
@@ -355,14 +380,26 @@ def read_organisations(
             _check_has_rows(table, rows)
             if table.kind == "json":  # later records may add keys
                 table.headings = [str(c) for c in rows.frame.columns]
-            chosen = _resolve_generic_columns(table, columns, rows.frame)
+            try:
+                chosen = _resolve_generic_columns(table, columns, rows.frame)
+            except InputError as exc:
+                if table.sheets is None:
+                    raise
+                raise InputError(f"{exc}. {table.sheets()}") from None
             fields = _map_generic(rows.frame, rows.rows, chosen)
+    typed = None
+    if table.typed is not None:
+        typed = table.typed.iloc[rows.rows - 1].set_axis(table.headings, axis=1)
+        typed.index = rows.frame.index
     result, unparsed = _assemble(
         fields,
         rows.frame,
         register=chosen_register,
         source_file=table.source_file,
         rows=rows.rows,
+        label=table.label,
+        decimal=decimal,
+        typed=typed,
     )
     if table.frame_index is not None:
         result.index = table.frame_index[rows.rows - 1]

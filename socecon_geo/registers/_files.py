@@ -26,6 +26,7 @@ import pandas as pd
 
 from socecon_geo._errors import InputError
 from socecon_geo._headings import heading_key
+from socecon_geo._tables import shown
 from socecon_geo.registers.columns import _SIGNATURES, _STRING, _cell_text
 from socecon_geo.registers.generic import _ALIASES
 
@@ -74,6 +75,9 @@ class _Table:
     skip_lines: int = 0
     frame: pd.DataFrame | None = None
     frame_index: pd.Index | None = None
+    typed: pd.DataFrame | None = None  # Excel: which cells hold numbers (not text)
+    sheets: Callable[[], str] | None = None  # Excel: every sheet with its first headings
+    ascii_sample: bool = True  # text: whether its first block is plain ASCII
 
 
 def _describe(path: Path, member: str | None = None) -> str:
@@ -226,7 +230,7 @@ def _open_by_suffix(
     if suffix in _PARQUET_EXTENSIONS:
         return _open_parquet(label, source_file, opener)
     _check_not_binary(sample, label, suffix)
-    chosen = encoding or _detect_encoding(sample)
+    chosen = encoding or _detect_encoding(sample, label)
     if suffix in _JSON_EXTENSIONS:
         table = _Table(
             label=label,
@@ -242,7 +246,7 @@ def _open_by_suffix(
     delimiter = _TEXT_EXTENSIONS[suffix] or _sniff_delimiter(text)
     records = _first_records(text, delimiter, label)
     position = _heading_position([cells for _, cells in records], expected)
-    skip_lines, headings = records[position] if position else (0, records[0][1])
+    skip_lines, headings = records[position]
     headings = [h.strip() or f"Unnamed: {i}" for i, h in enumerate(headings)]
     return _Table(
         label=label,
@@ -254,6 +258,7 @@ def _open_by_suffix(
         auto_encoding=encoding is None,
         delimiter=delimiter,
         skip_lines=skip_lines,
+        ascii_sample=sample.isascii(),
     )
 
 
@@ -325,17 +330,109 @@ def _check_not_binary(sample: bytes, label: str, suffix: str) -> None:
         raise InputError(msg)
 
 
-def _detect_encoding(sample: bytes) -> str:
+def _detect_encoding(sample: bytes, label: str) -> str:
+    """UTF-8 (BOM or not), UTF-16 with BOM, or Windows-1252 when it reads as plausible text.
+
+    A file that is not UTF-8 is read as Windows-1252 only if it decodes (five bytes are
+    undefined in Windows-1252) and the result looks like Western European text: text in
+    a multi-byte encoding (Shift-JIS, GBK, Big5, EUC-KR) decodes into runs of accented
+    letters and symbols (``株式会社`` in Shift-JIS reads ``Š”Ž®‰ïŽÐ``), which is refused
+    with a message naming the encodings the file does decode in.
+    """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    final = len(sample) < _SAMPLE_BYTES
     try:
-        decoder.decode(sample, final=len(sample) < _SAMPLE_BYTES)
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=final)
     except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8-sig"
+        pass
+    else:
+        return "utf-8-sig"
+    try:
+        text = codecs.getincrementaldecoder("cp1252")().decode(sample, final=final)
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start : exc.start + 1]
+        reason = f"byte {shown(byte)} at offset {exc.start:,} is not a Windows-1252 character"
+    else:
+        garbled = _garbled_runs(text)
+        if garbled is None:
+            return "cp1252"
+        count, total, example = garbled
+        reason = (
+            f"read as Windows-1252, {count:,} of its {total:,} non-ASCII characters come in "
+            f"runs of accented letters and symbols such as {shown(example)}, as text in a "
+            f"multi-byte encoding does"
+        )
+    fits = [name for name, _ in _OTHER_ENCODINGS if _decodes(sample, name, final)]
+    if fits:
+        named = ", ".join(f"{name!r} ({dict(_OTHER_ENCODINGS)[name]})" for name in fits)
+        decodes = f" It decodes without error as {named}."
+        example = fits[0]
+    else:
+        decodes, example = "", "latin-1"
+    msg = (
+        f"{label} is not UTF-8 text, and not plausibly Windows-1252 either: {reason}."
+        f"{decodes} Pass the file's encoding, e.g. encoding={example!r} (single-byte "
+        f"encodings such as 'cp1251' for Cyrillic or 'cp1253' for Greek decode any file; "
+        f"encoding='cp1252' if it really is Windows-1252 text), or save it again as UTF-8"
+    )
+    raise InputError(msg)
+
+
+# Multi-byte encodings a register file may come in, for the message above.
+_OTHER_ENCODINGS: Final = (
+    ("shift_jis", "Japanese"),
+    ("euc_jp", "Japanese"),
+    ("gbk", "Chinese, simplified"),
+    ("big5", "Chinese, traditional"),
+    ("euc_kr", "Korean"),
+)
+
+
+# Windows-1252 punctuation that genuine text puts next to letters or to each other
+# (closing quotes after an accented letter, a dash between no-break spaces).
+_TYPOGRAPHIC: Final = frozenset("‘’‚“”„–—…«»‹›•·°\xa0")
+
+
+_NON_ASCII_RUN: Final = re.compile(r"[^\x00-\x7f]{2,}")
+
+
+def _garbled_runs(text: str) -> tuple[int, int, str] | None:
+    """Whether Windows-1252 text looks like mis-decoded multi-byte text.
+
+    Western European text has its accented letters one at a time between ASCII letters
+    (``Café``, ``Müller``), at most two together (``Größe``), next to a quote or dash.
+    Multi-byte text read as Windows-1252 has runs of three or more non-ASCII characters,
+    or pairs that are not both letters. Returns ``(characters in such runs, non-ASCII
+    characters, an example run)`` when they are at least 4 and a quarter of the
+    non-ASCII characters, else ``None``.
+    """
+    total = sum(1 for char in text if ord(char) > 0x7F)
+    if total < 4:
+        return None
+    count, example = 0, ""
+    for match in _NON_ASCII_RUN.finditer(text):
+        run = match.group()
+        core = run.strip("".join(_TYPOGRAPHIC))
+        if len(core) < 2 or (len(core) == 2 and core.isalpha()):
+            continue
+        count += len(run)
+        if not example:
+            start, end = match.span()
+            example = text[max(0, start - 10) : end + 10]
+    if count >= 4 and count * 4 >= total:
+        return count, total, example
+    return None
+
+
+def _decodes(sample: bytes, encoding: str, final: bool) -> bool:
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(sample, final=final)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _decode_sample(sample: bytes, encoding: str, label: str, *, explicit: bool) -> str:
@@ -347,17 +444,12 @@ def _decode_sample(sample: bytes, encoding: str, label: str, *, explicit: bool) 
     try:
         return decoder.decode(sample, final=len(sample) < _SAMPLE_BYTES)
     except UnicodeDecodeError as exc:
-        if explicit:
-            msg = (
-                f"{label} cannot be decoded as {encoding!r} (byte {exc.start}: "
-                f"{exc.object[exc.start : exc.start + 1]!r}); pass the right encoding=, "
-                f"e.g. 'cp1252' for files saved by Excel"
-            )
-        else:
-            msg = (
-                f"{label} is neither UTF-8 nor Windows-1252 text (undecodable byte at "
-                f"{exc.start}); pass its encoding, e.g. encoding='latin-1'"
-            )
+        how = "the right encoding=" if explicit else "its encoding="
+        msg = (
+            f"{label} cannot be decoded as {encoding!r} (byte "
+            f"{shown(exc.object[exc.start : exc.start + 1])} at offset {exc.start:,}); pass "
+            f"{how}, e.g. 'cp1252' for files saved by Excel"
+        )
         raise InputError(msg) from None
 
 
@@ -379,7 +471,8 @@ def _open_excel(
     expected: frozenset[str] = frozenset(),
 ) -> _Table:
     with opener() as handle:
-        data = io.BytesIO(handle.read())
+        content = handle.read()
+    data = io.BytesIO(content)
     try:
         with pd.ExcelFile(data, engine="openpyxl") as book:
             sheets = list(book.sheet_names)
@@ -399,15 +492,22 @@ def _open_excel(
     except InputError:
         raise
     except Exception as exc:  # openpyxl raises many kinds for a corrupt workbook
-        msg = f"{label} cannot be read as an Excel workbook ({exc}); save it again as .xlsx"
+        msg = (
+            f"{label} cannot be read as an Excel workbook ({shown(exc, limit=200)}); save it "
+            f"again as .xlsx"
+        )
         raise InputError(msg) from None
+
+    def sheets_summary() -> str:
+        return _describe_sheets(io.BytesIO(content), [str(name) for name in sheets], expected)
+
     filled = raw.notna().any(axis=1).to_numpy(bool)
     if not filled.any():
-        msg = f"{label}: sheet {sheet_name!r} is empty; pass sheet_name= of the sheet with data"
+        msg = f"{label}: sheet {sheet_name!r} is empty. {sheets_summary()}"
         raise InputError(msg)
     # The heading is the first filled row (or, below a title, the first that looks like
     # a heading row); blank rows after the last filled one are not data, blank rows in
-    # between are kept (as rows with every field missing).
+    # between are rows (skipped and counted when the rows are read).
     candidates = np.flatnonzero(filled)[:_HEADING_SEARCH]
     rows = [[_cell_text(v) or "" for v in raw.iloc[int(p)]] for p in candidates]
     first = int(candidates[_heading_position(rows, expected)])
@@ -419,13 +519,69 @@ def _open_excel(
     frame = pd.DataFrame(
         {i: body.iloc[:, i].map(_cell_text).astype(_STRING) for i in range(len(headings))}
     )
+    typed = pd.DataFrame(
+        {i: body.iloc[:, i].map(_is_number_cell).astype(bool) for i in range(len(headings))}
+    )
     return _Table(
         label=label,
         source_file=source_file,
         kind="excel",
         headings=headings,
         frame=frame,
+        typed=typed,
+        sheets=sheets_summary if len(sheets) > 1 else None,
     )
+
+
+def _is_number_cell(value: Any) -> bool:
+    """Whether a workbook cell holds a number (not text that may look like one)."""
+    return isinstance(value, int | float | np.number) and not isinstance(value, bool | np.bool_)
+
+
+_SHEET_HEADINGS: Final = 6  # headings shown per sheet
+
+
+def _describe_sheets(data: io.BytesIO, sheets: Sequence[str], expected: frozenset[str]) -> str:
+    """Every sheet of a workbook with its first headings, and which look like a register."""
+    if len(sheets) == 1:
+        return "It is the workbook's only sheet: export the register again with its rows"
+    try:
+        firsts = pd.read_excel(
+            data, sheet_name=None, header=None, dtype=object, nrows=_HEADING_SEARCH + 1
+        )
+    except Exception:  # pragma: no cover - the workbook was read once already
+        return f"its sheets are {', '.join(map(shown, sheets))}"
+    parts: list[str] = []
+    registers: list[str] = []
+    for position, name in enumerate(sheets):
+        raw = firsts.get(name)
+        filled: np.ndarray = (
+            np.array([], dtype=int)
+            if raw is None
+            else np.flatnonzero(raw.notna().any(axis=1).to_numpy(bool))
+        )
+        if not len(filled):
+            parts.append(f"{position} {shown(name)} (empty)")
+            continue
+        assert raw is not None
+        rows = [[_cell_text(v) or "" for v in raw.iloc[int(p)]] for p in filled]
+        at = _heading_position(rows, expected)
+        headings = [h.strip() for h in rows[at] if h.strip()]
+        listed = ", ".join(shown(h) for h in headings[:_SHEET_HEADINGS])
+        more = f", … {len(headings)} in all" if len(headings) > _SHEET_HEADINGS else ""
+        looks = _is_heading_row(rows[at], expected)
+        if looks:
+            registers.append(name)
+        parts.append(
+            f"{position} {shown(name)} (headings {listed}{more}"
+            f"{'; looks like a register' if looks else ''})"
+        )
+    text = f"The workbook has {len(sheets)} sheet(s): {'; '.join(parts)}"
+    if registers:
+        text += f". Pick one with sheet_name=, e.g. sheet_name={registers[0]!r}"
+    else:
+        text += ". Pick one with sheet_name= (its name or 0-based position)"
+    return text
 
 
 def _open_parquet(label: str, source_file: str, opener: Callable[[], IO[bytes]]) -> _Table:
@@ -534,10 +690,52 @@ class _Rows:
     filtered_out: dict[str, int]
 
 
+_BLANK: Final = "blank"  # filtered_out key of wholly blank rows
+
+
+_TRAILING: Final = "_trailing_blank"  # blank rows after the last filled one (so far)
+
+
+def _blank_rows(chunk: pd.DataFrame) -> np.ndarray:
+    """Rows with nothing in any cell (missing, or only spaces)."""
+    filled = np.zeros(len(chunk), dtype=bool)
+    for position in range(chunk.shape[1]):
+        values = chunk.iloc[:, position]
+        candidates = ~filled & values.notna().to_numpy(dtype=bool)
+        if not candidates.any():
+            continue
+        subset = values[candidates]
+        if pd.api.types.is_numeric_dtype(subset.dtype):
+            filled |= candidates
+            continue
+        text = subset.map(lambda v: not isinstance(v, str) or bool(v.strip()))
+        filled[np.flatnonzero(candidates)] = text.to_numpy(dtype=bool)
+        if filled.all():
+            break
+    return ~filled
+
+
 def _apply_filters(
     chunk: pd.DataFrame, start: int, row_filter: _RowFilter | None, counts: dict[str, int]
 ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Drop wholly blank rows (counted as ``"blank"``), then rows ``row_filter`` rejects.
+
+    Rows keep their 1-based position in the source, blank rows counted, so that
+    ``source_row`` points at the right row. ``counts[_TRAILING]`` follows how many blank
+    rows end the source so far (see :func:`_finish_counts`).
+    """
     rows = np.arange(start + 1, start + len(chunk) + 1)
+    blank = _blank_rows(chunk)
+    if blank.any():
+        counts[_BLANK] = counts.get(_BLANK, 0) + int(blank.sum())
+        filled = np.flatnonzero(~blank)
+        if len(filled):
+            counts[_TRAILING] = len(chunk) - 1 - int(filled[-1])
+        else:
+            counts[_TRAILING] = counts.get(_TRAILING, 0) + len(chunk)
+        chunk, rows = chunk.iloc[np.flatnonzero(~blank)], rows[~blank]
+    elif len(chunk):
+        counts.pop(_TRAILING, None)
     if row_filter is None:
         return chunk, rows
     keep = np.ones(len(chunk), dtype=bool)
@@ -546,6 +744,24 @@ def _apply_filters(
         counts[reason] = counts.get(reason, 0) + int((keep & ~passing).sum())
         keep &= passing
     return chunk.iloc[np.flatnonzero(keep)], rows[keep]
+
+
+def _finish_counts(
+    counts: dict[str, int], rows_read: int, *, trim_trailing: bool
+) -> tuple[dict[str, int], int]:
+    """Filter counts and rows read, blank rows that end a text file not counted.
+
+    A text file's blank lines (or ``,,,`` lines) after its last filled row are not rows,
+    as the blank rows below a sheet's last filled row are not.
+    """
+    out = dict(counts)
+    trailing = out.pop(_TRAILING, 0)
+    if trim_trailing and trailing:
+        out[_BLANK] -= trailing
+        rows_read -= trailing
+    if not out.get(_BLANK, 1):
+        del out[_BLANK]
+    return out, rows_read
 
 
 def _read_rows(
@@ -574,7 +790,8 @@ def _read_rows(
         frame = frame[[h for h in table.headings if h in wanted]]
     counts: dict[str, int] = {}
     kept, rows = _apply_filters(frame, 0, row_filter, counts)
-    return _Rows(kept.reset_index(drop=True), rows, len(frame), counts)
+    filtered_out, rows_read = _finish_counts(counts, len(frame), trim_trailing=False)
+    return _Rows(kept.reset_index(drop=True), rows, rows_read, filtered_out)
 
 
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
@@ -617,7 +834,9 @@ def _read_json_rows(
     if batch:
         flush()
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return _Rows(frame, np.concatenate(rows) if rows else np.array([], int), start, counts)
+    filtered_out, rows_read = _finish_counts(counts, start, trim_trailing=False)
+    kept_rows = np.concatenate(rows) if rows else np.array([], int)
+    return _Rows(frame, kept_rows, rows_read, filtered_out)
 
 
 def _read_text_rows(
@@ -646,6 +865,16 @@ def _read_text_rows(
             )
         except UnicodeDecodeError as exc:
             if attempt + 1 < len(encodings):
+                if not table.ascii_sample:  # cp1252 would garble its UTF-8 letters
+                    msg = (
+                        f"{table.label} is UTF-8 text in its first {_SAMPLE_BYTES >> 20} MB, "
+                        f"but further on it holds bytes that are not UTF-8 ({exc.reason}: "
+                        f"{shown(exc.object[exc.start : exc.start + 1])}); read as "
+                        f"Windows-1252 instead, its UTF-8 accented letters would be garbled "
+                        f"('é' as 'Ã©'). The file mixes encodings: save it again as UTF-8, or "
+                        f"pass encoding='cp1252' if it is Windows-1252 text after all"
+                    )
+                    raise InputError(msg) from None
                 continue
             how = "pass the right encoding=" if not table.auto_encoding else "pass encoding="
             msg = (
@@ -684,6 +913,7 @@ def _parse_text(
         "encoding": encoding,
         "engine": "c",
         "on_bad_lines": "error",
+        "skip_blank_lines": False,  # blank lines are rows (skipped and counted later)
     }
     if table.skip_lines:
         options["skiprows"] = table.skip_lines
@@ -717,7 +947,8 @@ def _parse_text(
     if not frames:  # a chunked read of a heading-only file yields no chunk
         return _Rows(pd.DataFrame(columns=table.headings), np.array([], int), 0, counts)
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    return _Rows(frame.reset_index(drop=True), np.concatenate(rows), start, counts)
+    filtered_out, rows_read = _finish_counts(counts, start, trim_trailing=True)
+    return _Rows(frame.reset_index(drop=True), np.concatenate(rows), rows_read, filtered_out)
 
 
 class _RejoinedLines(io.RawIOBase):

@@ -41,7 +41,7 @@ def provenance(source: str | None, vintage: str) -> Provenance:
 
 
 def _ccew_linked_number(raw: pd.DataFrame) -> pd.Series:
-    numbers, _ = _as_number(_col(raw, "linked_charity_number"))
+    numbers, _, _ = _as_number(_col(raw, "linked_charity_number"))
     return numbers.fillna(0)
 
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
 
+from socecon_geo._errors import InputError, Problems
+from socecon_geo._headings import heading_key
 from socecon_geo._schema import ORG_TYPE, ORGANISATION_TYPES
+from socecon_geo._tables import parse_numbers, shown
 
 __all__ = [
     "ORGANISATION_COLUMNS",
@@ -198,22 +201,18 @@ def _as_text(series: pd.Series) -> pd.Series:
     return out.replace("", pd.NA)
 
 
-def _as_number(series: pd.Series) -> tuple[pd.Series, int]:
-    """Return ``(float64 values, how many non-blank values were not numbers)``."""
-    dtype = series.dtype
-    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
-        values = pd.to_numeric(series).astype("Float64")
-        return pd.Series(values.to_numpy(dtype="float64", na_value=np.nan), index=series.index), 0
-    text = _as_text(series)
-    numbers = pd.to_numeric(text, errors="coerce").astype("Float64")
-    retry = _flag(text.notna() & numbers.isna())
-    if retry.any():  # "£1,250", "1 250 GBP": clean only the values that need it
-        cleaned = text[retry].str.replace(r"[£$,\s]|GBP|gbp", "", regex=True)
-        numbers[retry] = pd.to_numeric(cleaned, errors="coerce").astype("Float64")
-    unparsed = int((text.notna() & numbers.isna()).sum())
-    return pd.Series(numbers.to_numpy(dtype="float64", na_value=np.nan), index=series.index), (
-        unparsed
-    )
+def _as_number(
+    series: pd.Series, *, decimal: Literal[".", ","] = ".", typed: np.ndarray | None = None
+) -> tuple[pd.Series, int, np.ndarray]:
+    """Return ``(float64 values, how many non-blank values were not numbers, ambiguous)``.
+
+    ``£1,250`` and ``1 250 GBP`` are numbers; the third item marks values whose format is
+    ambiguous for ``decimal`` (``1.234,50`` by default), left missing for the caller to
+    report.
+    """
+    parsed = parse_numbers(series, decimal=decimal, currency=True, typed=typed)
+    values = pd.Series(parsed.values, index=series.index, dtype="float64")
+    return values, int(parsed.unparsed.sum()), parsed.ambiguous
 
 
 def _true(series: pd.Series) -> pd.Series:
@@ -388,7 +387,15 @@ class _Fields:
 
 
 def _assemble(
-    fields: _Fields, raw: pd.DataFrame, *, register: str, source_file: str | None, rows: np.ndarray
+    fields: _Fields,
+    raw: pd.DataFrame,
+    *,
+    register: str,
+    source_file: str | None,
+    rows: np.ndarray,
+    label: str = "DataFrame",
+    decimal: Literal[".", ","] = ".",
+    typed: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     index = raw.index
     missing_text = pd.Series(pd.NA, index=index, dtype=_STRING)
@@ -402,12 +409,21 @@ def _assemble(
         sic_code = sic_section = missing_text
         sector = _as_text(fields.sector) if fields.sector is not None else missing_text
     numbers = {}
+    ambiguous: dict[str, tuple[Any, pd.Series, np.ndarray]] = {}
     for name in ("income", "employees"):
         values = getattr(fields, name)
         if values is None:
             numbers[name] = pd.Series(np.nan, index=index, dtype="float64")
-        else:
-            numbers[name], unparsed[name] = _as_number(values)
+            continue
+        heading = fields.column_map.get(name)
+        cells = None
+        if typed is not None and isinstance(heading, str) and heading in typed.columns:
+            cells = typed[heading].to_numpy(dtype=bool)
+        numbers[name], unparsed[name], unclear = _as_number(values, decimal=decimal, typed=cells)
+        if unclear.any():
+            ambiguous[name] = (heading, values, unclear)
+    if ambiguous:
+        _raise_ambiguous(ambiguous, rows, label=label, decimal=decimal)
     schema = pd.DataFrame(
         {
             "org_id": fields.org_id.astype(_STRING),
@@ -440,6 +456,59 @@ def _assemble(
     )
     originals = raw.add_prefix("src_")
     return pd.concat([schema, originals], axis=1), unparsed
+
+
+_LISTED: Final = 30  # headings listed in a message
+
+
+def _listed(headings: Sequence[Any], limit: int = _LISTED) -> str:
+    """Headings for a message: escaped, each cut short, at most ``limit`` of them."""
+    text = ", ".join(shown(h) for h in list(headings)[:limit])
+    if len(headings) > limit:
+        text += f" and {len(headings) - limit:,} more"
+    return text
+
+
+def _raise_ambiguous(
+    found: Mapping[str, tuple[Any, pd.Series, np.ndarray]],
+    rows: np.ndarray,
+    *,
+    label: str,
+    decimal: str,
+) -> None:
+    """One error for every money/count column whose number format is ambiguous."""
+    problems = Problems(label)
+    for name, (heading, values, mask) in found.items():
+        where = np.flatnonzero(mask)
+        examples = ", ".join(
+            f"{rows[i]}: {shown(values.iloc[i])}" for i in where[:_AMBIGUOUS_EXAMPLES]
+        )
+        extra = len(where) - _AMBIGUOUS_EXAMPLES
+        more = f" and {extra:,} more" if extra > 0 else ""
+        column = f"column {shown(heading)}" if heading else f"the {name} column"
+        if heading and heading_key(str(heading)) != name:
+            column += f" ({name})"
+        if decimal == ".":
+            what = "numbers written with a decimal comma or dots between thousands"
+        else:
+            what = "numbers that are not written with decimal=','"
+        problems.add(f"{column} holds {what}: source_row {examples}{more}")
+    if decimal == ".":
+        hint = (
+            "Such numbers cannot be told safely from UK numbers ('1,234.50', '1234.5'), so "
+            "they are not guessed. If the file writes numbers as '1.234,50' (comma decimal, "
+            "dot thousands), pass decimal=','; otherwise correct these values in the file."
+        )
+    else:
+        hint = (
+            "With decimal=',' a number is written '1234,5' or '1.234,50' (dots only between "
+            "groups of three digits). If the file writes numbers as '1,234.50', drop "
+            "decimal=','; otherwise correct these values in the file."
+        )
+    problems.raise_if_any(InputError, hint=hint)
+
+
+_AMBIGUOUS_EXAMPLES: Final = 5
 
 
 def _col(raw: pd.DataFrame, heading: str) -> pd.Series:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from socecon_geo._errors import InputError, Problems
 from socecon_geo._headings import heading_key
+from socecon_geo._tables import shown
 from socecon_geo.registers.columns import (
     _LOOSE_POSTCODE,
     _STRING,
@@ -19,6 +20,7 @@ from socecon_geo.registers.columns import (
     _Fields,
     _ids,
     _join_address,
+    _listed,
     _org_type,
     _postcode_key,
     _row_ids,
@@ -180,8 +182,8 @@ def _resolve_generic_columns(
                 heading = _find_heading(headings, str(wanted))
                 if heading is None:
                     problems.add(
-                        f"columns={{{key!r}: {wanted!r}}} names a heading that is not in the "
-                        f"file; its headings are {', '.join(map(repr, headings))}"
+                        f"columns={{{key!r}: {shown(wanted)}}} names a heading that is not in "
+                        f"the file; its headings are {_listed(headings)}"
                     )
                 else:
                     found.append(heading)
@@ -197,8 +199,8 @@ def _resolve_generic_columns(
             hits = [h for h in headings if normalised[h] == alias and h not in used]
             if len(hits) > 1:
                 problems.add(
-                    f"the columns {', '.join(map(repr, hits))} all look like the {key} "
-                    f"column; say which one to use, e.g. columns={{{key!r}: {hits[0]!r}}}"
+                    f"the columns {_listed(hits)} all look like the {key} column; say which "
+                    f"one to use, e.g. columns={{{key!r}: {shown(hits[0])}}}"
                 )
             if hits:
                 chosen[key] = hits[0]
@@ -228,15 +230,15 @@ def _resolve_generic_columns(
             best = max(scores, key=lambda h: scores[h], default=None)
             if best is not None and scores[best] >= 0.5:
                 suggestion["postcode"] = best
-        mapping = {
-            key: suggestion.get(key, f"<heading of the {key} column>")
+        mapping = ", ".join(
+            f"{key!r}: {shown(suggestion[key]) if key in suggestion else repr(placeholder)}"
             for key in ("name", "postcode")
-        }
-        listed = ", ".join(map(repr, headings))
+            for placeholder in [f"<heading of the {key} column>"]
+        )
         what = " and ".join(f"the {m} column" for m in missing)
         msg = (
-            f"{table.label}: cannot find {what} among its columns {listed}. Say which columns "
-            f"to use, e.g. read_organisations(..., columns={mapping!r})"
+            f"{table.label}: cannot find {what} among its columns {_listed(headings)}. Say "
+            f"which columns to use, e.g. read_organisations(..., columns={{{mapping}}})"
         )
         raise InputError(msg)
     return chosen
