@@ -74,6 +74,9 @@ AREA_HEADINGS: Final[dict[str, re.Pattern[str]]] = {
     "lsoa21_name": _patterns(r"lsoa(21)(?:nm|name)", r"lsoa(?:name)?(2021)(?:name)?"),
     "lsoa11_code": _patterns(r"lsoa(11)(?:cd|code)", r"lsoa(?:code)?(2011)(?:code)?"),
     "lsoa11_name": _patterns(r"lsoa(11)(?:nm|name)", r"lsoa(?:name)?(2011)(?:name)?"),
+    # an LSOA of any (or no stated) vintage: "LSOA code (2001)", "lsoa_code"
+    "lsoa_code": _patterns(r"lsoa(?:code)?((?:19|20)\d\d)(?:code)?", r"lsoa(?:cd|code)"),
+    "lsoa_name": _patterns(r"lsoa(?:name)?((?:19|20)\d\d)(?:name)?", r"lsoa(?:nm|name)"),
     "msoa21_code": _patterns(r"msoa(21)(?:cd|code)", r"msoa(?:code)?(2021)(?:code)?"),
     "msoa21_name": _patterns(r"msoa(21)(?:nm|name)", r"msoa(?:name)?(2021)(?:name)?"),
     "ward_code": _patterns(r"(?:wd|ward)(\d{2})?(?:cd|code)", r"wardcode(\d{4})"),

@@ -60,7 +60,7 @@ from socecon_geo._errors import (
     NetworkUnreachableError,
     Problems,
 )
-from socecon_geo._headings import normalise_heading
+from socecon_geo._headings import find_area_columns, normalise_heading
 from socecon_geo._http import download_file
 from socecon_geo._schema import DEPRIVATION_STATUSES
 from socecon_geo._tables import (
@@ -149,30 +149,18 @@ _POPULATION_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )
 POPULATION_COLUMNS: tuple[str, ...] = tuple(c for c, _ in _POPULATION_PATTERNS)
-_ID_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    (
-        "lsoa_code",
-        re.compile(r"^lsoa(?: ?(?P<yy>11|21))? ?(?:code|cd)(?: (?P<year>(?:19|20)\d\d))?$"),
-    ),
-    (
-        "lsoa_name",
-        re.compile(r"^lsoa(?: ?(?P<yy>11|21))? ?(?:name|nm)(?: (?P<year>(?:19|20)\d\d))?$"),
-    ),
-    (
-        "lad_code",
-        re.compile(
-            r"^(?:local authority district|lad|ltla)(?: ?(?P<yy>\d\d))? ?(?:code|cd)"
-            r"(?: (?P<year>(?:19|20)\d\d))?$"
-        ),
-    ),
-    (
-        "lad_name",
-        re.compile(
-            r"^(?:local authority district|lad|ltla)(?: ?(?P<yy>\d\d))? ?(?:name|nm)"
-            r"(?: (?P<year>(?:19|20)\d\d))?$"
-        ),
-    ),
-)
+# The identifier columns are the ONS area headings of socecon_geo._headings ("LSOA code
+# (2021)", "Local Authority District code (2019)", LSOA21CD, ...), whatever their vintage.
+_ID_STANDARDS: dict[str, str] = {
+    "lsoa21_code": "lsoa_code",
+    "lsoa11_code": "lsoa_code",
+    "lsoa21_name": "lsoa_name",
+    "lsoa11_name": "lsoa_name",
+    "lsoa_code": "lsoa_code",
+    "lsoa_name": "lsoa_name",
+    "lad_code": "lad_code",
+    "lad_name": "lad_name",
+}
 _ID_COLUMNS: tuple[str, ...] = ("lsoa_code", "lsoa_name", "lad_code", "lad_name")
 
 TIDY_COLUMNS: tuple[str, ...] = (
@@ -230,15 +218,8 @@ def _classify_heading(heading: object) -> _Heading | None:
     norm = normalise_heading(heading)
     if not norm:
         return None
-    for tidy, pattern in _ID_PATTERNS:
-        match = pattern.match(norm)
-        if match:
-            year: int | None = None
-            if match.group("year"):
-                year = int(match.group("year"))
-            elif match.group("yy"):
-                year = 2000 + int(match.group("yy"))
-            return _Heading(tidy, year)
+    for standard, (_, year) in find_area_columns([heading], _ID_STANDARDS).items():
+        return _Heading(_ID_STANDARDS[standard], year)
     if norm in TIDY_COLUMNS:  # already tidy (spaces stand for underscores)
         return _Heading(norm)
     tidy_spelling = norm.replace(" ", "_")

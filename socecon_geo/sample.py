@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from socecon_geo._errors import InputError
-from socecon_geo.registers import ORGANISATION_TYPES
+from socecon_geo._schema import ORG_TYPE, ORGANISATION_TYPES
+from socecon_geo.registers.columns import _assemble, _Fields
 
 __all__ = ["sample_organisations"]
 
@@ -92,9 +93,11 @@ def sample_organisations(
     Returns
     -------
     pandas.DataFrame
-        ``name``, ``organisation_type``, ``postcode``, ``sic_code``, ``income``, one
-        row per organisation: the layout of a simple register, readable by
-        :func:`socecon_geo.read_organisations`.
+        One row per organisation in the organisation schema of
+        :func:`socecon_geo.read_organisations`: the columns
+        :data:`~socecon_geo.ORGANISATION_COLUMNS` with their dtypes, ``org_id``
+        ``sample:<n>``, ``source_register`` ``"sample"``, and ``name``, ``org_type``,
+        ``postcode``, ``sic_code``, ``sic_section`` and ``income`` filled.
 
     Raises
     ------
@@ -107,8 +110,13 @@ def sample_organisations(
     --------
     >>> from socecon_geo.sample import sample_organisations
     >>> orgs = sample_organisations(5, seed=1)
-    >>> list(orgs.columns)
-    ['name', 'organisation_type', 'postcode', 'sic_code', 'income']
+    >>> orgs[["org_id", "org_type", "postcode", "sic_section"]].head(2)
+         org_id                   org_type postcode sic_section
+    0  sample:1  community_benefit_society  B70 7SL           I
+    1  sample:2                    charity  B12 9E1           G
+    >>> from socecon_geo import ORGANISATION_COLUMNS
+    >>> tuple(orgs.columns) == ORGANISATION_COLUMNS
+    True
     >>> len(orgs), orgs.equals(sample_organisations(5, seed=1))
     (5, True)
     """
@@ -176,12 +184,19 @@ def sample_organisations(
                     postcodes[i] = None
 
     income = np.round(rng.lognormal(mean=11.5, sigma=1.4, size=n), -2)
-    return pd.DataFrame(
-        {
-            "name": pd.array(names, dtype="string"),
-            "organisation_type": pd.array(types, dtype="string"),
-            "postcode": pd.array(postcodes, dtype="string"),
-            "sic_code": pd.array(rng.choice(_SIC, size=n), dtype="string"),
-            "income": income,
-        }
+    index = pd.RangeIndex(n)
+    rows = np.arange(1, n + 1)
+    fields = _Fields(
+        org_id=pd.Series([f"sample:{row}" for row in rows], index=index, dtype="string"),
+        name=pd.Series(names, index=index, dtype="string"),
+        org_type=pd.Series(types, index=index, dtype=ORG_TYPE),
+        postcode=pd.Series(postcodes, index=index, dtype="string"),
+        sic=pd.Series(rng.choice(_SIC, size=n), index=index, dtype="string"),
+        income=pd.Series(income, index=index),
+        column_map={},
     )
+    frame, _ = _assemble(
+        fields, pd.DataFrame(index=index), register="sample", source_file=None, rows=rows
+    )
+    frame.attrs = {"source": "sample_organisations", "register": "sample", "rows_read": n}
+    return frame

@@ -192,3 +192,16 @@ def test_boundaries_and_population_files_carry_their_records(tmp_path) -> None:
     csv.write_text("lsoa21_code,usual_residents\nE01000001,1500\n", encoding="utf-8")
     (census,) = sg.get_provenance(sg.read_population(csv))
     assert (census.name, census.source) == ("census2021_usual_residents", str(csv))
+
+
+def test_sample_organisations_has_the_organisation_schema() -> None:
+    sample = sg.sample_organisations(30, seed=2)
+    read = sg.read_organisations(pd.DataFrame({"name": ["A"], "postcode": ["B1 1AY"]}))
+    assert tuple(sample.columns) == sg.ORGANISATION_COLUMNS
+    assert sample.dtypes.to_dict() == read[list(sg.ORGANISATION_COLUMNS)].dtypes.to_dict()
+    assert sample["org_id"].is_unique
+    assert set(sample["source_register"]) == {"sample"}
+    assert sample["sic_section"].notna().all()
+    assert sample["source_row"].tolist() == list(range(1, 31))
+    # it goes straight into the next steps
+    assert sg.geocode(sample)["geocode_status"].isin(["matched"]).sum() > 20

@@ -31,7 +31,8 @@ column                    dtype                  meaning
                                                  zero-padded to 8 characters
 ``charity_number``        string                 registered charity number
 ``source_register``       string                 ``coopsuk``, ``ccew``, ``companies_house``
-                                                 or ``generic``
+                                                 or ``generic`` (``sample`` for
+                                                 :func:`~socecon_geo.sample_organisations`)
 ``source_file``           string                 file name (``archive.zip/member`` inside a
                                                  ZIP); missing for a DataFrame
 ``source_row``            Int64                  1-based data row (record) number in the
