@@ -67,22 +67,24 @@ def _patterns(*alternatives: str) -> re.Pattern[str]:
 # columns of one kind (WD22CD and WD24CD) is chosen.
 AREA_HEADINGS: Final[dict[str, re.Pattern[str]]] = {
     "lsoa21_code": _patterns(
-        r"lsoa(21)(?:cd|code)",
+        r"lsoa(21)(?:cd|code)?",  # bare "lsoa21" is the ONS Postcode Directory's field
         r"lsoa(?:code)?(2021)(?:code)?",
         r"lowerlayersuperoutputareas(2021)?code",
     ),
     "lsoa21_name": _patterns(r"lsoa(21)(?:nm|name)", r"lsoa(?:name)?(2021)(?:name)?"),
-    "lsoa11_code": _patterns(r"lsoa(11)(?:cd|code)", r"lsoa(?:code)?(2011)(?:code)?"),
+    "lsoa11_code": _patterns(r"lsoa(11)(?:cd|code)?", r"lsoa(?:code)?(2011)(?:code)?"),
     "lsoa11_name": _patterns(r"lsoa(11)(?:nm|name)", r"lsoa(?:name)?(2011)(?:name)?"),
     # an LSOA of any (or no stated) vintage: "LSOA code (2001)", "lsoa_code"
     "lsoa_code": _patterns(r"lsoa(?:code)?((?:19|20)\d\d)(?:code)?", r"lsoa(?:cd|code)"),
     "lsoa_name": _patterns(r"lsoa(?:name)?((?:19|20)\d\d)(?:name)?", r"lsoa(?:nm|name)"),
     "msoa21_code": _patterns(r"msoa(21)(?:cd|code)", r"msoa(?:code)?(2021)(?:code)?"),
     "msoa21_name": _patterns(r"msoa(21)(?:nm|name)", r"msoa(?:name)?(2021)(?:name)?"),
-    "ward_code": _patterns(r"(?:wd|ward)(\d{2})?(?:cd|code)", r"wardcode(\d{4})"),
+    "ward_code": _patterns(r"(?:wd|ward)(\d{2})?(?:cd|code)", r"wardcode(\d{4})", r"osward"),
     "ward_name": _patterns(r"(?:wd|ward)(\d{2})?(?:nm|name)", r"wardname(\d{4})"),
     "lad_code": _patterns(
-        r"(?:lad|ltla)(\d{2})?(?:cd|code)", r"localauthoritydistrictcode(\d{4})?"
+        r"(?:lad|ltla)(\d{2})?(?:cd|code)",
+        r"localauthoritydistrictcode(\d{4})?",
+        r"(?:os)?laua",  # the ONS Postcode Directory's field
     ),
     "lad_name": _patterns(
         r"(?:lad|ltla)(\d{2})?(?:nm|name)", r"localauthoritydistrictname(\d{4})?"

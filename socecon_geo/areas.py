@@ -70,6 +70,12 @@ from socecon_geo.geography import Geography, area_inputs
 from socecon_geo.lookups import LsoaLookup, prepare_area_lookup, prepare_lsoa_lookup
 from socecon_geo.provenance import Provenance, get_provenance, with_provenance
 
+__all__ = [
+    "AREA_METHODS",
+    "AREA_STATUSES",
+    "assign_areas",
+]
+
 Level = Literal["lsoa21", "lsoa11", "msoa21", "ward", "lad"]
 
 

@@ -30,6 +30,10 @@ from socecon_geo._tables import (
 from socecon_geo._tables import shown as shown_value
 from socecon_geo.provenance import Provenance, get_provenance, with_provenance
 
+__all__ = [
+    "read_population",
+]
+
 _NOT_CSV: Final[frozenset[str]] = frozenset(
     {".geojson", ".json", ".gpkg", ".shp", ".parquet", ".xlsx", ".xls", ".ods", ".zip"}
 )

@@ -55,6 +55,11 @@ from socecon_geo.lookups import area_lookup_provenance
 from socecon_geo.population import read_population
 from socecon_geo.provenance import Provenance, get_provenance, with_provenance
 
+__all__ = [
+    "DEFAULT_MIN_POPULATION",
+    "summarise_areas",
+]
+
 DEFAULT_MIN_POPULATION: Final[int] = 1000
 """Default of ``min_population`` in :func:`summarise_areas`.
 

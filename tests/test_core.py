@@ -129,6 +129,10 @@ def test_check_lonlat_range() -> None:
         ("CHGIND", "change_code"),
         ("CHNGIND", "change_code"),
         ("change_code", "change_code"),
+        ("oslaua", "lad_code"),  # ONS Postcode Directory fields
+        ("osward", "ward_code"),
+        ("lsoa11", "lsoa11_code"),
+        ("lsoa21", "lsoa21_code"),
     ],
 )
 def test_one_table_of_ons_headings(heading: str, standard: str) -> None:

@@ -25,6 +25,7 @@ from socecon_geo.geocoding import (
     geocode,
     geocoding_report,
 )
+from socecon_geo.provenance import get_provenance
 
 ADDED = [
     "postcode_normalised",
@@ -637,6 +638,8 @@ def test_postcodes_io_normal_batch(server: FakePostcodesIO) -> None:
     assert out["postcode_ward_code"].iloc[0] == "E05011151"
     assert out["postcode_lsoa11_code"].iloc[0] == "E01033620"
     assert out["postcode_lsoa21_code"].iloc[0] == "E01033620"
+    # the answers are credited to the service, after what the organisations carried
+    assert [record.name for record in get_provenance(out)] == ["postcodes_io"]
 
     geocode(orgs, geocoder=PostcodesIOGeocoder(server.url))
     assert len(server.requests) == 1  # answered from the disk cache

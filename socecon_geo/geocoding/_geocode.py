@@ -329,9 +329,10 @@ def geocode(
     result = gpd.GeoDataFrame(out, geometry=geometry, crs=CRS)
     # geocoding_report() shows the raw postcodes of this column
     result.attrs = {**copy.deepcopy(frame.attrs), "postcode_column": str(postcode_column)}
-    # a geocoder may say what its answers are credited to
-    record = getattr(chosen, "provenance", None)
-    return with_provenance(result, record) if record is not None else result
+    # a geocoder may say what its answers are credited to: a tuple of Provenance records
+    if records := tuple(getattr(chosen, "provenance", ())):
+        with_provenance(result, records)
+    return result
 
 
 @dataclass(frozen=True)

@@ -67,16 +67,18 @@ class PostcodesIOGeocoder:
     """
 
     name: str = "postcodes.io"
-    provenance: Provenance = Provenance(
-        name="postcodes_io",
-        title="postcodes.io: ONS Postcode Directory and Code-Point Open as a web service",
-        publisher="Office for National Statistics; Ordnance Survey (via postcodes.io)",
-        vintage="as served at lookup time",
-        licence="Open Government Licence v3.0",
-        attribution="Contains OS data © Crown copyright and database right; contains Royal "
-        "Mail data © Royal Mail copyright and database right; Source: Office for National "
-        "Statistics licensed under the Open Government Licence v.3.0",
-        url="https://postcodes.io",
+    provenance: tuple[Provenance, ...] = (
+        Provenance(
+            name="postcodes_io",
+            title="postcodes.io: ONS Postcode Directory and Code-Point Open as a web service",
+            publisher="Office for National Statistics; Ordnance Survey (via postcodes.io)",
+            vintage="as served at lookup time",
+            licence="Open Government Licence v3.0",
+            attribution="Contains OS data © Crown copyright and database right; contains Royal "
+            "Mail data © Royal Mail copyright and database right; Source: Office for National "
+            "Statistics licensed under the Open Government Licence v.3.0",
+            url="https://postcodes.io",
+        ),
     )
     """What the answers are credited to (added to the geocoded frame's provenance)."""
 

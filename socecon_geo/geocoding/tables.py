@@ -25,6 +25,7 @@ from socecon_geo._errors import (
     Problems,
     SocEconGeoWarning,
 )
+from socecon_geo._headings import find_area_columns
 from socecon_geo.geocoding._base import (
     _CODE_COLUMNS,
     _NO_POINT_QUALITY,
@@ -222,13 +223,13 @@ _ONSPD_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "northing": (r"osnrth1m", r"north1m", r"northings?"),
     "quality": (r"osgrdind", r"gridind"),
     "doterm": (r"doterm",),
-    "lad_code": (r"oslaua", r"laua", r"lad\d{0,2}cd", r"lad"),
-    "ward_code": (r"osward", r"ward", r"wd\d{0,2}cd"),
-    "lsoa11_code": (r"lsoa11", r"lsoa11cd"),
-    "lsoa21_code": (r"lsoa21", r"lsoa21cd"),
     "latitude": (r"lat",),
     "longitude": (r"long",),
 }
+# Area codes: the ONS spellings of socecon_geo._headings (oslaua, osward, lsoa11, LAD25CD,
+# ...), newest vintage first; bare "lad" and "ward" as a last resort.
+_AREA_CODES: Final[tuple[str, ...]] = ("lad_code", "ward_code", "lsoa11_code", "lsoa21_code")
+_BARE_AREA_HEADINGS: Final[dict[str, str]] = {"lad": "lad_code", "ward": "ward_code"}
 
 
 def _match_onspd_columns(columns: Sequence[str]) -> dict[str, str]:
@@ -239,8 +240,13 @@ def _match_onspd_columns(columns: Sequence[str]) -> dict[str, str]:
         for pattern in patterns:
             hits = sorted(name for name in lowered if re.fullmatch(pattern, name))
             if hits:
-                found[target] = lowered[hits[-1]]  # e.g. the latest lad25cd over lad24cd
+                found[target] = lowered[hits[-1]]
                 break
+    areas = find_area_columns(columns, _AREA_CODES)  # e.g. the latest lad25cd over lad24cd
+    for bare, target in _BARE_AREA_HEADINGS.items():
+        if target not in areas and bare in lowered:
+            areas[target] = (lowered[bare], None)
+    found.update({target: column for target, (column, _) in areas.items()})
     return found
 
 
