@@ -276,6 +276,28 @@ def main() -> None:
         lambda: sg.summarise_areas(joined, lsoas21, population=population_path, deprivation=iod),
         lambda: bare_count(lsoa21_codes, lsoa21_frame, "lsoa21_code", population_path),
     )
+    # the default flow on the bundled geography: every layer (MSOAs included), bundled
+    # lookups, population and IoD2025; the geography keeps the prepared lookups and the
+    # LSOA -> ward weights, so repeat calls reuse them
+    geography = sg.load_geography()
+    bare_lsoas21 = geography.layer("lsoa21")[["lsoa21_code", "geometry"]]
+
+    def bare_sjoin_lsoas() -> Any:
+        bare_sjoin()
+        return gpd.sjoin(bare_points, bare_lsoas21, predicate="within", how="left")
+
+    on_geography = bench.run(
+        "assign_areas (bundled geography)",
+        lambda: sg.assign_areas(points),
+        bare_sjoin_lsoas,
+    )
+    print(on_geography["area_status"].value_counts().to_string(), "\n")
+    default_joined = sg.attach_deprivation(on_geography)
+    bench.run(
+        "summarise_areas (level='ward')",
+        lambda: sg.summarise_areas(default_joined, level="ward"),
+        lambda: bare_count(default_joined["ward_code"], ward_frame, "ward_code"),
+    )
     print(
         f"wards: {len(ward_summary)} areas, {int(ward_summary['n_organisations'].sum()):,} "
         f"organisations counted; LSOAs 2021: {len(lsoa_summary)} areas, "

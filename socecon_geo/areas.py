@@ -66,7 +66,7 @@ from socecon_geo._tables import (
     clean_codes,
     factorize_clean,
 )
-from socecon_geo.geography import Geography, area_inputs
+from socecon_geo.geography import LAYER_ARGUMENTS, Geography, area_inputs
 from socecon_geo.lookups import LsoaLookup, prepare_area_lookup, prepare_lsoa_lookup
 from socecon_geo.provenance import Provenance, get_provenance, with_provenance
 
@@ -182,11 +182,7 @@ class _Layer:
 
 
 _LAYER_ARGUMENT_LEVEL: Final[dict[str, str]] = {
-    "lsoas21": "lsoa21",
-    "lsoas11": "lsoa11",
-    "msoas21": "msoa21",
-    "wards": "ward",
-    "authorities": "lad",
+    argument: level for level, argument in LAYER_ARGUMENTS.items()
 }
 
 

@@ -80,6 +80,15 @@ _CODE_COLUMN: Mapping[str, str] = {
     "ward": "ward_code",
     "lad": "lad_code",
 }
+LAYER_ARGUMENTS: Mapping[str, str] = {
+    "lsoa21": "lsoas21",
+    "lsoa11": "lsoas11",
+    "msoa21": "msoas21",
+    "ward": "wards",
+    "lad": "authorities",
+}
+"""The keyword argument that takes each level's layer (``Geography.from_files``,
+``assign_areas``)."""
 _EDITIONS: tuple[str, ...] = ("iod2025", "iod2019")
 _TABLES: tuple[str, ...] = ("lsoa_lookup", "area_lookup", "population", "regions")
 
@@ -251,7 +260,7 @@ class Geography:
             msg = (
                 f"The geography {self.name!r} has no {_LEVEL_NAMES[level]} layer "
                 f"(level {level!r}); it has {have}. Pass the boundaries with "
-                f"Geography.from_files({_LAYER_ARGUMENT[level]}=...)."
+                f"Geography.from_files({LAYER_ARGUMENTS[level]}=...)."
             )
             raise InputError(msg)
         return self._get(f"layer:{level}")  # type: ignore[no-any-return]
@@ -265,29 +274,29 @@ class Geography:
     def _optional(self, key: str) -> Any:
         return self._get(key) if self._has(key) else None
 
+    def _copy_of(self, key: str) -> pd.DataFrame | None:
+        table = self._optional(key)
+        return None if table is None else _fresh(table)
+
     @property
     def lsoa_lookup(self) -> pd.DataFrame | None:
         """The ONS LSOA 2011 → LSOA 2021 lookup (a copy), or None."""
-        table = self._optional("lsoa_lookup")
-        return None if table is None else _fresh(table)
+        return self._copy_of("lsoa_lookup")
 
     @property
     def area_lookup(self) -> pd.DataFrame | None:
         """The ONS LSOA 2021 → ward → authority best-fit lookup (a copy), or None."""
-        table = self._optional("area_lookup")
-        return None if table is None else _fresh(table)
+        return self._copy_of("area_lookup")
 
     @property
     def population(self) -> pd.DataFrame | None:
         """Residents by LSOA 2021 (a copy, as :func:`read_population` returns), or None."""
-        table = self._optional("population")
-        return None if table is None else _fresh(table)
+        return self._copy_of("population")
 
     @property
     def regions(self) -> pd.DataFrame | None:
         """Local authority district → region (a copy), or None."""
-        table = self._optional("regions")
-        return None if table is None else _fresh(table)
+        return self._copy_of("regions")
 
     def deprivation(self, edition: str = "iod2025") -> pd.DataFrame:
         """Return a copy of a tidy deprivation table.
@@ -517,15 +526,6 @@ class Geography:
         )
 
 
-_LAYER_ARGUMENT: Mapping[str, str] = {
-    "ward": "wards",
-    "lsoa21": "lsoas21",
-    "lsoa11": "lsoas11",
-    "msoa21": "msoas21",
-    "lad": "authorities",
-}
-
-
 def _read_layers(given: Mapping[str, Any]) -> dict[str, gpd.GeoDataFrame]:
     from socecon_geo.boundaries import read_boundaries
 
@@ -536,7 +536,7 @@ def _read_layers(given: Mapping[str, Any]) -> dict[str, gpd.GeoDataFrame]:
         try:
             frame = read_boundaries(source, level=level)  # type: ignore[arg-type]
         except InputError as exc:
-            msg = f"{_LAYER_ARGUMENT[level]}=: {exc}"
+            msg = f"{LAYER_ARGUMENTS[level]}=: {exc}"
             raise InputError(msg) from None
         keep = [
             c
@@ -784,7 +784,7 @@ def area_inputs(geography: Geography | None, **given: Any) -> dict[str, Any]:
     if geography is None and any(value is not None for value in given.values()):
         return out
     geo = resolve_geography(geography)
-    for level, argument in _LAYER_ARGUMENT.items():
+    for level, argument in LAYER_ARGUMENTS.items():
         if out.get(argument) is None and geo.has_layer(level):
             out[argument] = geo._layer(level)
     if out.get("lsoa_lookup") is None and geo._has("lsoa_lookup"):

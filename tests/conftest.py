@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+import sysconfig
 import threading
 import time
 import urllib.parse
@@ -45,6 +48,35 @@ def shared_data() -> Path:
             pytest.fail(f"CI needs the real data at {path}, but it is not there")
         pytest.skip(f"real data not found at {path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the wheel and install it in a fresh venv; return that venv's python.
+
+    The venv sees the current environment's dependencies (through a ``.pth`` file) but
+    not the checkout, so code run with it imports the installed wheel. Building uses the
+    installed hatchling (``--no-isolation``): no network is needed.
+    """
+    root = tmp_path_factory.mktemp("wheel")
+    dist = root / "dist"
+    build = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)]
+    subprocess.run([*build, str(REPO)], check=True, capture_output=True)
+    wheel = next(dist.glob("socecon_geo-*.whl"))
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    Path(purelib, "_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
+    install = [str(python), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)]
+    subprocess.run(install, check=True, capture_output=True)
+    return python
 
 
 @pytest.fixture(scope="session")

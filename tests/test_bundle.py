@@ -6,8 +6,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
-import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -577,42 +575,8 @@ def test_authorities_of_the_wrong_type_raise_one_clear_error(bad):
 
 
 @pytest.mark.slow
-def test_wheel_installs_and_loads_outside_the_repository(tmp_path):
-    """Build a wheel, install it into a fresh venv, load the bundle from elsewhere."""
-    dist = tmp_path / "dist"
-    subprocess.run(
-        # --no-isolation: build with the installed hatchling, no network needed
-        [
-            sys.executable,
-            "-m",
-            "build",
-            "--wheel",
-            "--no-isolation",
-            "--outdir",
-            str(dist),
-            str(REPO),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    wheel = next(dist.glob("socecon_geo-*.whl"))
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    # The venv sees the current environment's dependencies but not the checkout.
-    purelib = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    Path(purelib, "_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)],
-        check=True,
-        capture_output=True,
-    )
+def test_wheel_installs_and_loads_outside_the_repository(tmp_path, installed_wheel):
+    """Load the bundle from the installed wheel, in a folder away from the checkout."""
     script = textwrap.dedent(
         """
         import socecon_geo, pathlib
@@ -624,7 +588,7 @@ def test_wheel_installs_and_loads_outside_the_repository(tmp_path):
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     result = subprocess.run(
-        [str(python), "-c", script],
+        [str(installed_wheel), "-c", script],
         cwd=tmp_path,
         check=True,
         capture_output=True,
@@ -635,7 +599,7 @@ def test_wheel_installs_and_loads_outside_the_repository(tmp_path):
     n_wards, epsg, n_postcodes, n_iod = first.split()
     assert (n_wards, epsg, n_iod) == ("192", "27700", "33755")
     assert int(n_postcodes) == len(postcode_frame())
-    assert Path(where).is_relative_to(venv)
+    assert Path(where).is_relative_to(installed_wheel.parents[1])
 
 
 @pytest.fixture

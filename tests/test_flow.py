@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -146,33 +144,8 @@ def test_provenance_reaches_the_summary(points):
 
 
 @pytest.mark.slow
-def test_the_flow_runs_offline_from_an_installed_wheel(tmp_path, register):
-    """Build a wheel, install it in a fresh venv, run the flow from another folder."""
-    dist = tmp_path / "dist"
-    subprocess.run(
-        # --no-isolation: build with the installed hatchling, no network needed
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), REPO],
-        check=True,
-        capture_output=True,
-    )
-    wheel = next(dist.glob("socecon_geo-*.whl"))
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    # The venv sees the current environment's dependencies but not the checkout.
-    purelib = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    deps = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    Path(purelib, "_deps.pth").write_text("\n".join(sorted(deps)) + "\n")
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)],
-        check=True,
-        capture_output=True,
-    )
+def test_the_flow_runs_offline_from_an_installed_wheel(tmp_path, installed_wheel, register):
+    """Run the flow from the installed wheel, in another folder, with the network cut."""
     script = textwrap.dedent(
         f"""
         import pathlib, socket
@@ -193,7 +166,7 @@ def test_the_flow_runs_offline_from_an_installed_wheel(tmp_path, register):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["SOCECON_GEO_CACHE_DIR"] = str(tmp_path / "cache")
     result = subprocess.run(
-        [str(python), "-c", script],
+        [str(installed_wheel), "-c", script],
         cwd=tmp_path,
         check=True,
         capture_output=True,
@@ -202,4 +175,4 @@ def test_the_flow_runs_offline_from_an_installed_wheel(tmp_path, register):
     )
     counts, where = result.stdout.strip().splitlines()[-2:]
     assert counts.split() == ["7272", "192", "192", "192"]
-    assert Path(where).is_relative_to(venv)
+    assert Path(where).is_relative_to(installed_wheel.parents[1])

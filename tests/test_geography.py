@@ -17,15 +17,7 @@ from socecon_geo import _http, datasets
 from socecon_geo._errors import InputError
 from socecon_geo.geography import GEOGRAPHY_LEVELS, Geography
 
-WMCA = {
-    "E08000025": "Birmingham",
-    "E08000026": "Coventry",
-    "E08000027": "Dudley",
-    "E08000028": "Sandwell",
-    "E08000029": "Solihull",
-    "E08000030": "Walsall",
-    "E08000031": "Wolverhampton",
-}
+WMCA = dict(sg.WMCA_AUTHORITIES)
 
 
 # ------------------------------------------------------------------ bundled geography
