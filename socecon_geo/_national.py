@@ -46,6 +46,7 @@ import tempfile
 import time
 import warnings
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -181,9 +182,10 @@ def _read_ons_lookup(path: Path) -> pd.DataFrame:
             "lad_code": raw["ladcd"].str.strip().replace("", None).to_numpy()[keep],
         }
     )
-    # one row per postcode, a live one before a terminated one
-    out = out.sort_values(["postcode", "terminated"], kind="stable")
-    return out.drop_duplicates("postcode").reset_index(drop=True)
+    if len(parsed.canonical) < len(out):  # one row per postcode, live before terminated
+        out = out.sort_values(["postcode", "terminated"], kind="stable")
+        out = out.drop_duplicates("postcode").reset_index(drop=True)
+    return out
 
 
 # --------------------------------------------------------------- LSOA lookup and polygons
@@ -265,11 +267,17 @@ def _lsoa21_codes(
     (``unresolved_*``). The MSOA 2021 is that of the LSOA 2021 where the polygons know it.
     """
     lookup = geography.lookup[["lsoa11_code", "lsoa21_code", "change_code"]].astype("string")
+    lookup.attrs = {}  # nothing below needs the provenance copied along
     lookup = lookup.dropna(subset=["lsoa11_code"])
-    change_of = lookup.groupby("lsoa11_code")["change_code"].agg(
-        lambda s: "".join(sorted(set(s.dropna().str.upper())))
-    )
-    direct = lookup.loc[lookup["change_code"].str.upper().isin(list(_BY_LOOKUP))]
+    lookup["change_code"] = lookup["change_code"].str.upper()
+    # the change code of each LSOA 2011 (its links all share one; several are joined)
+    pairs = lookup[["lsoa11_code", "change_code"]].dropna().drop_duplicates()
+    grouped = pairs.sort_values("change_code").groupby("lsoa11_code")["change_code"]
+    change_of = grouped.first()
+    mixed = grouped.size() > 1
+    if mixed.any():
+        change_of[mixed] = grouped.agg(lambda s: "".join(s))[mixed]
+    direct = lookup.loc[lookup["change_code"].isin(list(_BY_LOOKUP))]
     direct = direct.drop_duplicates("lsoa11_code").set_index("lsoa11_code")["lsoa21_code"]
     # work on the distinct LSOA 2011 codes, then spread to the rows (-1: no code)
     lsoa11 = pd.Categorical(table["lsoa11_code"].to_numpy(dtype=object))
@@ -381,8 +389,12 @@ def _areas(postcodes: pa.Array) -> pa.Array:
 
 def _build(files: _PackageFiles, geography: _Geography, layout: dict[str, Any]) -> pd.DataFrame:
     """Build the national table (see the module notes) in ``layout`` plus the extra columns."""
-    live = _read_code_point(files.code_point)
-    ons = _read_ons_lookup(files.ons_lookup)
+    # the two readers mostly run in C (CSV parsing, LZMA, Arrow): side by side they
+    # take little more than the slower one alone
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reading = pool.submit(_read_ons_lookup, files.ons_lookup)
+        live = _read_code_point(files.code_point)
+        ons = reading.result()
     live_keys, ons_keys = _arrow(live["postcode"]), _arrow(ons["postcode"])
     in_ons = _positions(live_keys, ons_keys)
     ons_lsoa11 = np.append(ons["lsoa11_code"].to_numpy(dtype=object), None)
@@ -436,7 +448,8 @@ def _build(files: _PackageFiles, geography: _Geography, layout: dict[str, Any]) 
             "terminated": np.concatenate([np.zeros(n_live, bool), np.ones(n_gone, bool)]),
         }
     )
-    table = table.sort_values("postcode", kind="stable").reset_index(drop=True)
+    order = pc.sort_indices(pa.array(table["postcode"].to_numpy(), type=pa.large_string()))
+    table = table.take(order.to_numpy()).reset_index(drop=True)
     table["lsoa21_code"], table["msoa21_code"], table["lsoa21_method"] = _lsoa21_codes(
         table, geography
     )
