@@ -228,6 +228,21 @@ def _bundled_geography() -> _Geography:
     return _Geography(lookup, lsoas11, lsoas21)
 
 
+def _none_last(values: Any) -> np.ndarray:
+    """``values`` as an object array with a None appended (what position -1 takes)."""
+    values = np.asarray(values, dtype=object)
+    out = np.empty(len(values) + 1, dtype=object)
+    out[:-1] = values
+    return out
+
+
+def _labelled(mask: Any, label: str) -> np.ndarray:
+    """``label`` where ``mask`` is true, else None."""
+    out = np.full(len(mask), None, dtype=object)
+    out[np.asarray(mask, dtype=bool)] = label
+    return out
+
+
 def _point_in_polygon(
     easting: np.ndarray, northing: np.ndarray, layer: gpd.GeoDataFrame | None, code: str
 ) -> np.ndarray:
@@ -284,8 +299,8 @@ def _lsoa21_codes(
     distinct = pd.Index(lsoa11.categories, dtype="string")
     row_of = lsoa11.codes
 
-    def spread(values: Any, missing: Any = None) -> np.ndarray:
-        return np.append(np.asarray(values, dtype=object), missing)[row_of]
+    def spread(values: Any) -> np.ndarray:
+        return _none_last(values)[row_of]
 
     change = spread(change_of.reindex(distinct).to_numpy(dtype=object, na_value=None))
     code = spread(direct.reindex(distinct).to_numpy(dtype=object, na_value=None))
@@ -309,11 +324,10 @@ def _lsoa21_codes(
     if geography.lsoas21 is not None and "msoa21_code" in geography.lsoas21.columns:
         msoa_of = geography.lsoas21.drop_duplicates("lsoa21_code").set_index("lsoa21_code")
         codes = pd.Categorical(code)
-        msoa = np.append(
+        msoa = _none_last(
             msoa_of["msoa21_code"]
             .reindex(codes.categories.astype("string"))
-            .to_numpy(dtype=object, na_value=None),
-            None,
+            .to_numpy(dtype=object, na_value=None)
         )[codes.codes]
     return code, msoa, method
 
@@ -397,9 +411,9 @@ def _build(files: _PackageFiles, geography: _Geography, layout: dict[str, Any]) 
         ons = reading.result()
     live_keys, ons_keys = _arrow(live["postcode"]), _arrow(ons["postcode"])
     in_ons = _positions(live_keys, ons_keys)
-    ons_lsoa11 = np.append(ons["lsoa11_code"].to_numpy(dtype=object), None)
+    ons_lsoa11 = _none_last(ons["lsoa11_code"].to_numpy(dtype=object))
     live_lsoa11 = ons_lsoa11[in_ons]
-    live_method = np.where(pd.notna(live_lsoa11), "ons_lookup", None).astype(object)
+    live_method = _labelled(pd.notna(live_lsoa11), "ons_lookup")
     missing = pd.isna(live_lsoa11)
     if missing.any():
         found = _point_in_polygon(
@@ -443,7 +457,7 @@ def _build(files: _PackageFiles, geography: _Geography, layout: dict[str, Any]) 
             ),
             "lsoa11_code": np.concatenate([live_lsoa11, gone["lsoa11_code"].to_numpy(object)]),
             "lsoa11_method": np.concatenate(
-                [live_method, np.where(gone["lsoa11_code"].notna(), "ons_lookup", None)]
+                [live_method, _labelled(gone["lsoa11_code"].notna(), "ons_lookup")]
             ),
             "terminated": np.concatenate([np.zeros(n_live, bool), np.ones(n_gone, bool)]),
         }

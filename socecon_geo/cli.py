@@ -134,6 +134,7 @@ def _geocode(args: argparse.Namespace) -> int:
             raise
         hint = "On the command line, say it with --column FIELD=HEADING (repeatable)."
         return _fail(f"{exc}\n{hint}")
+    geocoder: sg.Geocoder | None
     if args.postcodes_io:
         geocoder = sg.PostcodesIOGeocoder(args.postcodes_io)
     elif args.postcode_table:
