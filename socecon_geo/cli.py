@@ -151,7 +151,8 @@ def _geocode(args: argparse.Namespace) -> int:
             wards=sg.load_wards(),
             lsoas11=sg.load_lsoas(vintage=2011),
             authorities=sg.load_authorities(),
-            lsoas21=args.lsoa21_boundaries,
+            # the bundled LSOA 2021 polygons unless a file is given
+            lsoas21=args.lsoa21_boundaries or sg.load_lsoas(),
             lsoa_lookup=args.lsoa_lookup,
         )
     if args.deprivation:
@@ -344,7 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     geocode.add_argument(
         "--lsoa21-boundaries",
         metavar="PATH",
-        help="LSOA 2021 boundary file, to place organisations in split LSOAs",
+        help="LSOA 2021 boundary file, to place organisations in split LSOAs "
+        "(default: the bundled WMCA LSOA 2021 boundaries)",
     )
     geocode.add_argument(
         "--no-areas", action="store_true", help="do not add LSOA, ward and authority"

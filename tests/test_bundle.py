@@ -401,7 +401,10 @@ def test_area_lookup_agrees_with_the_bundled_layers():
     areas = socecon_geo.load_area_lookup()
     wmca = areas.loc[areas["lad_code"].isin(list(WMCA_AUTHORITIES))]
     assert sorted(wmca["lsoa21_code"]) == socecon_geo.load_lsoas()["lsoa21_code"].tolist()
-    assert sorted(wmca["ward_code"].unique()) == socecon_geo.load_wards()["ward_code"].tolist()
+    wards = socecon_geo.load_wards().set_index("ward_code")
+    assert sorted(wmca["ward_code"].unique()) == wards.index.tolist()
+    assert (wmca["ward_name"] == wmca["ward_code"].map(wards["ward_name"])).all()
+    assert (wmca["lad_code"] == wmca["ward_code"].map(wards["lad_code"])).all()
     assert socecon_geo.bundle_provenance()["checks"]["bestfit_ward24_codes_equal_ward25_bgc_codes"]
 
 
