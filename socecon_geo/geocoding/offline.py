@@ -109,6 +109,9 @@ class OfflinePostcodeGeocoder:
     CV1 5FB   outside_coverage      NaN              <NA>
     """
 
+    provenance: tuple[Provenance, ...] = ()
+    """Provenance records of the table, added to every :func:`geocode` result."""
+
     def __init__(self, table: pd.DataFrame | None = None, *, name: str | None = None) -> None:
         if table is None:
             bundled = _bundled_geocoder()
@@ -118,7 +121,7 @@ class OfflinePostcodeGeocoder:
             return
         self._table = _prepare_table(table, "postcode table")
         self.name = name or table.attrs.get("geocode_method") or "offline:postcode-table"
-        self.provenance: tuple[Provenance, ...] = get_provenance(table)  # carried to results
+        self.provenance = get_provenance(table)  # carried to the geocoded points
 
     @classmethod
     def from_file(
