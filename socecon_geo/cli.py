@@ -27,6 +27,8 @@ from socecon_geo import __version__
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from socecon_geo.geocoding import Geocoder
+
 __all__ = ["main"]
 
 
@@ -121,6 +123,7 @@ def _geocode(args: argparse.Namespace) -> int:
             raise
         hint = "On the command line, say it with --column FIELD=HEADING (repeatable)."
         return _fail(f"{exc}\n{hint}")
+    geocoder: Geocoder | None
     if args.postcodes_io:
         geocoder = sg.PostcodesIOGeocoder(args.postcodes_io)
     elif args.postcode_table:

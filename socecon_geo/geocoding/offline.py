@@ -108,6 +108,9 @@ class OfflinePostcodeGeocoder:
     CV1 5FB   outside_coverage      NaN              <NA>
     """
 
+    _table: pd.DataFrame
+    name: str
+
     def __init__(self, table: pd.DataFrame | None = None, *, name: str | None = None) -> None:
         if table is None:
             bundled = _bundled_geocoder()
