@@ -215,7 +215,9 @@ def attach_deprivation(
         # convert each distinct code once, then spread the results to the rows
         distinct, row_of = np.unique(other_keys[need], return_inverse=True)
         converted = convert_lsoa_codes(
-            pd.Series(other_uniques[distinct], dtype=object), lsoa_lookup, to=year
+            pd.Series(other_uniques[distinct], dtype=object),
+            lsoa_lookup,
+            to=2021 if year == 2021 else 2011,
         )
         new_codes = converted[own_col].to_numpy(dtype=object, na_value=None)
         kinds = converted["conversion"].to_numpy(dtype=object)

@@ -297,7 +297,8 @@ def read_boundaries(
 
     found = _recognise_columns(frame.columns)
     if level is None:
-        level = next((lv for lv in LEVELS if _LEVEL_CODE[lv] in found), None)  # type: ignore[assignment]
+        detected = next((lv for lv in LEVELS if _LEVEL_CODE[lv] in found), None)
+        level = detected  # type: ignore[assignment]
         if level is None:
             shown = ", ".join(repr(str(c)) for c in frame.columns if c != frame.geometry.name)
             msg = (

@@ -27,6 +27,7 @@ from socecon_geo import __version__
 if TYPE_CHECKING:
     import geopandas as gpd
 
+
 __all__ = ["main"]
 
 

@@ -13,7 +13,7 @@ import os
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import geopandas as gpd
 import numpy as np
@@ -123,7 +123,7 @@ def _count_table(
     """
     columns = pd.Index(categories, dtype=object)
     if not columns.is_unique:
-        values = np.append(np.asarray(value_uniques, dtype=object), None)[value_keys]
+        values = np.append(np.asarray(value_uniques, dtype=object), np.array([None]))[value_keys]
         counted = rows >= 0
         frame = pd.DataFrame(
             {
@@ -532,14 +532,14 @@ def summarise_areas(
         and has_geometry(geometry).any()
     ):
         check_same_crs(areas.crs, "areas", points.crs, "the points")
-    if geometry is not None:
-        check_bng_extent(geometry[has_geometry(geometry)], "points")
+    # (the points' coordinates are not used here, only their codes: assign_areas, which
+    # places them, checks them against the British National Grid)
 
     standard = standardise_columns(
         pd.DataFrame(areas.drop(columns=areas.geometry.name)),
         [c for pair in _LEVELS.values() for c in pair],
     )
-    level = _infer_level(standard, level)  # type: ignore[assignment]
+    level = cast(Level, _infer_level(standard, level))
     code_column = _LEVELS[level][0]
     area_codes_series = clean_codes(standard[code_column]).reset_index(drop=True)
     problems = Problems("areas")

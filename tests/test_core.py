@@ -76,9 +76,13 @@ def test_summarise_areas_refuses_wgs84_areas_labelled_27700() -> None:
     with pytest.raises(InputError, match=rf"areas is labelled EPSG:27700.*{FIX_DEGREES}"):
         sg.summarise_areas(points, areas)
     good = areas.set_geometry([box(400_000, 280_000, 410_000, 290_000)], crs=27700)
-    wrong_points = _points([(-1.9, 52.48)]).assign(ward_code="E05000001")
-    with pytest.raises(InputError, match=rf"points is labelled EPSG:27700.*{FIX_DEGREES}"):
-        sg.summarise_areas(wrong_points, good)
+    assert sg.summarise_areas(points, good)["n_organisations"].tolist() == [1]
+    lsoas = gpd.GeoDataFrame(
+        {"lsoa21_code": ["E01000001"]}, geometry=[box(-2, 52, -1.8, 52.6)], crs=27700
+    )
+    population = pd.DataFrame({"lsoa21_code": ["E01000001"], "usual_residents": [1500]})
+    with pytest.raises(InputError, match=rf"lsoas is labelled EPSG:27700.*{FIX_DEGREES}"):
+        sg.summarise_areas(points, good, population=population, lsoas=lsoas)
 
 
 # ---------------------------------------------------------------- the other checks

@@ -109,6 +109,9 @@ class OfflinePostcodeGeocoder:
     CV1 5FB   outside_coverage      NaN              <NA>
     """
 
+    _table: pd.DataFrame
+    name: str
+
     provenance: tuple[Provenance, ...] = ()
     """Provenance records of the table, added to every :func:`geocode` result."""
 

@@ -158,8 +158,8 @@ class PostcodesIOGeocoder:
                     )
                     raise DownloadError(msg) from None
                 failures.append(str(exc))
-                for key in batch:
-                    records[key] = {
+                for failed_key in batch:
+                    records[failed_key] = {
                         "geocode_status": "not_found",
                         "geocode_method": f"{self.name}:request-failed",
                     }
@@ -206,7 +206,7 @@ def _answer_key(item: dict[str, Any], batch: list[str], position: int) -> str | 
 def _postcodes_io_record(result: Any, method: str, key: str = "") -> dict[str, Any]:
     if not isinstance(result, dict):
         return {"geocode_status": "not_found", "geocode_method": method}
-    codes = result.get("codes") if isinstance(result.get("codes"), dict) else {}
+    codes: dict[str, Any] = result["codes"] if isinstance(result.get("codes"), dict) else {}
 
     def number(value: Any) -> float:
         try:

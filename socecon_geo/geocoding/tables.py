@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -419,6 +420,13 @@ class _Source:
     read: Callable[[], pd.DataFrame]
 
 
+def _file_opener(path: Path) -> Callable[[], IO[bytes]]:
+    def opener() -> IO[bytes]:
+        return path.open("rb")
+
+    return opener
+
+
 def _open_zip_member(path: Path, member: str) -> Callable[[], IO[bytes]]:
     def opener() -> IO[bytes]:
         archive = zipfile.ZipFile(path)
@@ -445,9 +453,11 @@ def _identify_source(source: Path) -> _Source:
         )
         headers = next(iter(source.rglob("Code-Point_Open_Column_Headers.csv")), None)
         if csvs:
-            members = [(p.name, (lambda p=p: p.open("rb"))) for p in csvs]
+            files = [(p.name, _file_opener(p)) for p in csvs]
             text = headers.read_text(encoding="latin-1") if headers else None
-            return _Source("code-point-open", label, lambda: _read_code_point(members, text))
+            return _Source(
+                "code-point-open", label, functools.partial(_read_code_point, files, text)
+            )
         msg = (
             f"folder {label} holds no Code-Point Open data (Data/CSV/*.csv); pass the "
             "Code-Point Open zip or folder, or an ONS Postcode Directory CSV."
@@ -468,7 +478,9 @@ def _identify_source(source: Path) -> _Source:
             text = archive.read(header_name).decode("latin-1") if cpo and header_name else None
         if cpo:
             members = [(m, _open_zip_member(source, m)) for m in sorted(cpo)]
-            return _Source("code-point-open", label, lambda: _read_code_point(members, text))
+            return _Source(
+                "code-point-open", label, functools.partial(_read_code_point, members, text)
+            )
         csv_members = sorted(
             (i for i in names if i.filename.lower().endswith(".csv")),
             key=lambda i: i.file_size,
@@ -483,7 +495,7 @@ def _identify_source(source: Path) -> _Source:
 
             if _looks_like_onspd(first_line):
                 inner = f"{label} ({info.filename})"
-                return _Source("onspd", inner, lambda o=opener, n=inner: _read_onspd(o, n))
+                return _Source("onspd", inner, functools.partial(_read_onspd, opener, inner))
         msg = (
             f"zip file {label} is neither a Code-Point Open zip (Data/CSV/*.csv) nor holds "
             "an ONS Postcode Directory / NSPL CSV (with pcds and oseast1m columns)."
