@@ -47,7 +47,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -77,7 +77,7 @@ __all__ = [
 ]
 
 Vintage = Literal["iod2025", "iod2019"]
-PathOrFrame = str | os.PathLike[str] | pd.DataFrame
+PathOrFrame: TypeAlias = str | os.PathLike[str] | pd.DataFrame
 
 _VINTAGE_LSOA_YEAR: dict[str, int] = {"iod2025": 2021, "iod2019": 2011}
 _LSOA_YEAR_VINTAGE: dict[int, str] = {year: v for v, year in _VINTAGE_LSOA_YEAR.items()}
@@ -613,6 +613,7 @@ def _finalise_types(frame: pd.DataFrame, vintage: str, problems: Problems) -> pd
             out[column] = numbers
             continue
         fraction = present & (np.abs(numbers - np.round(numbers)) > 1e-9)
+        high: float
         if column.endswith("_decile"):
             low, high = 1, 10
         elif column.endswith("_rank"):

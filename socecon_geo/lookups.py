@@ -16,7 +16,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ __all__ = [
     "read_lsoa_lookup",
 ]
 
-PathOrFrame = str | os.PathLike[str] | pd.DataFrame
+PathOrFrame: TypeAlias = str | os.PathLike[str] | pd.DataFrame
 
 _LOOKUP_COLUMNS: tuple[str, ...] = (
     "lsoa11_code",
@@ -105,10 +105,10 @@ def read_lsoa_lookup(path_or_frame: PathOrFrame) -> pd.DataFrame:
     lad_year = found["lad_code"][1] if "lad_code" in found else None
     missing = [c for c in ("lsoa11_code", "lsoa21_code") if c not in mapping]
     if missing:
-        found = ", ".join(repr(str(c)) for c in table.columns[:12])
+        headings = ", ".join(repr(str(c)) for c in table.columns[:12])
         msg = (
             f"{label} lacks the column(s) {', '.join(missing)} (official names LSOA11CD / "
-            f"LSOA21CD); found {found}. Pass the ONS 'LSOA (2011) to LSOA (2021) to LAD "
+            f"LSOA21CD); found {headings}. Pass the ONS 'LSOA (2011) to LSOA (2021) to LAD "
             "(2022)' lookup."
         )
         raise InputError(msg)
