@@ -465,7 +465,7 @@ def geocoding_report(
         if "postcode_normalised" in geocoded.columns
         else np.full(total, None, dtype=object)
     )
-    picked = []
+    picked: list[tuple[str, int]] = []
     status_values = status.to_numpy()
     for name in GEOCODE_STATUSES[1:]:
         positions = np.flatnonzero(status_values == name)[: max(int(examples), 0)]

@@ -301,7 +301,8 @@ def _lsoa21_codes(
     if geography.lsoas21 is not None and "msoa21_code" in geography.lsoas21.columns:
         msoa_of = geography.lsoas21.drop_duplicates("lsoa21_code").set_index("lsoa21_code")
         codes = pd.Categorical(code)
-        msoa = np.append(
+        # numpy's stubs leave None out of ArrayLike; at run time it is one object element
+        msoa = np.append(  # type: ignore[call-overload]
             msoa_of["msoa21_code"]
             .reindex(codes.categories.astype("string"))
             .to_numpy(dtype=object, na_value=None),
@@ -385,9 +386,11 @@ def _build(files: _PackageFiles, geography: _Geography, layout: dict[str, Any]) 
     ons = _read_ons_lookup(files.ons_lookup)
     live_keys, ons_keys = _arrow(live["postcode"]), _arrow(ons["postcode"])
     in_ons = _positions(live_keys, ons_keys)
-    ons_lsoa11 = np.append(ons["lsoa11_code"].to_numpy(dtype=object), None)
+    # numpy's stubs leave None out of ArrayLike (here and below); at run time it is an
+    # object element
+    ons_lsoa11 = np.append(ons["lsoa11_code"].to_numpy(dtype=object), None)  # type: ignore[call-overload]
     live_lsoa11 = ons_lsoa11[in_ons]
-    live_method = np.where(pd.notna(live_lsoa11), "ons_lookup", None).astype(object)
+    live_method = np.where(pd.notna(live_lsoa11), "ons_lookup", None).astype(object)  # type: ignore[call-overload]
     missing = pd.isna(live_lsoa11)
     if missing.any():
         found = _point_in_polygon(
@@ -431,7 +434,7 @@ def _build(files: _PackageFiles, geography: _Geography, layout: dict[str, Any]) 
             ),
             "lsoa11_code": np.concatenate([live_lsoa11, gone["lsoa11_code"].to_numpy(object)]),
             "lsoa11_method": np.concatenate(
-                [live_method, np.where(gone["lsoa11_code"].notna(), "ons_lookup", None)]
+                [live_method, np.where(gone["lsoa11_code"].notna(), "ons_lookup", None)]  # type: ignore[call-overload]
             ),
             "terminated": np.concatenate([np.zeros(n_live, bool), np.ones(n_gone, bool)]),
         }

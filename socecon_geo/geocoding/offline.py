@@ -109,6 +109,10 @@ class OfflinePostcodeGeocoder:
     CV1 5FB   outside_coverage      NaN              <NA>
     """
 
+    _table: pd.DataFrame
+    name: str
+    provenance: tuple[Provenance, ...]  # carried to results
+
     def __init__(self, table: pd.DataFrame | None = None, *, name: str | None = None) -> None:
         if table is None:
             bundled = _bundled_geocoder()
@@ -118,7 +122,7 @@ class OfflinePostcodeGeocoder:
             return
         self._table = _prepare_table(table, "postcode table")
         self.name = name or table.attrs.get("geocode_method") or "offline:postcode-table"
-        self.provenance: tuple[Provenance, ...] = get_provenance(table)  # carried to results
+        self.provenance = get_provenance(table)
 
     @classmethod
     def from_file(

@@ -163,10 +163,10 @@ class PostcodesIOGeocoder:
                     }
                 continue
             for position, item in enumerate(results):
-                key = _answer_key(item, batch, position)
-                if key is None:
+                item_key = _answer_key(item, batch, position)
+                if item_key is None:
                     continue
-                records[key] = _postcodes_io_record(item.get("result"), self.name, key)
+                records[item_key] = _postcodes_io_record(item.get("result"), self.name, item_key)
         if failures:
             failed = sum(
                 1 for r in records.values() if r["geocode_method"].endswith("request-failed")
@@ -204,7 +204,8 @@ def _answer_key(item: dict[str, Any], batch: list[str], position: int) -> str | 
 def _postcodes_io_record(result: Any, method: str, key: str = "") -> dict[str, Any]:
     if not isinstance(result, dict):
         return {"geocode_status": "not_found", "geocode_method": method}
-    codes = result.get("codes") if isinstance(result.get("codes"), dict) else {}
+    raw_codes = result.get("codes")
+    codes: dict[str, Any] = raw_codes if isinstance(raw_codes, dict) else {}
 
     def number(value: Any) -> float:
         try:

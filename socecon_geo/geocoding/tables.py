@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -413,6 +414,13 @@ class _Source:
     read: Callable[[], pd.DataFrame]
 
 
+def _open_file(path: Path) -> Callable[[], IO[bytes]]:
+    def opener() -> IO[bytes]:
+        return path.open("rb")
+
+    return opener
+
+
 def _open_zip_member(path: Path, member: str) -> Callable[[], IO[bytes]]:
     def opener() -> IO[bytes]:
         archive = zipfile.ZipFile(path)
@@ -439,7 +447,7 @@ def _identify_source(source: Path) -> _Source:
         )
         headers = next(iter(source.rglob("Code-Point_Open_Column_Headers.csv")), None)
         if csvs:
-            members = [(p.name, (lambda p=p: p.open("rb"))) for p in csvs]
+            members = [(p.name, _open_file(p)) for p in csvs]
             text = headers.read_text(encoding="latin-1") if headers else None
             return _Source("code-point-open", label, lambda: _read_code_point(members, text))
         msg = (
@@ -477,7 +485,7 @@ def _identify_source(source: Path) -> _Source:
 
             if _looks_like_onspd(first_line):
                 inner = f"{label} ({info.filename})"
-                return _Source("onspd", inner, lambda o=opener, n=inner: _read_onspd(o, n))
+                return _Source("onspd", inner, functools.partial(_read_onspd, opener, inner))
         msg = (
             f"zip file {label} is neither a Code-Point Open zip (Data/CSV/*.csv) nor holds "
             "an ONS Postcode Directory / NSPL CSV (with pcds and oseast1m columns)."
