@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Sequence
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -215,7 +216,9 @@ def attach_deprivation(
         # convert each distinct code once, then spread the results to the rows
         distinct, row_of = np.unique(other_keys[need], return_inverse=True)
         converted = convert_lsoa_codes(
-            pd.Series(other_uniques[distinct], dtype=object), lsoa_lookup, to=year
+            pd.Series(other_uniques[distinct], dtype=object),
+            lsoa_lookup,
+            to=cast(Literal[2021, 2011], year),
         )
         new_codes = converted[own_col].to_numpy(dtype=object, na_value=None)
         kinds = converted["conversion"].to_numpy(dtype=object)

@@ -65,7 +65,7 @@ __all__ = ["LEVELS", "fetch_boundaries", "read_boundaries"]
 Level = Literal["lsoa21", "lsoa11", "msoa21", "ward", "lad"]
 FetchLevel = Literal["lsoa21", "lsoa11", "msoa21", "ward", "lad"]
 
-LEVELS: tuple[str, ...] = ("lsoa21", "lsoa11", "msoa21", "ward", "lad")
+LEVELS: tuple[Level, ...] = ("lsoa21", "lsoa11", "msoa21", "ward", "lad")
 """Area levels :func:`read_boundaries` recognises, finest first."""
 
 TARGET_CRS = "EPSG:27700"
@@ -297,7 +297,7 @@ def read_boundaries(
 
     found = _recognise_columns(frame.columns)
     if level is None:
-        level = next((lv for lv in LEVELS if _LEVEL_CODE[lv] in found), None)  # type: ignore[assignment]
+        level = next((lv for lv in LEVELS if _LEVEL_CODE[lv] in found), None)
         if level is None:
             shown = ", ".join(repr(str(c)) for c in frame.columns if c != frame.geometry.name)
             msg = (

@@ -141,6 +141,7 @@ def _geocode(args: argparse.Namespace) -> int:
         if not hints:
             raise
         return _fail(f"{exc}\nOn the command line, say it with {' or '.join(hints)}.")
+    geocoder: sg.Geocoder | None
     if args.postcodes_io:
         geocoder = sg.PostcodesIOGeocoder(args.postcodes_io)
     elif args.postcode_table:

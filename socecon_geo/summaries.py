@@ -118,7 +118,8 @@ def _count_table(
     """
     columns = pd.Index(categories, dtype=object)
     if not columns.is_unique:
-        values = np.append(np.asarray(value_uniques, dtype=object), None)[value_keys]
+        # numpy's stubs leave None out of ArrayLike; at run time it is one object element
+        values = np.append(np.asarray(value_uniques, dtype=object), None)[value_keys]  # type: ignore[call-overload]
         counted = rows >= 0
         frame = pd.DataFrame(
             {
