@@ -40,7 +40,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import geopandas as gpd
 import numpy as np
@@ -715,7 +715,7 @@ def fetch_boundaries(
     point lies inside the authority.
     """
     service = datasets.get_boundary_service(level)
-    level_key = service.level
+    level_key = cast(Level, service.level)  # a level of BOUNDARY_SERVICES
     codes, names = _split_authorities(authorities)
     size = int(service.page_size if page_size is None else page_size)
     if size < 1:
@@ -734,7 +734,7 @@ def fetch_boundaries(
     if path is not None or not (service_url or env_is_url):
         local = datasets.local_override(service.env_var, path, what=f"{level_key} boundary")
         if local is not None:
-            frame = read_boundaries(local, level=level_key)  # type: ignore[arg-type]
+            frame = read_boundaries(local, level=level_key)
             attrs = dict(frame.attrs)
             frame = _filter_local(frame, codes, names, f"'{local.name}'")
             frame.attrs = {**attrs, PROVENANCE_KEY: [service.provenance(str(local)).to_dict()]}
@@ -748,7 +748,7 @@ def fetch_boundaries(
             cached.unlink(missing_ok=True)
         else:
             url = str(stored.attrs.get("url") or urls[0])
-            frame = read_boundaries(stored, level=level_key)  # type: ignore[arg-type]
+            frame = read_boundaries(stored, level=level_key)
             frame.attrs.update(
                 source=f"{cached} (cached download of {url})",
                 provenance=[_with_url(service.provenance(str(cached)), url).to_dict()],
@@ -801,7 +801,7 @@ def fetch_boundaries(
     if raw.empty:
         missing = [*codes, *names]
     else:
-        frame = read_boundaries(raw, level=level_key)  # type: ignore[arg-type]
+        frame = read_boundaries(raw, level=level_key)
         missing = _missing_authorities(frame, codes, names)
     if missing:
         msg = (

@@ -47,7 +47,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, cast
 
 import numpy as np
 import pandas as pd
@@ -643,14 +643,14 @@ def _finalise_types(frame: pd.DataFrame, vintage: str, problems: Problems) -> pd
     return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
 
 
-def _check_vintage(vintage: str | None) -> str | None:
+def _check_vintage(vintage: str | None) -> Vintage | None:
     if vintage is None:
         return None
     key = str(vintage).strip().lower()
     if key not in _VINTAGE_LSOA_YEAR:
         msg = f"vintage must be 'iod2025' or 'iod2019', got {vintage!r}"
         raise InputError(msg)
-    return key
+    return cast(Vintage, key)
 
 
 def read_deprivation(
@@ -897,11 +897,11 @@ def fetch_deprivation(
     dataset = datasets.get_dataset(key)
     local = datasets.local_override(dataset.env_var, path, what=f"{key} deprivation")
     if local is not None:
-        return read_deprivation(local, vintage=key)  # type: ignore[arg-type]
+        return read_deprivation(local, vintage=key)
 
     cached = dataset.cache_path()
     if cached.is_file() and not refresh:
-        frame = read_deprivation(cached, vintage=key)  # type: ignore[arg-type]
+        frame = read_deprivation(cached, vintage=key)
         frame.attrs["source"] = f"{cached} (cached download of {dataset.urls[0]})"
         frame.attrs[PROVENANCE_KEY] = [dataset.provenance(str(cached)).to_dict()]
         return frame
@@ -917,7 +917,7 @@ def fetch_deprivation(
                 break  # offline: the other addresses cannot be reached either
             continue
         try:
-            frame = read_deprivation(partial, vintage=key)  # type: ignore[arg-type]
+            frame = read_deprivation(partial, vintage=key)
             issues = _validate_download(frame, dataset)
         except InputError as exc:
             issues = [str(exc).splitlines()[0]]
