@@ -42,7 +42,7 @@ import copy
 import functools
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 import pandas as pd
 
@@ -52,6 +52,8 @@ from socecon_geo.provenance import Provenance, attribution_lines, combine_proven
 if TYPE_CHECKING:
     import folium
     import geopandas as gpd
+
+    from socecon_geo.deprivation import Vintage
 
 __all__ = [
     "GEOGRAPHY_LEVELS",
@@ -119,7 +121,7 @@ def _fresh(frame: _T) -> _T:
     """Return a copy the caller may change freely (attrs included)."""
     out = frame.copy()  # type: ignore[attr-defined]
     out.attrs = copy.deepcopy(frame.attrs)  # type: ignore[attr-defined]
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 class Geography:
@@ -215,7 +217,7 @@ class Geography:
         """
         if key not in self._derived:
             self._derived[key] = make()
-        return self._derived[key]  # type: ignore[no-any-return]
+        return self._derived[key]
 
     # ---------------------------------------------------------------- public parts
 
@@ -263,13 +265,13 @@ class Geography:
                 f"Geography.from_files({LAYER_ARGUMENTS[level]}=...)."
             )
             raise InputError(msg)
-        return self._get(f"layer:{level}")  # type: ignore[no-any-return]
+        return self._get(f"layer:{level}")
 
     def _table(self, key: str, what: str, fix: str) -> pd.DataFrame:
         if not self._has(key):
             msg = f"The geography {self.name!r} has no {what}. {fix}"
             raise InputError(msg)
-        return self._get(key)  # type: ignore[no-any-return]
+        return self._get(key)
 
     def _optional(self, key: str) -> Any:
         return self._get(key) if self._has(key) else None
@@ -585,7 +587,7 @@ def _tables(
         editions[key] = (
             value
             if isinstance(value, pd.DataFrame)
-            else reader(value, functools.partial(read_deprivation, vintage=key))
+            else reader(value, functools.partial(read_deprivation, vintage=cast("Vintage", key)))
         )
     return {
         "lsoa_lookup": (
