@@ -1,18 +1,10 @@
-"""Place organisations in areas (LSOA, ward, authority) and summarise every area.
+"""Place organisations in areas: :func:`assign_areas`.
 
-Two steps of the flow live here:
-
-:func:`assign_areas`
-    gives every geocoded organisation its LSOA 2021 and LSOA 2011 codes, its electoral
-    ward and its local authority district, saying for each code how it was found.
-:func:`summarise_areas`
-    turns organisations that have areas into one row for *every* area of a layer
-    (wards, LSOAs or authorities; areas without organisations get zeros): counts by
-    organisation type and sector, rates per 10,000 residents with a smoothed rate
-    beside the raw one, location quotients, and the area's deprivation profile.
-
-:func:`read_population` reads the residents counts the rates are based on (Census 2021
-usual residents, or the population denominators of the Indices of Deprivation).
+:func:`assign_areas` gives every geocoded organisation its LSOA 2021 and LSOA 2011 codes,
+its electoral ward and its local authority district, saying for each code how it was
+found. The next steps are :func:`socecon_geo.attach_deprivation` (``attach.py``) and
+:func:`socecon_geo.summarise_areas` (``summaries.py``); the residents the rates are based
+on are read by :func:`socecon_geo.read_population` (``population.py``).
 
 Where a code comes from
 -----------------------

@@ -76,7 +76,9 @@ def test_summarise_areas_refuses_wgs84_areas_labelled_27700() -> None:
     with pytest.raises(InputError, match=rf"areas is labelled EPSG:27700.*{FIX_DEGREES}"):
         sg.summarise_areas(points, areas)
     good = areas.set_geometry([box(400_000, 280_000, 410_000, 290_000)], crs=27700)
-    assert sg.summarise_areas(points, good)["n_organisations"].tolist() == [1]
+    with pytest.warns(sg.SocEconGeoWarning, match="no population"):
+        summary = sg.summarise_areas(points, good)
+    assert summary["n_organisations"].tolist() == [1]
     lsoas = gpd.GeoDataFrame(
         {"lsoa21_code": ["E01000001"]}, geometry=[box(-2, 52, -1.8, 52.6)], crs=27700
     )

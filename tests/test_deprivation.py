@@ -707,6 +707,14 @@ def test_fetch_downloads_validates_caches_and_reuses(
     assert _hits(server, "/f7.csv") == 1  # reused, not downloaded again
     pd.testing.assert_frame_equal(first, second)
     assert "cached" in second.attrs["source"]
+    (downloaded,) = get_provenance(first)
+    assert (downloaded.name, downloaded.url, downloaded.source) == (
+        "iod2025",
+        server.url + "/f7.csv",
+        server.url + "/f7.csv",
+    )
+    assert downloaded.publisher == "Ministry of Housing, Communities and Local Government"
+    assert get_provenance(second)[0].source == str(cached)
     fetch_deprivation("iod2025", refresh=True)
     assert _hits(server, "/f7.csv") == 2
 

