@@ -85,7 +85,8 @@ from socecon_geo._headings import heading_key
 from socecon_geo._tables import shown
 from socecon_geo.provenance import get_provenance, with_provenance
 from socecon_geo.registers import ccew, companies_house, coopsuk
-from socecon_geo.registers._files import _DEFAULT_CHUNKSIZE, _open_table, _read_rows, _Rows, _Table
+from socecon_geo.registers._files import _DEFAULT_CHUNKSIZE, _open_table, _Table
+from socecon_geo.registers._rows import _read_rows, _Rows
 from socecon_geo.registers.ccew import _ccew_filter, _map_ccew
 from socecon_geo.registers.columns import (
     _SIGNATURES,
