@@ -308,7 +308,7 @@ def geocode(
     row_quality_na = per_row(np.asarray(quality.isna()), True)
 
     added: dict[str, Any] = {
-        "postcode_normalised": parsed.normalised().array,
+        "postcode_normalised": parsed.normalised().array.astype(CODE),
         "postcode_status": parsed.statuses().array,  # POSTCODE_STATUS
         "geocode_status": pd.Categorical.from_codes(row_status, dtype=GEOCODE_STATUS),
         "geocode_method": strings(answer["geocode_method"], extra=name),
