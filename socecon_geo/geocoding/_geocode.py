@@ -255,8 +255,8 @@ def geocode(
       name postcode_normalised    geocode_status  position_quality
     0    A             B15 2TT           matched                10
     1    B             B15 2XX   sector_centroid                60
-    2    C                 NaN  invalid_postcode              <NA>
-    3    D                 NaN  missing_postcode              <NA>
+    2    C                <NA>  invalid_postcode              <NA>
+    3    D                <NA>  missing_postcode              <NA>
     >>> points.crs.to_epsg(), points.geometry.iloc[0].x
     (27700, 405000.0)
     """
@@ -308,7 +308,7 @@ def geocode(
     row_quality_na = per_row(np.asarray(quality.isna()), True)
 
     added: dict[str, Any] = {
-        "postcode_normalised": parsed.normalised().array.astype(CODE),
+        "postcode_normalised": parsed.normalised().array,
         "postcode_status": parsed.statuses().array,  # POSTCODE_STATUS
         "geocode_status": pd.Categorical.from_codes(row_status, dtype=GEOCODE_STATUS),
         "geocode_method": strings(answer["geocode_method"], extra=name),
