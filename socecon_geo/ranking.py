@@ -195,7 +195,8 @@ class Candidates:
     ----------
     strengths : geopandas.GeoDataFrame
         One row per cluster, ordered by ``rank`` (1 = top; the index labels are the
-        input's): the cluster columns, ``per_10k_residents``, ``hotspot_share``, one
+        input's): the cluster columns (``area_km2`` and ``density_per_km2`` measured
+        from the polygons when absent), ``per_10k_residents``, ``hotspot_share``, one
         ``score_<component>`` per :data:`STRENGTH_COMPONENTS` (0..1; missing for a
         component not used), ``score`` (the weighted total, 0..1), ``rank``,
         ``rank_status`` and ``explanation``.

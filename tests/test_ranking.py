@@ -224,6 +224,14 @@ def _over_wards(summary: gpd.GeoDataFrame, codes: list[list[str]]) -> gpd.GeoDat
 # ---------------------------------------------------------------------- the scores
 
 
+def test_exported_at_the_top_level():
+    assert sg.rank_candidates is rank_candidates
+    assert sg.Candidates.__name__ == "Candidates"
+    doc = sg.rank_candidates.__doc__ or ""
+    assert "Parameters" in doc
+    assert "Returns" in doc
+
+
 def test_strength_components_and_total_as_documented(three_clusters):
     ranked = rank_candidates(three_clusters, _areas(GAP_ROWS, _row_boxes(5))).strengths
     by_id = ranked.set_index(ranked["cluster_id"].astype(int))
