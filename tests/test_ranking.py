@@ -728,3 +728,14 @@ def test_clusters_without_area_columns_measure_their_polygons(five_areas):
     )
     assert "deprivation not known" in strengths.loc[1, "explanation"]
     assert "Cluster 1: 8 organisations; 2.00 km², 4.0 per km²" in strengths.loc[1, "explanation"]
+
+
+def test_a_lone_cluster_sits_in_the_middle_of_each_scale(five_areas):
+    clusters = _clusters([{"id": 7, "n": 12, "decile1": 0.25}], _row_boxes(1))
+    weights = {"strengths": {"size": np.float64(2.0), "density": np.int64(1)}}
+    row = rank_candidates(clusters, five_areas, weights=weights).strengths.iloc[0]
+    for component in ("size", "density", "per_resident", "diversity", "deprivation"):
+        assert row[f"score_{component}"] == 0.5, component
+    assert row["score"] == pytest.approx(0.5)
+    assert row["rank"] == 1
+    assert "25% of residents in England's most deprived 10%" in row["explanation"]
