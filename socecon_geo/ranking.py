@@ -86,8 +86,10 @@ STRENGTH_COMPONENTS: Final[tuple[str, ...]] = (
     ``sector_entropy`` (Shannon, natural log; else ``sector_diversity``), rank
     percentile.
 ``hotspot``
-    share of the cluster's polygon lying in hot-spot areas (column ``hotspot_share``),
-    as it is.
+    share of the cluster's organisations in hot-spot areas when the clusters come as a
+    result with ``.points`` (each member's area code joined to the hot spots' codes),
+    else share of its polygon lying in hot-spot areas (column ``hotspot_share``), as it
+    is.
 ``deprivation``
     ``imd_score_popweighted`` of the residents, rank percentile.
 """
@@ -384,11 +386,18 @@ def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype("float64")
 
 
-def _code_columns(frame: pd.DataFrame) -> tuple[str, str | None]:
+def _find_code_column(frame: pd.DataFrame) -> tuple[str, str | None] | None:
     code = frame.attrs.get("code_column")
     for code_column, name_column in _AREA_LEVELS:
         if code in (None, code_column) and code_column in frame.columns:
             return code_column, name_column if name_column in frame.columns else None
+    return None
+
+
+def _code_columns(frame: pd.DataFrame) -> tuple[str, str | None]:
+    found = _find_code_column(frame)
+    if found is not None:
+        return found
     columns = ", ".join(map(str, frame.columns))
     msg = (
         "areas has none of the code columns 'lsoa21_code', 'lsoa11_code', 'msoa21_code', "
@@ -444,6 +453,33 @@ def _share_in(
     for row, group in pairs.groupby("_row")["_class"]:
         if share[int(row)] > 0:
             strongest[int(row)] = min(group, key=lambda name: order[str(name)])
+    return share, strongest
+
+
+def _member_share(
+    cluster_ids: pd.Series, members: pd.DataFrame, hot: gpd.GeoDataFrame, code_column: str
+) -> tuple[np.ndarray, list[str | None]]:
+    """Share of each cluster's organisations in hot-spot areas, and the strongest class."""
+    classes = pd.Series(_classes(hot).to_numpy(), index=hot[code_column].astype(str))
+    classes = classes[~classes.index.duplicated()]
+    clustered = members[members["cluster_id"].notna()]
+    labels = pd.Series(
+        classes.reindex(clustered[code_column].astype("string").fillna("")).to_numpy(),
+        index=clustered.index,
+    )
+    hot_label = labels.where(labels.isin(HOT_CLASSES).fillna(False).to_numpy())
+    frame = pd.DataFrame(
+        {
+            "cluster_id": pd.to_numeric(clustered["cluster_id"]).to_numpy(),
+            "hot": hot_label.notna().to_numpy(),
+            "order": hot_label.map({name: i for i, name in enumerate(HOT_CLASSES)}).to_numpy(),
+        }
+    )
+    grouped = frame.groupby("cluster_id")
+    ids = pd.to_numeric(cluster_ids).to_numpy()
+    share = grouped["hot"].mean().reindex(ids).fillna(0.0).to_numpy(dtype="float64")
+    best = grouped["order"].min().reindex(ids).to_numpy()
+    strongest = [HOT_CLASSES[int(b)] if pd.notna(b) else None for b in best]
     return share, strongest
 
 
@@ -526,7 +562,8 @@ def _strengths(
     clusters: gpd.GeoDataFrame,
     hot: gpd.GeoDataFrame | None,
     weights: Mapping[str, float],
-) -> tuple[gpd.GeoDataFrame, dict[str, float], dict[str, str]]:
+    members: pd.DataFrame | None,
+) -> tuple[gpd.GeoDataFrame, dict[str, float], dict[str, str], str | None]:
     missing = [c for c in _CLUSTER_REQUIRED if c not in clusters.columns]
     if missing:
         columns = ", ".join(map(str, clusters.columns))
@@ -562,14 +599,26 @@ def _strengths(
 
     unavailable: dict[str, str] = {}
     strongest: list[str | None] = [None] * len(out)
+    support: str | None = None
+    hot_code = _find_code_column(hot) if hot is not None else None
     if hot is None:
         out["hotspot_share"] = np.nan
         unavailable["hotspot"] = "no hot spots given (hotspots=)"
+    elif (
+        members is not None
+        and hot_code is not None
+        and {"cluster_id", hot_code[0]} <= set(members.columns)
+        and hot[hot_code[0]].notna().all()
+    ):
+        share, strongest = _member_share(out["cluster_id"], members, hot, hot_code[0])
+        out["hotspot_share"] = share
+        support = f"share of each cluster's organisations in hot-spot areas (by {hot_code[0]})"
     else:
         check_projected(out.crs, "clusters")
         check_same_crs(out.crs, "clusters", hot.crs, "hotspots")
         share, strongest = _share_in(out.geometry, hot, HOT_CLASSES)
         out["hotspot_share"] = share
+        support = "share of each cluster's polygon in hot-spot areas"
     raw = {
         "size": n,
         "density": density,
@@ -621,12 +670,12 @@ def _strengths(
     strongest_ordered = [strongest[i] for i in order]
     out["explanation"] = pd.array(
         [
-            _strength_text(row, hot is not None, strongest_class)
+            _strength_text(row, support, strongest_class)
             for (_, row), strongest_class in zip(out.iterrows(), strongest_ordered, strict=True)
         ],
         dtype="string",
     )
-    return out, used, unavailable
+    return out, used, unavailable, support
 
 
 def _type_counts(row: pd.Series) -> str:
@@ -643,7 +692,7 @@ def _type_counts(row: pd.Series) -> str:
     return _listed(parts, limit=4)
 
 
-def _strength_text(row: pd.Series, have_hotspots: bool, strongest: str | None) -> str:
+def _strength_text(row: pd.Series, support: str | None, strongest: str | None) -> str:
     n = int(row["n_organisations"])
     first = f"Cluster {row['cluster_id']}: {_count(n, 'organisation', 'organisations')}"
     types = _type_counts(row)
@@ -688,11 +737,12 @@ def _strength_text(row: pd.Series, have_hotspots: bool, strongest: str | None) -
     if decile1 is not None and pd.notna(decile1):
         deprivation.append(f"{float(decile1):.0%} of residents in England's most deprived 10%")
     parts.append(", ".join(deprivation) if deprivation else "deprivation not known")
-    if have_hotspots:
+    if support is not None:
         share = float(row["hotspot_share"])
+        basis = "organisations" if "organisations" in support else "area"
         if share > 0 and strongest is not None:
             parts.append(
-                f"{share:.0%} of its area in hot spots (strongest: {_CLASS_WORDS[strongest]})"
+                f"{share:.0%} of its {basis} in hot spots (strongest: {_CLASS_WORDS[strongest]})"
             )
         else:
             parts.append("not in a hot spot")
@@ -944,9 +994,11 @@ def rank_candidates(
         :func:`socecon_geo.hotspots` result, whose ``.areas`` also give the cold spots.
     hotspots : HotspotResult or geopandas.GeoDataFrame, optional
         Hot spots (a frame with ``hotspot_class``): hot-spot support of each cluster
-        (share of its polygon in hot-spot areas) and cold spots of each area (by code
-        when the hot spots are of the same areas, else by share of polygon). By default
-        the ``areas`` themselves when they have ``hotspot_class``.
+        (share of its organisations in hot-spot areas when ``clusters`` has
+        ``.points`` with ``cluster_id`` and the hot spots' area code, else share of its
+        polygon) and cold spots of each area (by code when the hot spots are of the
+        same areas, else by share of polygon). By default the ``areas`` themselves when
+        they have ``hotspot_class``.
     weights : mapping, optional
         ``{"strengths": {component: weight}, "gaps": {component: weight}}`` (see
         :data:`STRENGTH_COMPONENTS`, :data:`GAP_COMPONENTS`); components not given keep
@@ -1004,8 +1056,12 @@ def rank_candidates(
         check_same_crs(cluster_frame.crs, "clusters", area_frame.crs, "areas")
     geo = resolve_geography(geography)
 
-    strengths, strength_weights, strength_out = _strengths(
-        cluster_frame, hot, used_weights["strengths"]
+    members = None if isinstance(clusters, pd.DataFrame) else getattr(clusters, "points", None)
+    strengths, strength_weights, strength_out, support = _strengths(
+        cluster_frame,
+        hot,
+        used_weights["strengths"],
+        members if isinstance(members, pd.DataFrame) else None,
     )
     gaps, gap_weights, gap_out, gap_notes = _gaps(area_frame, hot, used_weights["gaps"])
     effective = {"strengths": strength_weights, "gaps": gap_weights}
@@ -1016,11 +1072,8 @@ def rank_candidates(
         "scaling": SCALING,
         "unavailable_components": {"strengths": strength_out, "gaps": gap_out},
         "hotspots_given": hot is not None,
-        "hotspot_support": (
-            f"share of each cluster's polygon in hot-spot areas ({', '.join(HOT_CLASSES)})"
-            if hot is not None
-            else None
-        ),
+        "hotspot_support": support,
+        "hot_spot_classes": HOT_CLASSES if hot is not None else None,
         "cold_spot_classes": COLD_CLASSES if hot is not None else None,
         **gap_notes,
         "tiebreak": {"strengths": "cluster_id, smallest first", "gaps": "area code, A to Z"},

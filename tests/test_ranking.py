@@ -739,3 +739,35 @@ def test_a_lone_cluster_sits_in_the_middle_of_each_scale(five_areas):
     assert row["score"] == pytest.approx(0.5)
     assert row["rank"] == 1
     assert "25% of residents in England's most deprived 10%" in row["explanation"]
+
+
+def test_hotspot_support_by_members_when_the_result_has_points(five_areas):
+    # the polygons lie wholly in A (hot) and E (not significant), but the members of
+    # cluster 1 are three in A, one in B (and a noise point in A that does not count)
+    clusters = _clusters([{"id": 1, "n": 4}, {"id": 2, "n": 2}], [box(100, 100, 900, 900)] * 2)
+    points = gpd.GeoDataFrame(
+        {
+            "ward_code": pd.array(["A", "A", "A", "B", "C", "C", "A"], dtype="string"),
+            "cluster_id": pd.array([1, 1, 1, 1, 2, 2, pd.NA], dtype="Int64"),
+        },
+        geometry=gpd.points_from_xy([500] * 7, [500] * 7),
+        crs=27700,
+    )
+    result_like = SimpleNamespace(clusters=clusters, points=points, labels=points["cluster_id"])
+    hot = _with_hotspots(five_areas, ["hot_99", "not_significant", "cold_90", "hot_90", "no_value"])
+    result = rank_candidates(result_like, five_areas, hotspots=hot)
+    by_id = result.strengths.set_index(result.strengths["cluster_id"].astype(int))
+    np.testing.assert_allclose(by_id.loc[[1, 2], "hotspot_share"], [0.75, 0.0])
+    assert (
+        "75% of its organisations in hot spots (strongest: a 99% hot spot)"
+        in (by_id.loc[1, "explanation"])
+    )
+    assert result.attrs["hotspot_support"] == (
+        "share of each cluster's organisations in hot-spot areas (by ward_code)"
+    )
+    # the frame alone: by polygon, both wholly in A
+    by_polygon = rank_candidates(clusters, five_areas, hotspots=hot)
+    assert by_polygon.strengths["hotspot_share"].tolist() == [1.0, 1.0]
+    assert (
+        by_polygon.attrs["hotspot_support"] == "share of each cluster's polygon in hot-spot areas"
+    )
