@@ -192,7 +192,13 @@ def gap_text(
         presence += ", no rate per resident (no population)"
     parts.append(presence)
     if have_hotspots:
-        parts.append(f"in {CLASS_WORDS[cold]}" if cold is not None else "not in a cold spot")
+        share = float(row["coldspot_share"])
+        if cold is None or not share > 0:
+            parts.append("not in a cold spot")
+        elif share >= 0.995:
+            parts.append(f"in {CLASS_WORDS[cold]}")
+        else:
+            parts.append(f"{share:.0%} of its area in cold spots (strongest: {CLASS_WORDS[cold]})")
     else:
         parts.append("cold spots not assessed")
     status = str(row["rank_status"])

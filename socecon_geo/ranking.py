@@ -355,6 +355,23 @@ def _normalised(values: Mapping[str, float]) -> dict[str, float]:
     return {key: value / total for key, value in values.items()}
 
 
+def _usable(
+    weights: Mapping[str, float], unavailable: Mapping[str, str], lens: str
+) -> dict[str, float]:
+    """Return the weights of the components that can be computed, scaled to sum to 1."""
+    kept = {c: (0.0 if c in unavailable else w) for c, w in weights.items()}
+    if sum(kept.values()) <= 0 and any(w > 0 for w in weights.values()):
+        weighted = [c for c, w in weights.items() if w > 0]
+        reasons = "; ".join(f"{c}: {unavailable[c]}" for c in weighted)
+        others = ", ".join(c for c in weights if c not in unavailable)
+        msg = (
+            f"every {lens} component with a weight cannot be computed ({reasons}); give a "
+            f"weight to one that can ({others}) or pass what the others need."
+        )
+        raise InputError(msg)
+    return _normalised(kept)
+
+
 def _numeric(frame: pd.DataFrame, column: str) -> pd.Series:
     """Return a column as float64 (NaN for missing), or all NaN when absent."""
     if column not in frame.columns:
@@ -594,7 +611,7 @@ def _strengths(
             scores[f"score_{component}"] = values.astype("float64")
         else:
             scores[f"score_{component}"] = _percentile(values)
-    used = _normalised({c: (0.0 if c in unavailable else weights[c]) for c in STRENGTH_COMPONENTS})
+    used = _usable(weights, unavailable, "strengths")
     for column in scores.columns:
         out[column] = scores[column].to_numpy()
     out["score"] = _total(scores, {c: w for c, w in used.items() if w > 0}).to_numpy()
@@ -721,7 +738,7 @@ def _gaps(
             scores[f"score_{component}"] = 1.0 - _percentile(values)
         else:
             scores[f"score_{component}"] = _percentile(values)
-    used = _normalised({c: (0.0 if c in unavailable else weights[c]) for c in GAP_COMPONENTS})
+    used = _usable(weights, unavailable, "gaps")
     for column in scores.columns:
         out[column] = scores[column].to_numpy()
     out["score"] = _total(scores, {c: w for c, w in used.items() if w > 0}).to_numpy()

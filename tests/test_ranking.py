@@ -451,6 +451,11 @@ def test_cold_spots_of_other_areas_by_share_of_polygon(three_clusters, five_area
     by_code = gaps.set_index(gaps["ward_code"].astype(str))
     np.testing.assert_allclose(by_code["coldspot_share"].loc[list("ABCDE")], [0.5, 0, 0, 0, 0])
     assert gaps.attrs["ranking"]["cold_spot_join"].startswith("share of each area's polygon")
+    assert (
+        "50% of its area in cold spots (strongest: a 99% cold spot)"
+        in (by_code.loc["A", "explanation"])
+    )
+    assert "not in a cold spot" in by_code.loc["B", "explanation"]
 
 
 # ---------------------------------------------------------------------- missing inputs
@@ -771,3 +776,18 @@ def test_hotspot_support_by_members_when_the_result_has_points(five_areas):
     assert (
         by_polygon.attrs["hotspot_support"] == "share of each cluster's polygon in hot-spot areas"
     )
+
+
+def test_weights_only_on_components_that_cannot_be_computed(three_clusters, five_areas):
+    only_cold = {"gaps": {"deprivation": 0, "most_deprived": 0, "low_presence": 0}}
+    with pytest.raises(
+        sg.InputError,
+        match=r"every gaps component with a weight cannot be computed \(cold_spot: no hot "
+        r"spots given \(hotspots=\)\); give a weight to one that can \(deprivation, "
+        r"most_deprived, low_presence\)",
+    ):
+        rank_candidates(three_clusters, five_areas, weights=only_cold)
+    hot = _with_hotspots(five_areas, ["cold_99", *["not_significant"] * 4])
+    ranked = rank_candidates(three_clusters, five_areas, weights=only_cold, hotspots=hot)
+    assert ranked.gaps["ward_code"].iloc[0] == "A"
+    assert ranked.weights["gaps"]["cold_spot"] == 1.0
