@@ -84,6 +84,9 @@ _EXPORTS: dict[str, str] = {
     "summarise_areas": "socecon_geo.summaries",
     # population
     "read_population": "socecon_geo.population",
+    # ranking candidate places
+    "rank_candidates": "socecon_geo.ranking",
+    "Candidates": "socecon_geo.ranking",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -161,6 +164,10 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         Provenance,
         attribution_lines,
         get_provenance,
+    )
+    from socecon_geo.ranking import (  # noqa: F401
+        Candidates,
+        rank_candidates,
     )
     from socecon_geo.registers import (  # noqa: F401
         ORGANISATION_COLUMNS,

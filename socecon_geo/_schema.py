@@ -13,7 +13,8 @@ kind of column              dtype
 statuses and area methods   ``category`` with the fixed categories of their
                             vocabulary (:data:`POSTCODE_STATUS`,
                             :data:`GEOCODE_STATUS`, :data:`AREA_METHOD`,
-                            :data:`AREA_STATUS`, :data:`DEPRIVATION_STATUS`);
+                            :data:`AREA_STATUS`, :data:`DEPRIVATION_STATUS`,
+                            :data:`RANK_STATUS`);
                             ``org_type`` likewise (:data:`ORG_TYPE`)
 codes and names             ``string`` (:data:`CODE`, :data:`NAME`):
                             ``postcode_normalised``,
@@ -56,6 +57,8 @@ __all__ = [
     "POSTCODE_STATUS",
     "POSTCODE_STATUSES",
     "QUALITY",
+    "RANK_STATUS",
+    "RANK_STATUSES",
     "PathLike",
 ]
 
@@ -152,6 +155,28 @@ DEPRIVATION_STATUSES: Final[tuple[str, ...]] = (
 )
 """Values of the ``deprivation_status`` column added by ``attach_deprivation``."""
 
+RANK_STATUSES: Final[tuple[str, ...]] = (
+    "ranked",
+    "small_population",
+    "no_population",
+    "no_deprivation",
+    "no_data",
+)
+"""Values of ``rank_status``, added by ``rank_candidates`` to both lenses.
+
+``ranked``
+    scored and ranked among the others.
+``small_population``
+    scored, but ranked after every ``ranked`` area: fewer residents than the area
+    summary's ``min_population``, so its rate per resident is unstable (gaps only).
+``no_population``
+    not scored (ranked last): no residents count, so no rate per resident.
+``no_deprivation``
+    not scored (ranked last): the residents' deprivation is not known.
+``no_data``
+    not scored (ranked last): another component is missing.
+"""
+
 # ---- dtypes ---------------------------------------------------------------------------
 
 ORG_TYPE: Final = pd.CategoricalDtype(list(ORGANISATION_TYPES))
@@ -160,6 +185,7 @@ GEOCODE_STATUS: Final = pd.CategoricalDtype(list(GEOCODE_STATUSES))
 AREA_METHOD: Final = pd.CategoricalDtype(list(AREA_METHODS))
 AREA_STATUS: Final = pd.CategoricalDtype(list(AREA_STATUSES))
 DEPRIVATION_STATUS: Final = pd.CategoricalDtype(list(DEPRIVATION_STATUSES))
+RANK_STATUS: Final = pd.CategoricalDtype(list(RANK_STATUSES))
 CODE: Final = pd.StringDtype()
 NAME: Final = pd.StringDtype()
 QUALITY: Final = pd.Int64Dtype()
@@ -181,6 +207,7 @@ COLUMN_DTYPES: Final[dict[str, object]] = {
     "area_method": AREA_METHOD,
     "area_status": AREA_STATUS,
     "deprivation_status": DEPRIVATION_STATUS,
+    "rank_status": RANK_STATUS,
 }
 """The dtype of each standard column the steps add (see the module documentation)."""
 
