@@ -84,6 +84,9 @@ _EXPORTS: dict[str, str] = {
     "summarise_areas": "socecon_geo.summaries",
     # population
     "read_population": "socecon_geo.population",
+    # density clusters
+    "find_clusters": "socecon_geo.clusters",
+    "ClusterResult": "socecon_geo.clusters",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -123,6 +126,10 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         load_postcodes,
         load_regions,
         load_wards,
+    )
+    from socecon_geo.clusters import (  # noqa: F401
+        ClusterResult,
+        find_clusters,
     )
     from socecon_geo.deprivation import (  # noqa: F401
         fetch_deprivation,
