@@ -127,7 +127,7 @@ class ClusterResult:
 
     def __repr__(self) -> str:
         counts = self.points["cluster_status"].value_counts()
-        shown = ", ".join(f"{k} {int(v)}" for k, v in counts.items() if v)
+        shown = ", ".join(f"{s} {int(counts[s])}" for s in CLUSTER_STATUSES if counts[s])
         return (
             f"ClusterResult({self.params.get('method')}: {len(self.clusters)} clusters; "
             f"{len(self.points)} organisations: {shown})"
