@@ -42,6 +42,7 @@ from __future__ import annotations
 import copy
 import math
 import numbers
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -466,14 +467,7 @@ def _dbscan(
 
 
 def _suffix(value: object) -> str:
-    import re
-
     return re.sub(r"[^0-9a-z]+", "_", str(value).strip().lower()).strip("_") or "unknown"
-
-
-def _joined(values: pd.Series) -> str | None:
-    texts = sorted({str(v) for v in values.dropna()})
-    return ";".join(texts) if texts else None
 
 
 def _lsoa_table(geo: Geography) -> tuple[gpd.GeoDataFrame | None, tuple[Any, ...], str]:
@@ -486,6 +480,14 @@ def _lsoa_table(geo: Geography) -> tuple[gpd.GeoDataFrame | None, tuple[Any, ...
         geometry=shapely.make_valid(lsoas.geometry.to_numpy()),
         crs=lsoas.crs,
     )
+    if "lad_code" in lsoas.columns:
+        frame["lad_code"] = lsoas["lad_code"].astype("string").to_numpy()
+        names = (
+            lsoas["lad_name"]
+            if "lad_name" in lsoas.columns
+            else pd.Series(pd.NA, index=lsoas.index)
+        )
+        frame["lad_name"] = names.astype("string").to_numpy()
     frame = frame.to_crs(27700) if frame.crs.to_epsg() != 27700 else frame
     used: list[Any] = [lsoas]
     note = "LSOA 2021 polygons overlapping the cluster, residents shared by area"
@@ -498,30 +500,36 @@ def _lsoa_table(geo: Geography) -> tuple[gpd.GeoDataFrame | None, tuple[Any, ...
         frame["population"] = np.nan
         note += "; the geography has no population"
     if "iod2025" in geo.editions:
-        index = geo._deprivation("iod2025")
-        table = index.drop_duplicates("lsoa_code").set_index("lsoa_code")
-        codes = frame["lsoa21_code"]
-        frame["imd_score"] = (
-            pd.to_numeric(table["imd_score"], errors="coerce")
-            .reindex(codes)
-            .to_numpy(dtype="float64")
-        )
-        frame["imd_decile"] = (
-            pd.to_numeric(table["imd_decile"], errors="coerce")
-            .reindex(codes)
-            .to_numpy(dtype="float64")
-        )
-        used.append(index)
+        index = geo._deprivation("iod2025").drop_duplicates("lsoa_code").set_index("lsoa_code")
+        for column in ("imd_score", "imd_decile"):
+            values = pd.to_numeric(index[column], errors="coerce")
+            frame[column] = values.reindex(frame["lsoa21_code"]).to_numpy(dtype="float64")
+        used.append(geo._deprivation("iod2025"))
     else:
         frame["imd_score"] = np.nan
         frame["imd_decile"] = np.nan
         note += "; the geography has no IoD2025"
     frame["lsoa_area"] = frame.area
+    shapely.prepare(frame.geometry.to_numpy())
     return frame, combine_provenance(*used), note
 
 
-def _profile(polygons: gpd.GeoDataFrame, lsoas: gpd.GeoDataFrame | None) -> pd.DataFrame:
-    """Residents and deprivation of the LSOAs each polygon overlaps (areal weighting)."""
+def _overlaps(polygons: np.ndarray, areas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(polygon, area) position pairs whose interiors meet (not just their boundaries)."""
+    tree = shapely.STRtree(areas)
+    left, right = tree.query(polygons, predicate="intersects")
+    touch = shapely.touches(polygons[left], areas[right])
+    return left[~touch], right[~touch]
+
+
+def _profile(
+    polygons: np.ndarray, lsoas: gpd.GeoDataFrame | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Residents and deprivation of the LSOAs each polygon overlaps (areal weighting).
+
+    Also returns the authorities of those LSOAs (``cluster``, ``code``, ``name``), when
+    the LSOA layer has them: LSOAs nest in authorities.
+    """
     columns = [
         "population",
         "imd_score_popweighted",
@@ -529,90 +537,145 @@ def _profile(polygons: gpd.GeoDataFrame, lsoas: gpd.GeoDataFrame | None) -> pd.D
         "share_pop_imd_quintile1",
         "lsoa_area_share",
     ]
-    out = pd.DataFrame(np.nan, index=polygons.index, columns=columns)
+    out = pd.DataFrame(np.nan, index=np.arange(len(polygons)), columns=columns)
     if lsoas is None or len(polygons) == 0:
-        return out
-    pieces = gpd.overlay(
-        polygons[["cluster_id", "geometry"]], lsoas, how="intersection", keep_geom_type=True
-    )
-    if len(pieces) == 0:
-        out["lsoa_area_share"] = 0.0
-        return out
-    share = pieces.area.to_numpy() / pieces["lsoa_area"].to_numpy()
-    people = share * pieces["population"].to_numpy(dtype="float64")
-    score = pieces["imd_score"].to_numpy(dtype="float64")
-    decile = pieces["imd_decile"].to_numpy(dtype="float64")
-    parts = pd.DataFrame(
-        {
-            "cluster_id": pieces["cluster_id"].to_numpy(),
-            "covered": pieces.area.to_numpy(),
-            "people": people,
-            "people_gap": (~np.isfinite(people)).astype("int64"),
-            "score_num": np.where(np.isfinite(score), people * np.nan_to_num(score), 0.0),
-            "score_gap": (~np.isfinite(score)).astype("int64"),
-            "decile1": np.where(decile == 1, people, 0.0),
-            "quintile1": np.where(decile <= 2, people, 0.0),
-            "decile_gap": (~np.isfinite(decile)).astype("int64"),
-        }
-    )
-    sums = parts.groupby("cluster_id").sum()
-    order = polygons["cluster_id"].to_numpy()
-    sums = sums.reindex(order)
-    area = polygons.area.to_numpy()
+        return out, None
+    shapes = lsoas.geometry.to_numpy()
+    left, right = _overlaps(polygons, shapes)
+    authorities = None
+    if "lad_code" in lsoas.columns:
+        authorities = pd.DataFrame(
+            {
+                "cluster": left,
+                "code": lsoas["lad_code"].to_numpy()[right],
+                "name": lsoas["lad_name"].to_numpy()[right],
+            }
+        )
+    # a polygon within one LSOA (most small clusters) needs no intersection
+    inside = shapely.contains_properly(shapes[right], polygons[left])
+    covered = shapely.area(polygons[left])
+    todo = ~inside
+    covered[todo] = shapely.area(shapely.intersection(polygons[left[todo]], shapes[right[todo]]))
+    share = covered / lsoas["lsoa_area"].to_numpy()[right]
+    people = share * lsoas["population"].to_numpy()[right]
+    score = lsoas["imd_score"].to_numpy()[right]
+    decile = lsoas["imd_decile"].to_numpy()[right]
+    n = len(polygons)
+
+    def total(values: np.ndarray) -> np.ndarray:
+        return np.bincount(left, weights=values, minlength=n)
+
+    with np.errstate(invalid="ignore"):
+        gaps = total((~np.isfinite(people)).astype("float64"))
+        score_gaps = total((~np.isfinite(score)).astype("float64"))
+        decile_gaps = total((~np.isfinite(decile)).astype("float64"))
+        residents = total(np.nan_to_num(people))
+        score_sum = total(np.where(np.isfinite(score), np.nan_to_num(people) * score, 0.0))
+        decile1 = total(np.where(decile == 1, np.nan_to_num(people), 0.0))
+        quintile1 = total(np.where(decile <= 2, np.nan_to_num(people), 0.0))
+    counted = np.bincount(left, minlength=n) > 0
+    known = counted & (gaps == 0)
+    good = known & (residents > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        known = (sums["people_gap"] == 0).to_numpy() & np.isfinite(sums["people"].to_numpy())
-        people_total = np.where(known, sums["people"].to_numpy(), np.nan)
-        good = known & (people_total > 0)
-        out["population"] = people_total
+        out["population"] = np.where(known, residents, np.nan)
         out["imd_score_popweighted"] = np.where(
-            good & (sums["score_gap"] == 0).to_numpy(),
-            sums["score_num"].to_numpy() / people_total,
-            np.nan,
+            good & (score_gaps == 0), score_sum / residents, np.nan
         )
-        deciles = good & (sums["decile_gap"] == 0).to_numpy()
-        out["share_pop_imd_decile1"] = np.where(
-            deciles, sums["decile1"].to_numpy() / people_total, np.nan
-        )
-        out["share_pop_imd_quintile1"] = np.where(
-            deciles, sums["quintile1"].to_numpy() / people_total, np.nan
-        )
-        out["lsoa_area_share"] = np.clip(np.nan_to_num(sums["covered"].to_numpy()) / area, 0, 1)
-    return out
+        deciles = good & (decile_gaps == 0)
+        out["share_pop_imd_decile1"] = np.where(deciles, decile1 / residents, np.nan)
+        out["share_pop_imd_quintile1"] = np.where(deciles, quintile1 / residents, np.nan)
+        out["lsoa_area_share"] = np.clip(total(covered) / shapely.area(polygons), 0.0, 1.0)
+    return out, authorities
 
 
-def _touching(
-    polygons: gpd.GeoDataFrame, geo: Geography, level: str, code: str, name: str
-) -> tuple[dict[int, set[str]], dict[str, str], tuple[Any, ...]]:
-    """Codes of the layer's areas each polygon overlaps (by more than a boundary)."""
-    if not geo.has_layer(level) or len(polygons) == 0:
-        return {}, {}, ()
-    layer = geo._layer(level)
-    if code not in layer.columns:
-        return {}, {}, ()
-    areas = gpd.GeoDataFrame(
-        {
-            code: layer[code].astype("string").to_numpy(),
-            name: (
-                layer[name].astype("string").to_numpy()
-                if name in layer.columns
-                else pd.array([pd.NA] * len(layer), dtype="string")
-            ),
-        },
-        geometry=layer.geometry.to_numpy(),
-        crs=layer.crs,
+def _codes_by_cluster(
+    polygons: np.ndarray,
+    members: pd.DataFrame,
+    geo: Geography,
+    level: str,
+    code: str,
+    name: str,
+    pairs_given: pd.DataFrame | None = None,
+) -> tuple[pd.Series, pd.Series, tuple[Any, ...]]:
+    """Return the codes and names of the areas each cluster touches (";"-joined, sorted)."""
+    pairs = [pd.DataFrame({"cluster": [], "code": [], "name": []})]
+    records: tuple[Any, ...] = ()
+    if pairs_given is not None:
+        pairs.append(pairs_given)
+    elif geo.has_layer(level) and len(polygons):
+        layer = geo._layer(level)
+        if code in layer.columns:
+            shapes = layer.geometry.to_numpy()
+            if layer.crs is not None and layer.crs.to_epsg() != 27700:
+                shapes = gpd.GeoSeries(shapes, crs=layer.crs).to_crs(27700).to_numpy()
+            left, right = _overlaps(polygons, shapes)
+            names = layer[name] if name in layer.columns else pd.Series(pd.NA, index=layer.index)
+            pairs.append(
+                pd.DataFrame(
+                    {
+                        "cluster": left,
+                        "code": layer[code].astype("string").to_numpy()[right],
+                        "name": names.astype("string").to_numpy()[right],
+                    }
+                )
+            )
+            records = combine_provenance(layer)
+    if code in members.columns:
+        names = members[name] if name in members.columns else pd.Series(pd.NA, index=members.index)
+        pairs.append(
+            pd.DataFrame(
+                {
+                    "cluster": members["cluster_id"].to_numpy() - 1,
+                    "code": members[code].astype("string").to_numpy(),
+                    "name": names.astype("string").to_numpy(),
+                }
+            )
+        )
+    table = pd.concat(pairs, ignore_index=True).astype(
+        {"cluster": "int64", "code": "string", "name": "string"}
     )
-    areas = areas.to_crs(27700) if areas.crs.to_epsg() != 27700 else areas
-    pieces = gpd.overlay(
-        polygons[["cluster_id", "geometry"]], areas, how="intersection", keep_geom_type=True
+    table = table.dropna(subset=["code"])
+    # a code's name: the layer's, else the organisations'
+    known = table.dropna(subset=["name"]).drop_duplicates("code").set_index("code")["name"]
+    table = table.drop_duplicates(["cluster", "code"])
+    table = table.assign(name=known.reindex(table["code"]).to_numpy())
+    return (
+        _join(table["cluster"], table["code"], len(polygons)),
+        _join(table["cluster"], table["name"], len(polygons)),
+        records,
     )
-    pieces = pieces[pieces.area > 1.0]
-    found: dict[int, set[str]] = {}
-    for cluster, value in zip(pieces["cluster_id"], pieces[code], strict=True):
-        found.setdefault(int(cluster), set()).add(str(value))
-    names = {
-        str(c): str(n) for c, n in zip(areas[code], areas[name], strict=True) if not pd.isna(n)
-    }
-    return found, names, combine_provenance(layer)
+
+
+def _join(cluster: pd.Series, values: pd.Series, n: int) -> pd.Series:
+    """Join the distinct values of each cluster, sorted, with ";" (missing if none)."""
+    table = pd.DataFrame({"cluster": cluster.to_numpy(), "value": values.to_numpy()}).dropna()
+    table = table.drop_duplicates().sort_values(["cluster", "value"])
+    clusters = table["cluster"].to_numpy(dtype=np.intp)
+    texts = [str(v) for v in table["value"].tolist()]
+    out = np.full(n, None, dtype=object)
+    if not texts:
+        return pd.Series(pd.array(out, dtype="string"))
+    starts = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]]).tolist()
+    ends = [*starts[1:], len(texts)]
+    for start, end in zip(starts, ends, strict=True):
+        out[clusters[start]] = ";".join(texts[start:end])
+    return pd.Series(pd.array(out, dtype="string"))
+
+
+def _counts(
+    cluster: np.ndarray, values: pd.Series, n_clusters: int
+) -> tuple[list[str], np.ndarray]:
+    """Categories of ``values`` (its categories, else its sorted values) and their counts."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = [str(c) for c in values.cat.categories]
+        keys = values.cat.codes.to_numpy()
+    else:
+        keys, uniques = pd.factorize(values.astype("string"), sort=True)
+        categories = [str(u) for u in uniques]
+    known = keys >= 0
+    width = max(len(categories), 1)
+    flat = np.bincount((cluster[known] - 1) * width + keys[known], minlength=n_clusters * width)
+    return categories, flat.reshape(n_clusters, width)[:, : len(categories)]
 
 
 def _cluster_frame(
@@ -625,42 +688,27 @@ def _cluster_frame(
 ) -> tuple[gpd.GeoDataFrame, tuple[Any, ...], dict[str, Any]]:
     """One row per cluster: counts, polygon, areas touched, deprivation profile."""
     ids = np.arange(1, n_clusters + 1)
+    cluster = members["cluster_id"].to_numpy(dtype=np.intp)
     frame = pd.DataFrame({"cluster_id": pd.array(ids, dtype=CLUSTER_ID)})
-    by_cluster = members.groupby("cluster_id", sort=True)
-    frame["n_organisations"] = by_cluster.size().reindex(ids, fill_value=0).to_numpy("int64")
-    frame["n_locations"] = np.bincount(
-        location_cluster[location_cluster > 0], minlength=n_clusters + 1
-    )[1:].astype("int64")
+    frame["n_organisations"] = np.bincount(cluster, minlength=n_clusters + 1)[1:]
+    clustered = location_cluster > 0
+    frame["n_locations"] = np.bincount(location_cluster[clustered], minlength=n_clusters + 1)[1:]
     if "org_type" in members.columns:
-        types = members["org_type"]
-        categories = (
-            [str(c) for c in types.cat.categories]
-            if isinstance(types.dtype, pd.CategoricalDtype)
-            else sorted(types.dropna().astype(str).unique())
-        )
-        table = pd.crosstab(members["cluster_id"], types.astype("string"))
-        for category in categories:
+        categories, counts = _counts(cluster, members["org_type"], n_clusters)
+        for i, category in enumerate(categories):
             column = f"n_{_suffix(category)}"
-            values = (
-                table[category].reindex(ids, fill_value=0).to_numpy("int64")
-                if category in table.columns
-                else np.zeros(n_clusters, dtype="int64")
-            )
-            frame[column] = values + (frame[column].to_numpy() if column in frame else 0)
+            previous = frame[column].to_numpy() if column in frame.columns else 0
+            frame[column] = counts[:, i].astype("int64") + previous
     sections: list[str] = []
     top = np.full(n_clusters, None, dtype=object)
     diversity = np.zeros(n_clusters, dtype="int64")
     entropy = np.full(n_clusters, np.nan)
     if "sic_section" in members.columns:
-        known = members[members["sic_section"].astype("string").notna().to_numpy()]
-        sections = sorted(known["sic_section"].astype(str).unique())
-        table = pd.crosstab(known["cluster_id"], known["sic_section"].astype(str))
-        table = table.reindex(index=ids, columns=sections, fill_value=0)
-        for section in sections:
-            frame[f"n_sic_{_suffix(section).upper()}"] = table[section].to_numpy("int64")
-        counts = table.to_numpy(dtype="float64")
-        total = counts.sum(axis=1)
+        sections, counts = _counts(cluster, members["sic_section"].astype("string"), n_clusters)
+        for i, section in enumerate(sections):
+            frame[f"n_sic_{_suffix(section).upper()}"] = counts[:, i].astype("int64")
         if sections:
+            total = counts.sum(axis=1).astype("float64")
             best = np.asarray(sections, dtype=object)[np.argmax(counts, axis=1)]
             top[total > 0] = best[total > 0]
             diversity = (counts > 0).sum(axis=1).astype("int64")
@@ -673,56 +721,42 @@ def _cluster_frame(
     frame["sector_entropy"] = entropy
 
     # polygons: buffered concave hulls of the member locations
-    polygons = []
-    cx = np.zeros(n_clusters)
-    cy = np.zeros(n_clusters)
-    for i, cluster in enumerate(ids):
-        at = location_cluster == cluster
-        points = shapely.multipoints(location_xy[at])
-        hull = shapely.concave_hull(points, ratio=HULL_RATIO)
-        polygons.append(shapely.buffer(hull, HULL_BUFFER_M))
-        w = location_weight[at].astype("float64")
-        cx[i], cy[i] = (location_xy[at] * w[:, None]).sum(axis=0) / w.sum()
-    geometry = np.array(polygons, dtype=object)
-    area_km2 = shapely.area(geometry) / 1e6 if n_clusters else np.zeros(0)
-    frame["area_km2"] = area_km2
-    frame["density_per_km2"] = frame["n_organisations"].to_numpy() / area_km2
-    frame["centroid_x"] = cx
-    frame["centroid_y"] = cy
-    out = gpd.GeoDataFrame(frame, geometry=geometry if n_clusters else [], crs=27700)
+    where = np.flatnonzero(clustered)
+    where = where[np.argsort(location_cluster[where], kind="stable")]
+    owner = location_cluster[where] - 1
+    points = shapely.multipoints(location_xy[where], indices=owner)
+    if n_clusters:
+        points = np.asarray(points, dtype=object).reshape(-1)
+        hulls = shapely.concave_hull(points, ratio=HULL_RATIO)
+        polygons = np.asarray(shapely.buffer(hulls, HULL_BUFFER_M), dtype=object)
+    else:
+        polygons = np.empty(0, dtype=object)
+    weight = location_weight[where].astype("float64")
+    mass = np.bincount(owner, weights=weight, minlength=n_clusters)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cx = np.bincount(owner, weights=weight * location_xy[where, 0], minlength=n_clusters)
+        cy = np.bincount(owner, weights=weight * location_xy[where, 1], minlength=n_clusters)
+        area_km2 = shapely.area(polygons) / 1e6 if n_clusters else np.zeros(0)
+        frame["area_km2"] = area_km2
+        frame["density_per_km2"] = frame["n_organisations"].to_numpy() / area_km2
+        frame["centroid_x"] = cx / mass
+        frame["centroid_y"] = cy / mass
 
     used: list[Any] = []
-    for level, code, name, label in (
-        ("ward", "ward_code", "ward_name", "ward"),
-        ("lad", "lad_code", "lad_name", "lad"),
-    ):
-        touched, names, records = _touching(out, geo, level, code, name)
-        used.append(records)
-        own: dict[int, set[str]] = {}
-        if code in members.columns:
-            for cluster, value in zip(members["cluster_id"], members[code], strict=True):
-                if not pd.isna(value):
-                    own.setdefault(int(cluster), set()).add(str(value))
-        if name in members.columns and code in members.columns:
-            for value, text in zip(members[code], members[name], strict=True):
-                if not pd.isna(value) and not pd.isna(text):
-                    names.setdefault(str(value), str(text))
-        codes = [sorted(touched.get(int(c), set()) | own.get(int(c), set())) for c in ids]
-        out[f"{label}_codes"] = pd.array([";".join(c) or None for c in codes], dtype="string")
-        out[f"{label}_names"] = pd.array(
-            [";".join(sorted({names[x] for x in c if x in names})) or None for c in codes],
-            dtype="string",
-        )
-
     lsoas, records, note = geo.derived(("clusters", "lsoa_profile_table"), lambda: _lsoa_table(geo))
     used.append(records)
-    profile = _profile(out, lsoas)
+    profile, authorities = _profile(polygons, lsoas)
+    for level, code, name in (("ward", "ward_code", "ward_name"), ("lad", "lad_code", "lad_name")):
+        given = authorities if level == "lad" else None
+        codes, names, records = _codes_by_cluster(polygons, members, geo, level, code, name, given)
+        frame[f"{level}_codes"] = codes.array
+        frame[f"{level}_names"] = names.array
+        used.append(records)
     for column in profile.columns:
-        out[column] = profile[column].to_numpy()
-    out = out.set_geometry(out.geometry)
-    columns = [c for c in out.columns if c != "geometry"] + ["geometry"]
+        frame[column] = profile[column].to_numpy()
+    out = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(polygons, crs=27700), crs=27700)
     notes = {"sic_sections": sections, "deprivation_profile": note}
-    return out[columns], combine_provenance(*used), notes
+    return out, combine_provenance(*used), notes
 
 
 # ---------------------------------------------------------------------- the step
