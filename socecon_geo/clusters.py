@@ -955,8 +955,9 @@ def find_clusters(
     out["cluster_membership"] = membership
     out["stacked_address"] = stacked
 
-    members = pd.DataFrame(out.drop(columns=out.geometry.name)).iloc[np.flatnonzero(status > 0)]
-    members = members.assign(cluster_id=status[status > 0])
+    described = ("org_type", "sic_section", "ward_code", "ward_name", "lad_code", "lad_name")
+    members = pd.DataFrame(out[[c for c in described if c in out.columns]])
+    members = members.iloc[np.flatnonzero(status > 0)].assign(cluster_id=status[status > 0])
     clusters, geo_records, notes = _cluster_frame(
         members,
         location_xy,
@@ -994,7 +995,7 @@ def find_clusters(
     out.attrs = {**copy.deepcopy(points.attrs), **attrs}
     out.attrs.pop("provenance", None)
     with_provenance(out, points)
-    clusters.attrs = attrs
+    clusters.attrs = copy.deepcopy(attrs)
     with_provenance(clusters, points, geo_records)
     labels = pd.Series(pd.array(status, dtype=CLUSTER_ID), index=points.index, name="cluster_label")
     labels.attrs = {}

@@ -15,6 +15,7 @@ import pytest
 import shapely
 from scipy.spatial.distance import cdist
 from sklearn.cluster import DBSCAN
+from sklearn.cluster import HDBSCAN as SklearnHDBSCAN
 from sklearn.metrics import adjusted_rand_score
 
 import socecon_geo as sg
@@ -190,6 +191,22 @@ def test_weighted_hdbscan_with_unit_weights_is_the_hdbscan_package():
     assert labels.max() >= 2
     assert adjusted_rand_score(reference.labels_, labels) == 1.0
     np.testing.assert_allclose(strength, reference.probabilities_)
+    # scikit-learn counts the point itself, as find_clusters does
+    sklearn = SklearnHDBSCAN(min_cluster_size=10, min_samples=10, copy=True).fit(xy)
+    assert adjusted_rand_score(sklearn.labels_, labels) == 1.0
+
+
+def test_one_connected_piece_is_a_cluster_within_distance_m(planted):
+    points, truth = planted
+    one = points[truth <= 1]
+    result = find_clusters(one)
+    assert len(result.clusters) == 1
+    assert (result.labels[truth[truth <= 1] == 1] == 1).all()
+    assert (result.labels[truth[truth <= 1] == -1] == -1).all()
+    # plain HDBSCAN, without the cut: organisations kilometres apart make clusters
+    plain = find_clusters(one, distance_m=math.inf)
+    assert (plain.labels[truth[truth <= 1] == -1] > 0).any()
+    assert plain.clusters["area_km2"].max() > 10
 
 
 def test_weighted_hdbscan_counts_organisations_not_places():
