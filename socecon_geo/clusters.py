@@ -321,27 +321,30 @@ def weighted_core_distances(
     return core, distances, indices
 
 
-def _weighted_hdbscan(
-    xy: np.ndarray,
-    weights: np.ndarray,
-    min_organisations: int,
-    max_distance: float = math.inf,
-) -> tuple[np.ndarray, np.ndarray]:
-    """HDBSCAN of weighted locations: (label 0.. or -1, membership strength) per location.
+def spanning_tree(xy: np.ndarray, weights: np.ndarray, min_organisations: int) -> np.ndarray:
+    """Minimum spanning tree of the weighted mutual reachability distances.
 
-    Links of the minimum spanning tree longer than ``max_distance`` (mutual
-    reachability, metres) are cut: locations joined to the rest only by such links are
-    noise, and the pieces left (DBSCAN*'s clusters at that distance) are candidates
-    themselves, the whole included. With ``max_distance`` infinite this is plain
-    HDBSCAN, the whole excluded, as the ``hdbscan`` package does by default.
+    The ``hdbscan`` package's exact dual-tree Borůvka algorithm, given the weighted
+    core distances of :func:`weighted_core_distances`.
+
+    Parameters
+    ----------
+    xy : ndarray (n, 2)
+        Distinct locations (n >= 2).
+    weights : ndarray (n,)
+        Organisations at each location.
+    min_organisations : int
+        For the core distances.
+
+    Returns
+    -------
+    ndarray (n - 1, 3)
+        Edges: the two locations' positions and the mutual reachability distance
+        max(core a, core b, distance a-b).
     """
     from hdbscan._hdbscan_boruvka import KDTreeBoruvkaAlgorithm
-    from hdbscan._hdbscan_linkage import label
-    from hdbscan._hdbscan_tree import compute_stability, condense_tree
 
     n = len(xy)
-    if n < 2 or weights.sum() < min_organisations:
-        return np.full(n, -1, dtype=np.intp), np.zeros(n)
     core, distances, indices = weighted_core_distances(xy, weights, min_organisations)
     k = distances.shape[1]
     position = np.argmax(distances >= core[:, None], axis=1)
@@ -359,7 +362,30 @@ def _weighted_hdbscan(
         approx_min_span_tree=False,
         n_jobs=1,
     )
-    tree = algorithm.spanning_tree()
+    return np.asarray(algorithm.spanning_tree())
+
+
+def _weighted_hdbscan(
+    xy: np.ndarray,
+    weights: np.ndarray,
+    min_organisations: int,
+    max_distance: float = math.inf,
+) -> tuple[np.ndarray, np.ndarray]:
+    """HDBSCAN of weighted locations: (label 0.. or -1, membership strength) per location.
+
+    Links of the minimum spanning tree longer than ``max_distance`` (mutual
+    reachability, metres) are cut: locations joined to the rest only by such links are
+    noise, and the pieces left (DBSCAN*'s clusters at that distance) are candidates
+    themselves, the whole included. With ``max_distance`` infinite this is plain
+    HDBSCAN, the whole excluded, as the ``hdbscan`` package does by default.
+    """
+    from hdbscan._hdbscan_linkage import label
+    from hdbscan._hdbscan_tree import compute_stability, condense_tree
+
+    n = len(xy)
+    if n < 2 or weights.sum() < min_organisations:
+        return np.full(n, -1, dtype=np.intp), np.zeros(n)
+    tree = spanning_tree(xy, weights, min_organisations)
     cut = _CUT_M
     finite = math.isfinite(max_distance)
     if finite:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from scipy.sparse.csgraph import minimum_spanning_tree
 from scipy.spatial.distance import cdist
 from sklearn.cluster import DBSCAN
 from sklearn.cluster import HDBSCAN as SklearnHDBSCAN
@@ -25,6 +26,7 @@ from socecon_geo.clusters import (
     CLUSTER_LABELS,
     _weighted_hdbscan,
     find_clusters,
+    spanning_tree,
     weighted_core_distances,
 )
 from socecon_geo.provenance import Provenance, get_provenance, with_provenance
@@ -224,6 +226,22 @@ def test_weighted_hdbscan_counts_organisations_not_places():
     assert (labels_many >= 0).all()
 
 
+def test_spanning_tree_is_the_minimum_one_of_weighted_reachability():
+    rng = np.random.default_rng(7)
+    xy = np.vstack([rng.normal(size=(300, 2)) * 80, rng.uniform(-2_000, 2_000, (200, 2))])
+    weights = rng.integers(1, 9, len(xy))
+    tree = spanning_tree(xy, weights, 10)
+    core, _, _ = weighted_core_distances(xy, weights, 10)
+    reachability = np.maximum(cdist(xy, xy), np.maximum.outer(core, core))
+    np.fill_diagonal(reachability, 0.0)
+    exact = minimum_spanning_tree(reachability).toarray()
+    # every edge is a reachability distance, and the total is the minimum
+    a, b = tree[:, 0].astype(int), tree[:, 1].astype(int)
+    np.testing.assert_allclose(tree[:, 2], reachability[a, b])
+    assert tree[:, 2].sum() == pytest.approx(exact[exact > 0].sum())
+    np.testing.assert_allclose(np.sort(tree[:, 2]), np.sort(exact[exact > 0]))
+
+
 def test_weighted_core_distances_by_brute_force():
     rng = np.random.default_rng(6)
     xy = rng.uniform(0, 1_000, (200, 2))
@@ -292,6 +310,8 @@ def _assert_every_row_has_a_status(result, points):
     assert result.labels.index.equals(points.index)
     assert result.points["cluster_status"].notna().all()
     assert list(result.points["cluster_status"].cat.categories) == list(CLUSTER_STATUSES)
+    for column in ("cluster_id", "cluster_status"):
+        assert result.points[column].dtype == COLUMN_DTYPES[column]
     assert result.labels.dtype == "Int64"
     assert result.labels.notna().all()
     assert result.points["cluster_id"].dtype == "Int64"
