@@ -84,6 +84,9 @@ _EXPORTS: dict[str, str] = {
     "summarise_areas": "socecon_geo.summaries",
     # population
     "read_population": "socecon_geo.population",
+    # density clusters
+    "find_clusters": "socecon_geo.clusters",
+    "ClusterResult": "socecon_geo.clusters",
     # ranking candidate places
     "rank_candidates": "socecon_geo.ranking",
     "Candidates": "socecon_geo.ranking",
@@ -126,6 +129,10 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         load_postcodes,
         load_regions,
         load_wards,
+    )
+    from socecon_geo.clusters import (  # noqa: F401
+        ClusterResult,
+        find_clusters,
     )
     from socecon_geo.deprivation import (  # noqa: F401
         fetch_deprivation,

@@ -4,7 +4,8 @@ Private to socecon_geo; the vocabularies are public through the modules that use
 (``socecon_geo.postcodes.POSTCODE_STATUSES``, ``socecon_geo.geocoding.GEOCODE_STATUSES``,
 ``socecon_geo.areas.AREA_METHODS`` and ``AREA_STATUSES``,
 ``socecon_geo.deprivation.DEPRIVATION_STATUSES``,
-``socecon_geo.registers.ORGANISATION_TYPES``). Every step builds its columns with the
+``socecon_geo.registers.ORGANISATION_TYPES``,
+``socecon_geo.clusters.CLUSTER_STATUSES``). Every step builds its columns with the
 dtypes below, so one kind of column has one dtype all along the flow:
 
 ==========================  ====================================================
@@ -14,7 +15,7 @@ statuses and area methods   ``category`` with the fixed categories of their
                             vocabulary (:data:`POSTCODE_STATUS`,
                             :data:`GEOCODE_STATUS`, :data:`AREA_METHOD`,
                             :data:`AREA_STATUS`, :data:`DEPRIVATION_STATUS`,
-                            :data:`RANK_STATUS`);
+                            :data:`RANK_STATUS`, :data:`CLUSTER_STATUS`);
                             ``org_type`` likewise (:data:`ORG_TYPE`)
 codes and names             ``string`` (:data:`CODE`, :data:`NAME`):
                             ``postcode_normalised``,
@@ -24,6 +25,8 @@ codes and names             ``string`` (:data:`CODE`, :data:`NAME`):
                             (``offline:code-point-open-2025``, ``postcodes.io``,
                             a user's own geocoder's name)
 ``position_quality``        ``Int64`` (:data:`QUALITY`)
+``cluster_id``              ``Int64`` (:data:`CLUSTER_ID`), missing unless
+                            clustered
 ==========================  ====================================================
 
 :data:`COLUMN_DTYPES` maps each standard column to its dtype; a test runs the whole flow
@@ -43,6 +46,9 @@ __all__ = [
     "AREA_METHODS",
     "AREA_STATUS",
     "AREA_STATUSES",
+    "CLUSTER_ID",
+    "CLUSTER_STATUS",
+    "CLUSTER_STATUSES",
     "CODE",
     "COLUMN_DTYPES",
     "DEPRIVATION_STATUS",
@@ -155,6 +161,29 @@ DEPRIVATION_STATUSES: Final[tuple[str, ...]] = (
 )
 """Values of the ``deprivation_status`` column added by ``attach_deprivation``."""
 
+CLUSTER_STATUSES: Final[tuple[str, ...]] = (
+    "clustered",
+    "noise",
+    "low_position_quality",
+    "no_location",
+    "stacked_address",
+)
+"""Values of ``cluster_status`` (added by ``find_clusters``).
+
+``clustered``
+    in a cluster (``cluster_id`` >= 1).
+``noise``
+    clustered, but in no cluster (label -1).
+``low_position_quality``
+    left out: the point is coarser than ``min_position_quality`` (a postcode sector
+    centroid, quality 60; label -2).
+``no_location``
+    left out: no point (label -3).
+``stacked_address``
+    left out: the organisation's coordinate holds ``stack_size`` organisations or more
+    (a registered-office address; label -4).
+"""
+
 RANK_STATUSES: Final[tuple[str, ...]] = (
     "ranked",
     "small_population",
@@ -185,6 +214,8 @@ GEOCODE_STATUS: Final = pd.CategoricalDtype(list(GEOCODE_STATUSES))
 AREA_METHOD: Final = pd.CategoricalDtype(list(AREA_METHODS))
 AREA_STATUS: Final = pd.CategoricalDtype(list(AREA_STATUSES))
 DEPRIVATION_STATUS: Final = pd.CategoricalDtype(list(DEPRIVATION_STATUSES))
+CLUSTER_STATUS: Final = pd.CategoricalDtype(list(CLUSTER_STATUSES))
+CLUSTER_ID: Final = pd.Int64Dtype()
 RANK_STATUS: Final = pd.CategoricalDtype(list(RANK_STATUSES))
 CODE: Final = pd.StringDtype()
 NAME: Final = pd.StringDtype()
@@ -207,6 +238,8 @@ COLUMN_DTYPES: Final[dict[str, object]] = {
     "area_method": AREA_METHOD,
     "area_status": AREA_STATUS,
     "deprivation_status": DEPRIVATION_STATUS,
+    "cluster_id": CLUSTER_ID,
+    "cluster_status": CLUSTER_STATUS,
     "rank_status": RANK_STATUS,
 }
 """The dtype of each standard column the steps add (see the module documentation)."""
