@@ -13,7 +13,7 @@ from shapely.geometry import Point, box
 
 import socecon_geo as sg
 from socecon_geo._schema import COLUMN_DTYPES, HOTSPOT_CLASSES
-from socecon_geo.hotspot_stats import _hex_of, _hex_polygons
+from socecon_geo.hotspot_stats import _esda_numpy_path, _hex_of, _hex_polygons
 
 HOT = [c for c in HOTSPOT_CLASSES if c.startswith("hot_")]
 COLD = [c for c in HOTSPOT_CLASSES if c.startswith("cold_")]
@@ -83,12 +83,13 @@ def test_planted_cold_block_is_a_cold_spot(wards):
 
 
 def test_planted_hot_spot_survives_fdr_on_the_lsoas(lsoas):
-    block = _nearest(lsoas, 100, 15)
+    block = _nearest(lsoas, 100, 25)
     areas = _with_rates(lsoas, seed=1, block=block)
     result = sg.hotspots(areas)  # 9,999 permutations
     hot = _is_hot(result)
-    assert hot[block].sum() >= 5
-    assert hot.sum() == hot[block].sum()
+    assert hot[block].sum() >= 10
+    # Gi* counts each area's neighbours in: hot areas off the block border it
+    assert not hot[np.setdiff1d(np.arange(len(lsoas)), _nearest(lsoas, 100, 50))].any()
     assert result.areas["hotspot_p_fdr"].min() <= 0.05
     assert result.attrs["smallest_possible_p"] == pytest.approx(2 / 10_000)
     # at 999 permutations the smallest p (0.002) cannot pass BH among 1,719 areas
@@ -97,7 +98,7 @@ def test_planted_hot_spot_survives_fdr_on_the_lsoas(lsoas):
     assert few.areas["hotspot_p_fdr"].min() > 0.05
     # the z-based p-value has no floor
     z_based = sg.hotspots(areas, permutations=0)
-    assert _is_hot(z_based)[block].sum() >= 12
+    assert _is_hot(z_based)[block].sum() >= 20
     assert z_based.attrs["p_value"].startswith("two-sided, from the z-score")
 
 
@@ -146,6 +147,44 @@ def test_numpy_global_random_state_is_left_alone(wards):
     np.random.seed(5)  # noqa: NPY002
     sg.hotspots(_with_rates(wards, seed=1), permutations=99)
     assert np.random.random() == expected  # noqa: NPY002
+
+
+class _Compiled:
+    """Stands in for a numba dispatcher: it keeps the Python function as ``py_func``."""
+
+    def __init__(self, function):
+        self.py_func = function
+
+    def __call__(self, *args, **kwargs):
+        raise AssertionError("the compiled function was called")
+
+
+def test_esda_runs_its_numpy_code_even_where_numba_is_installed(wards, monkeypatch):
+    import esda.crand
+    import esda.getisord
+
+    expected = sg.hotspots(_with_rates(wards, seed=1), permutations=99, seed=2)
+    originals = {
+        (module, name): getattr(module, name)
+        for module, name in [
+            (esda.crand, "compute_chunk"),
+            (esda.crand, "vec_permutations"),
+            (esda.getisord, "_g_local_star_crand"),
+        ]
+    }
+    for (module, name), function in originals.items():
+        monkeypatch.setattr(module, name, _Compiled(function))
+    monkeypatch.setattr(esda.crand, "boolean", "numba's boolean", raising=False)
+    stand_ins = {key: getattr(*key) for key in originals}
+    with _esda_numpy_path():
+        for (module, name), function in originals.items():
+            assert getattr(module, name) is function
+        assert esda.crand.boolean is bool
+    for key, stand_in in stand_ins.items():
+        assert getattr(*key) is stand_in
+    assert esda.crand.boolean == "numba's boolean"
+    result = sg.hotspots(_with_rates(wards, seed=1), permutations=99, seed=2)
+    pd.testing.assert_frame_equal(result.areas, expected.areas)
 
 
 # ---------------------------------------------------------------- local Moran
