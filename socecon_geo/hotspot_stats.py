@@ -4,15 +4,17 @@ Built on esda (``G_Local`` with ``star=True``, ``Moran_Local``) and libpysal wei
 (queen contiguity, k nearest neighbours, a distance band); nothing here reimplements
 them. What is added around them:
 
-* **Inference that survives multiple testing.** Conditional permutations (esda's,
-  with the ``seed``) give a pseudo p-value per area, made two-sided (twice esda's
-  directed one, at most 1); Benjamini–Hochberg (1995) adjusts them across the areas
-  tested (``hotspot_p_fdr``), and with ``fdr=True`` (the default) the classes use the
-  adjusted ones. The smallest two-sided pseudo p is ``2 / (permutations + 1)``: at 999
-  permutations that is 0.002, and among the 1,719 West Midlands LSOAs a hot spot would
-  need about 70 areas at that floor to pass the correction; at the default 9,999 it
-  needs 7. With ``permutations=0`` the p-value comes from the z-score and the normal
-  distribution instead (as ArcGIS's Hot Spot Analysis does), which has no floor.
+* **Inference that survives multiple testing.** esda's conditional permutations (with
+  the ``seed``) give each area a two-sided pseudo p-value: twice the smaller tail, ties
+  with the observed value counted as extreme (esda's classes fold one tail and count
+  ties as not extreme below, which makes every zero among zeros "significant").
+  Benjamini–Hochberg (1995) adjusts them across the areas tested (``hotspot_p_fdr``),
+  and with ``fdr=True`` (the default) the classes use the adjusted ones. The smallest
+  two-sided pseudo p is ``2 / (permutations + 1)``: at 999 permutations that is 0.002,
+  and among the 1,719 West Midlands LSOAs a hot spot would need about 70 areas at that
+  floor to pass the correction at 0.05; at the default 9,999 it needs 7. With
+  ``permutations=0`` the p-value comes from the z-score and the normal distribution
+  instead (as ArcGIS's Hot Spot Analysis does), which has no floor.
 * **Areas that cannot be tested are kept and said so**: an area whose variable is
   missing is ``no_value``; one without neighbours (an island; pysal/esda#171) is
   ``no_neighbours``. Both are listed on the result and never stop the run; the
@@ -21,11 +23,12 @@ them. What is added around them:
   hexagons in metres over the study area, zeros included, for users without a
   population denominator, as ArcGIS's Optimized Hot Spot Analysis aggregates incidents.
 
-esda runs with ``n_jobs=1`` (its parallel default was slower at every size measured on
-two cores) and ``keep_simulations=False`` (no permutations × areas matrix). numba is
-not a dependency: without it esda runs its numpy code, so the first call in a process
-is as quick as the next; with numba installed, esda compiles its permutation engine on
-the first call (about 13 s measured), once per process.
+esda runs with one job (its parallel default, ``n_jobs=-1``, was slower at every size
+measured on two cores) and keeps no simulations (no permutations × areas matrix).
+numba is not a dependency. Where it is installed, esda would compile its permutation
+engine on the first call in a process (31 s measured here, and no faster afterwards);
+:func:`_esda_numpy_path` runs esda's own Python code instead, so the first call is as
+quick as the next and a seed gives the same answer with or without numba.
 
 References: Getis & Ord (1992), Ord & Getis (1995), Anselin (1995), Sokal, Oden &
 Thomson (1998), Benjamini & Hochberg (1995).
@@ -37,6 +40,7 @@ import contextlib
 import copy
 import math
 import threading
+import types
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -411,49 +415,66 @@ def _esda_numpy_path() -> Iterator[None]:
 def _run_esda(
     y: np.ndarray, w: Any, method: str, permutations: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-    """Statistic, z, two-sided p and (local Moran) quadrant of each area, from esda."""
+    """Statistic, z, two-sided p and (local Moran) quadrant of each area, from esda.
+
+    The statistic and its analytical moments come from ``esda.G_Local`` /
+    ``esda.Moran_Local``; the pseudo p-values from esda's conditional-permutation
+    engine (``esda.crand.crand``) with the same statistic function, run for each tail
+    (``"greater"``, ``"lesser"``, ties counted as extreme) with the same seed, so the
+    same permutations: p = min(1, 2 × the smaller). esda's own classes fold one run
+    (``"directed"``), which counts ties with the observed value as less extreme in the
+    lower tail: an area of zero organisations among zeros then gets the smallest
+    possible p, and every empty stretch of a grid would be a "cold spot".
+    """
     import esda
+    from esda.crand import crand
     from scipy import stats
 
     state = np.random.get_state()  # noqa: NPY002  (esda reseeds NumPy's global generator)
     try:
         with _esda_numpy_path(), warnings.catch_warnings():
-            # esda warns that its default alternative will change, that Gi* fills the
-            # diagonal, and of sparse-efficiency details: none changes what is used here
+            # esda warns that Gi* fills the diagonal and of sparse-efficiency details;
+            # neither changes what is used here
             warnings.simplefilter("ignore")
             if method == "gi_star":
-                g = esda.G_Local(
-                    y,
-                    w,
-                    transform="B",
-                    star=True,
-                    permutations=permutations,
-                    keep_simulations=False,
-                    n_jobs=1,
-                    seed=seed,
-                )
+                g = esda.G_Local(y, w, transform="B", star=True, permutations=0)
                 statistic = np.asarray(g.Zs, dtype="float64")
                 z = statistic
                 quadrant = None
-                p_directed = np.asarray(g.p_sim, dtype="float64") if permutations else None
+                engine = (y, g.w, g.Gs, esda.getisord._g_local_star_crand, float(y.sum()))
             else:
-                lm = esda.Moran_Local(
-                    y,
-                    w,
-                    transformation="r",
-                    permutations=permutations,
-                    keep_simulations=False,
-                    n_jobs=1,
-                    seed=seed,
-                )
+                lm = esda.Moran_Local(y, w, transformation="r", permutations=0)
                 statistic = np.asarray(lm.Is, dtype="float64")
                 with np.errstate(divide="ignore", invalid="ignore"):
                     z = (statistic - lm.EIc) / np.sqrt(lm.VIc)
                 quadrant = np.asarray(lm.q)
-                p_directed = np.asarray(lm.p_sim, dtype="float64") if permutations else None
+                engine = (lm.z, lm.w, lm.Is, esda.moran._moran_local_crand, None)
+            tails = []
+            if permutations:
+                values, weights, observed, stat_func, scaling = engine
+                for alternative in ("greater", "lesser"):
+                    # crand zeroes the diagonal of the matrix it is given: give it a copy
+                    matrix = types.SimpleNamespace(sparse=weights.sparse.copy())
+                    p_tail, _ = crand(
+                        values,
+                        matrix,
+                        observed,
+                        permutations,
+                        False,  # keep_simulations
+                        1,  # n_jobs
+                        stat_func,
+                        scaling=scaling,
+                        seed=seed,
+                        island_weight=0,
+                        alternative=alternative,
+                    )
+                    tails.append(np.asarray(p_tail, dtype="float64"))
     finally:
         np.random.set_state(state)  # noqa: NPY002
-    p = 2 * stats.norm.sf(np.abs(z)) if p_directed is None else np.minimum(2 * p_directed, 1.0)
+    if tails:
+        p = np.minimum(2 * np.minimum(tails[0], tails[1]), 1.0)
+    else:
+        p = 2 * stats.norm.sf(np.abs(z))
     return statistic, np.asarray(z, dtype="float64"), p, quadrant
 
 

@@ -141,6 +141,39 @@ def test_same_seed_same_result_and_seed_matters(wards):
     np.testing.assert_array_equal(first.areas["hotspot_z"], other.areas["hotspot_z"])
 
 
+def test_ties_with_zero_are_not_cold_spots():
+    # mostly empty cells: a zero among zeros is common under permutation, not extreme
+    values = np.zeros(100)
+    values[[5, 37, 62, 88]] = [3.0, 1.0, 2.0, 1.0]
+    result = sg.hotspots(_squares(values, side=10), variable="value", permutations=999, fdr=False)
+    assert not result.areas["hotspot_class"].isin(COLD).any()
+    below = result.areas["hotspot_z"].to_numpy() < 0  # nothing in the neighbourhood
+    assert below.sum() > 50
+    assert (result.areas["hotspot_p"].to_numpy()[below] == 1.0).all()
+
+
+def test_pseudo_p_is_twice_the_smaller_tail(wards):
+    import esda
+    import libpysal
+
+    areas = _with_rates(wards, seed=8)
+    result = sg.hotspots(areas, permutations=999, seed=5, fdr=False)
+    w = libpysal.weights.Queen.from_dataframe(wards, use_index=False, silence_warnings=True)
+    with pytest.warns(DeprecationWarning, match="alternative"):  # esda's folded p
+        g = esda.G_Local(
+            areas["rate_per_10k_eb"].to_numpy(),
+            w,
+            transform="B",
+            star=True,
+            permutations=999,
+            seed=5,
+            n_jobs=1,
+            keep_simulations=False,
+        )
+    # no ties among continuous rates: the same as doubling esda's directed p
+    np.testing.assert_allclose(result.areas["hotspot_p"], np.minimum(2 * g.p_sim, 1.0))
+
+
 def test_numpy_global_random_state_is_left_alone(wards):
     np.random.seed(5)  # noqa: NPY002
     expected = np.random.random()  # noqa: NPY002
