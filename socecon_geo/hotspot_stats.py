@@ -405,7 +405,7 @@ def _esda_numpy_path() -> Iterator[None]:
                         setattr(module, function, original)
                 if replaced and name == "esda.crand" and hasattr(module, "boolean"):
                     replaced.append((module, "boolean", module.boolean))
-                    module.boolean = bool
+                    setattr(module, "boolean", bool)  # noqa: B010
             yield
         finally:
             for module, function, value in reversed(replaced):
@@ -441,7 +441,13 @@ def _run_esda(
                 statistic = np.asarray(g.Zs, dtype="float64")
                 z = statistic
                 quadrant = None
-                engine = (y, g.w, g.Gs, esda.getisord._g_local_star_crand, float(y.sum()))
+                engine: tuple[Any, ...] = (
+                    y,
+                    g.w,
+                    g.Gs,
+                    esda.getisord._g_local_star_crand,
+                    float(y.sum()),
+                )
             else:
                 lm = esda.Moran_Local(y, w, transformation="r", permutations=0)
                 statistic = np.asarray(lm.Is, dtype="float64")
