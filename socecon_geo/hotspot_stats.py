@@ -815,6 +815,7 @@ def hotspot_grid(
     cell_m: float = 1_000.0,
     boundary: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     geography: Geography | None = None,
+    min_position_quality: int | None = 50,
     method: Method = "gi_star",
     weights: WeightsKind = "queen",
     k: int = 8,
@@ -848,6 +849,13 @@ def hotspot_grid(
         Polygons bounding the grid instead of the geography's authorities.
     geography : Geography, optional
         The study area; by default the bundled West Midlands.
+    min_position_quality : int or None, default 50
+        The coarsest Code-Point Open positional quality counted (10 best … 90 no
+        point), as :func:`socecon_geo.find_clusters` takes it: by default organisations
+        placed only at a postcode sector centroid (60) are not counted (one invented
+        point per sector would make hot cells of its own), and are counted in
+        ``attrs["n_low_position_quality"]``. A missing quality with a point counts;
+        None counts every located organisation.
     method, weights, k, distance_m, permutations, alpha, fdr, seed
         As for :func:`hotspots` (queen contiguity on hexagons: the 6 around).
 
@@ -925,13 +933,32 @@ def hotspot_grid(
     q, r, polygons = q[keep], r[keep], polygons[keep]
     share = shapely.area(shapely.intersection(polygons, area)) / shapely.area(polygons)
 
+    if min_position_quality is not None and (
+        isinstance(min_position_quality, bool)
+        or not isinstance(min_position_quality, int | np.integer)
+        or min_position_quality < 0
+    ):
+        msg = (
+            "min_position_quality must be a whole number on the Code-Point Open scale "
+            f"(10 best … 90 no point), or None to count every point; got "
+            f"{min_position_quality!r}."
+        )
+        raise InputError(msg)
     located = _point_locations(points)
+    coarse = 0
+    if min_position_quality is not None and "position_quality" in points.columns:
+        quality = pd.to_numeric(
+            points["position_quality"].reset_index(drop=True), errors="coerce"
+        ).to_numpy(dtype="float64", na_value=np.nan)[located.index.to_numpy()]
+        fine = ~(np.isfinite(quality) & (quality > min_position_quality))
+        coarse = int((~fine).sum())
+        located = located[fine]
     x = shapely.get_x(located.to_numpy())
     y = shapely.get_y(located.to_numpy())
     inside = shapely.contains_xy(area, x, y)
     if not inside.any():
         msg = (
-            f"none of the {len(located)} located points lies in the study area "
+            f"none of the {len(located)} located points counted lies in the study area "
             f"({described}); pass the geography (or boundary=) of the organisations' area."
         )
         raise InputError(msg)
@@ -956,7 +983,9 @@ def hotspot_grid(
         "cell_area_km2": math.sqrt(3) / 2 * cell**2 / 1e6,
         "boundary": described,
         "n_points": len(points),
-        "n_no_location": len(points) - len(located),
+        "min_position_quality": min_position_quality,
+        "n_no_location": len(points) - len(located) - coarse,
+        "n_low_position_quality": coarse,
         "n_outside": int((~inside).sum()),
         "n_counted": int(counts.sum()),
     }

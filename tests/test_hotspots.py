@@ -539,12 +539,28 @@ def test_grid_errors(planted_points):
     with pytest.raises(sg.InputError, match="would lay about"):
         sg.hotspot_grid(planted_points, cell_m=10)
     london = planted_points.iloc[-5:]
-    with pytest.raises(sg.InputError, match="none of the 5 located points lies in the study area"):
+    with pytest.raises(sg.InputError, match="none of the 5 located points counted lies"):
         sg.hotspot_grid(london)
     with pytest.raises(sg.CRSMismatchError, match="EPSG:4326"):
         sg.hotspot_grid(planted_points.to_crs(4326).set_crs(3857, allow_override=True).to_crs(4326))
     with pytest.raises(sg.InputError, match="must be a GeoDataFrame"):
         sg.hotspot_grid(pd.DataFrame({"x": [1]}))
+
+
+def test_grid_leaves_out_sector_centroids_by_default(planted_points):
+    points = planted_points.iloc[:400].assign(
+        position_quality=pd.array([60] * 50 + [10] * 340 + [None] * 10, dtype="Int64")
+    )
+    default = sg.hotspot_grid(points, permutations=0).areas.attrs
+    every = sg.hotspot_grid(points, permutations=0, min_position_quality=None).areas.attrs
+    assert default["n_low_position_quality"] == 50
+    assert default["min_position_quality"] == 50
+    assert every["n_low_position_quality"] == 0
+    assert default["n_counted"] + default["n_outside"] == 350
+    assert every["n_counted"] + every["n_outside"] == 400
+    assert default["n_no_location"] == every["n_no_location"] == 0
+    with pytest.raises(sg.InputError, match="min_position_quality must be a whole number"):
+        sg.hotspot_grid(points, min_position_quality="coarse")
 
 
 def test_grid_rows_without_a_location_are_counted(planted_points):
@@ -555,3 +571,21 @@ def test_grid_rows_without_a_location_are_counted(planted_points):
     attrs = result.areas.attrs
     assert attrs["n_counted"] + attrs["n_outside"] == 397
     assert attrs["n_counted"] == int(result.areas["n_organisations"].sum()) > 200
+
+
+# ---------------------------------------------------------------- the public names
+
+
+@pytest.mark.parametrize("name", ["hotspots", "hotspot_grid"])
+def test_exported_functions_are_not_shadowed_by_a_module(name):
+    import importlib
+    import inspect
+
+    for module in set(sg._EXPORTS.values()):
+        importlib.import_module(module)
+    value = getattr(sg, name)
+    assert inspect.isfunction(value), f"socecon_geo.{name} is {type(value).__name__}"
+    doc = inspect.getdoc(value) or ""
+    assert "Parameters" in doc
+    assert "Returns" in doc
+    assert sg.HotspotResult.__module__ == "socecon_geo.hotspot_stats"
