@@ -159,7 +159,8 @@ def test_pseudo_p_is_twice_the_smaller_tail(wards):
     areas = _with_rates(wards, seed=8)
     result = sg.hotspots(areas, permutations=999, seed=5, fdr=False)
     w = libpysal.weights.Queen.from_dataframe(wards, use_index=False, silence_warnings=True)
-    with pytest.warns(DeprecationWarning, match="alternative"):  # esda's folded p
+    # esda's folded p (through its NumPy code, so that numba, if installed, draws alike)
+    with _esda_numpy_path(), pytest.warns(DeprecationWarning, match="alternative"):
         g = esda.G_Local(
             areas["rate_per_10k_eb"].to_numpy(),
             w,
@@ -197,8 +198,9 @@ def test_esda_runs_its_numpy_code_even_where_numba_is_installed(wards, monkeypat
     import esda.getisord
 
     expected = sg.hotspots(_with_rates(wards, seed=1), permutations=99, seed=2)
+    # the Python functions (where numba is installed, what its dispatchers were made of)
     originals = {
-        (module, name): getattr(module, name)
+        (module, name): getattr(getattr(module, name), "py_func", getattr(module, name))
         for module, name in [
             (esda.crand, "compute_chunk"),
             (esda.crand, "vec_permutations"),
@@ -589,3 +591,27 @@ def test_exported_functions_are_not_shadowed_by_a_module(name):
     assert "Parameters" in doc
     assert "Returns" in doc
     assert sg.HotspotResult.__module__ == "socecon_geo.hotspot_stats"
+
+
+def test_grid_over_another_geography():
+    wards = gpd.GeoDataFrame(
+        {
+            "WD24CD": ["E05000001", "E05000002"],
+            "WD24NM": ["North", "South"],
+            "LAD24CD": ["E08000001"] * 2,
+            "LAD24NM": ["Town"] * 2,
+        },
+        geometry=[box(400_000, 285_000, 410_000, 290_000), box(400_000, 280_000, 410_000, 285_000)],
+        crs=27700,
+    )
+    town = sg.Geography.from_files(name="Town", wards=wards)
+    points = gpd.GeoDataFrame(
+        geometry=[Point(402_000 + i % 5 * 30, 282_000 + i % 4 * 30) for i in range(30)],
+        crs=27700,
+    )
+    result = sg.hotspot_grid(points, geography=town, cell_m=1_000.0, permutations=0)
+    assert result.areas.attrs["boundary"] == "the 2 areas of the 'ward' layer of Town"
+    assert int(result.areas["n_organisations"].sum()) == 30
+    assert result.counts["hot_99"] >= 1
+    with pytest.raises(sg.InputError, match=r"geography must be a socecon_geo\.Geography"):
+        sg.hotspot_grid(points, geography="Town")
