@@ -42,7 +42,7 @@ import math
 import threading
 import types
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -59,6 +59,7 @@ from socecon_geo._checks import (
     has_geometry,
 )
 from socecon_geo._errors import InputError
+from socecon_geo._hexagons import hexagon_of, hexagon_polygons, hexagons_covering
 from socecon_geo._schema import HOTSPOT_CLASS, HOTSPOT_CLASSES
 from socecon_geo.areas import _point_locations
 from socecon_geo.geography import Geography, resolve_geography
@@ -742,49 +743,6 @@ def hotspots(
 # ------------------------------------------------------------------------ the grid
 
 
-def _hexagons(bounds: Iterable[float], cell_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Axial coordinates (q, r) of pointy-top hexagons covering the bounds."""
-    xmin, ymin, xmax, ymax = bounds
-    row = 1.5 * cell_m / math.sqrt(3)
-    rows = np.arange(math.floor(ymin / row) - 1, math.ceil(ymax / row) + 2)
-    q_lo = np.floor(xmin / cell_m - rows / 2).astype("int64") - 1
-    width = math.ceil((xmax - xmin) / cell_m) + 3
-    q = (q_lo[:, None] + np.arange(width)[None, :]).ravel()
-    r = np.repeat(rows, width)
-    return q, r
-
-
-def _hex_polygons(q: np.ndarray, r: np.ndarray, cell_m: float) -> np.ndarray:
-    """Pointy-top hexagons of axial coordinates (q, r).
-
-    Vertices are computed on an integer lattice (x in half widths, y in half radii), so
-    neighbouring hexagons share their vertices exactly and contiguity finds them.
-    """
-    radius = cell_m / math.sqrt(3)
-    cx = 2 * np.asarray(q, dtype="int64") + np.asarray(r, dtype="int64")  # half widths
-    cy = 3 * np.asarray(r, dtype="int64")  # half radii
-    dx = np.array([1, 0, -1, -1, 0, 1])
-    dy = np.array([1, 2, 1, -1, -2, -1])
-    xs = (cx[:, None] + dx[None, :]) * (cell_m / 2)
-    ys = (cy[:, None] + dy[None, :]) * (radius / 2)
-    return np.asarray(shapely.polygons(np.stack([xs, ys], axis=-1)), dtype=object)
-
-
-def _hex_of(x: np.ndarray, y: np.ndarray, cell_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Axial coordinates of the hexagon holding each point (cube rounding)."""
-    radius = cell_m / math.sqrt(3)
-    rf = y / (1.5 * radius)
-    qf = x / cell_m - rf / 2
-    sf = -qf - rf
-    q, r, s = np.round(qf), np.round(rf), np.round(sf)
-    dq, dr, ds = np.abs(q - qf), np.abs(r - rf), np.abs(s - sf)
-    fix_q = (dq > dr) & (dq > ds)
-    fix_r = ~fix_q & (dr > ds)
-    q = np.where(fix_q, -r - s, q)
-    r = np.where(fix_r, -q - s, r)
-    return q.astype("int64"), r.astype("int64")
-
-
 def _boundary(
     boundary: Any, geography: Geography | None
 ) -> tuple[Any, Any, str, gpd.GeoDataFrame | None]:
@@ -926,8 +884,8 @@ def hotspot_grid(
         )
         raise InputError(msg)
 
-    q, r = _hexagons((xmin, ymin, xmax, ymax), cell)
-    polygons = _hex_polygons(q, r, cell)
+    q, r = hexagons_covering((xmin, ymin, xmax, ymax), cell)
+    polygons = hexagon_polygons(q, r, cell)
     shapely.prepare(area)
     keep = shapely.intersects(area, polygons)
     q, r, polygons = q[keep], r[keep], polygons[keep]
@@ -962,7 +920,7 @@ def hotspot_grid(
             f"({described}); pass the geography (or boundary=) of the organisations' area."
         )
         raise InputError(msg)
-    pq, pr = _hex_of(x[inside], y[inside], cell)
+    pq, pr = hexagon_of(x[inside], y[inside], cell)
     index = pd.Index(q * 10_000_000 + r)
     rows = index.get_indexer(pq * 10_000_000 + pr)
     counts = np.bincount(rows[rows >= 0], minlength=len(q)).astype("int64")

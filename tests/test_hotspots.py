@@ -12,8 +12,9 @@ import pytest
 from shapely.geometry import Point, box
 
 import socecon_geo as sg
+from socecon_geo._hexagons import hexagon_of, hexagon_polygons
 from socecon_geo._schema import COLUMN_DTYPES, HOTSPOT_CLASSES
-from socecon_geo.hotspot_stats import _esda_numpy_path, _hex_of, _hex_polygons
+from socecon_geo.hotspot_stats import _esda_numpy_path
 
 HOT = [c for c in HOTSPOT_CLASSES if c.startswith("hot_")]
 COLD = [c for c in HOTSPOT_CLASSES if c.startswith("cold_")]
@@ -467,17 +468,17 @@ def test_explore_shows_classes_with_a_legend(wards):
 
 
 def test_hexagon_maths_round_trips():
-    polygons = _hex_polygons(np.array([0, 3, -2]), np.array([0, 5, 7]), 1_000.0)
+    polygons = hexagon_polygons(np.array([0, 3, -2]), np.array([0, 5, 7]), 1_000.0)
     centres = np.array([[p.centroid.x, p.centroid.y] for p in polygons])
-    q, r = _hex_of(centres[:, 0], centres[:, 1], 1_000.0)
+    q, r = hexagon_of(centres[:, 0], centres[:, 1], 1_000.0)
     assert q.tolist() == [0, 3, -2]
     assert r.tolist() == [0, 5, 7]
     assert polygons[0].area == pytest.approx(np.sqrt(3) / 2 * 1_000.0**2)
     # a point near a corner goes to the hexagon that holds it
     rng = np.random.default_rng(0)
     xs, ys = rng.uniform(0, 20_000, 500), rng.uniform(0, 20_000, 500)
-    q, r = _hex_of(xs, ys, 1_000.0)
-    cells = _hex_polygons(q, r, 1_000.0)
+    q, r = hexagon_of(xs, ys, 1_000.0)
+    cells = hexagon_polygons(q, r, 1_000.0)
     assert all(c.covers(Point(x, y)) for c, x, y in zip(cells, xs, ys, strict=True))
 
 
