@@ -16,7 +16,8 @@ statuses and area methods   ``category`` with the fixed categories of their
                             :data:`AREA_STATUS`, :data:`DEPRIVATION_STATUS`,
                             :data:`HOTSPOT_CLASS`);
                             ``org_type`` likewise (:data:`ORG_TYPE`)
-area codes and names        ``string`` (:data:`CODE`, :data:`NAME`):
+codes and names             ``string`` (:data:`CODE`, :data:`NAME`):
+                            ``postcode_normalised``,
                             ``postcode_lsoa21_code`` … ``lad_code``,
                             ``ward_name``
 ``geocode_method``          ``string``: an open vocabulary, named by the geocoder
@@ -202,6 +203,7 @@ _AREA_CODES: Final = ("lsoa21_code", "lsoa11_code", "msoa21_code", "ward_code", 
 
 COLUMN_DTYPES: Final[dict[str, object]] = {
     "org_type": ORG_TYPE,
+    "postcode_normalised": CODE,
     "postcode_status": POSTCODE_STATUS,
     "geocode_status": GEOCODE_STATUS,
     "geocode_method": CODE,

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
@@ -142,10 +143,9 @@ class LsoaLookup:
     """
 
     frame: pd.DataFrame  # lsoa11_code, lsoa21_code, change_code, [lad_code, lad_name]
-    forward: pd.DataFrame = field(init=False)  # lsoa11_code, lsoa21_code, method, n
-    backward: pd.Series = field(init=False)  # lsoa21 -> lsoa11 when unique
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _links(self) -> tuple[pd.DataFrame, pd.Series]:
         links = self.frame[["lsoa11_code", "lsoa21_code", "change_code"]].drop_duplicates(
             ["lsoa11_code", "lsoa21_code"]
         )
@@ -161,13 +161,24 @@ class LsoaLookup:
             ["split", "lsoa11_lookup_merged", "lsoa11_lookup_complex"],
             default="lsoa11_lookup_unchanged",
         )
-        self.forward = links.assign(method=method, n_targets=targets.to_numpy())
+        forward = links.assign(method=method, n_targets=targets.to_numpy())
         unique_back = links[(sources == 1).to_numpy()]
-        self.backward = pd.Series(
+        backward = pd.Series(
             unique_back["lsoa11_code"].to_numpy(),
             index=unique_back["lsoa21_code"].to_numpy(),
             dtype="string",
         )
+        return forward, backward
+
+    @property
+    def forward(self) -> pd.DataFrame:
+        """One row per link: ``lsoa11_code``, ``lsoa21_code``, ``method``, ``n_targets``."""
+        return self._links[0]
+
+    @property
+    def backward(self) -> pd.Series:
+        """LSOA 2021 → its LSOA 2011, for LSOAs 2021 with a single source."""
+        return self._links[1]
 
     def targets(self, to: Literal[2021, 2011]) -> dict[str, tuple[str, ...]]:
         """Map each code of the other edition to its codes in edition ``to``, in row order."""

@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from socecon_geo._errors import InputError
-from socecon_geo._schema import POSTCODE_STATUS, POSTCODE_STATUSES
+from socecon_geo._schema import CODE, POSTCODE_STATUS, POSTCODE_STATUSES
 
 __all__ = [
     "POSTCODE_STATUSES",
@@ -106,8 +106,9 @@ class ParsedPostcodes:
     canonical: pa.Array
 
     def normalised(self) -> pd.Series:
-        """Return the canonical postcode of every input value (NaN where not valid)."""
-        return pd.Series(_take_strings(self.canonical, self.codes), index=self.index)
+        """Return the canonical postcode of every input value (``string``, NA where not valid)."""
+        strings = _take_strings(self.canonical, self.codes).astype(CODE)
+        return pd.Series(strings, index=self.index)
 
     def statuses(self) -> pd.Series:
         """Return the ``postcode_status`` of every input value (a categorical)."""
@@ -245,8 +246,8 @@ def normalise_postcodes(values: Any) -> pd.DataFrame:
         Aligned to the input (same index, same order), with columns
 
         ``postcode_normalised``
-            the canonical postcode ``"OUTWARD INWARD"`` (e.g. ``"B15 2TT"``), or NaN
-            where the value is invalid or missing;
+            the canonical postcode ``"OUTWARD INWARD"`` (e.g. ``"B15 2TT"``, dtype
+            ``string``), or NA where the value is invalid or missing;
         ``postcode_status``
             ``"valid"``, ``"invalid_format"`` or ``"missing"`` (empty, only spaces or
             punctuation, or a placeholder such as ``"N/A"``, ``"none"``, ``"unknown"``,
@@ -270,9 +271,9 @@ def normalise_postcodes(values: Any) -> pd.DataFrame:
     0             B15 2TT           valid
     1             CV1 5FB           valid
     2             B15 2TT           valid
-    3                 NaN  invalid_format
-    4                 NaN         missing
-    5                 NaN         missing
+    3                <NA>  invalid_format
+    4                <NA>         missing
+    5                <NA>         missing
     """
     parsed = parse_postcodes(values)
     return pd.DataFrame(

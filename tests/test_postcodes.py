@@ -198,7 +198,7 @@ def test_frame_keeps_index_order_and_duplicate_labels() -> None:
         "valid",
     ]
     assert list(result["postcode_status"].cat.categories) == list(POSTCODE_STATUSES)
-    assert result["postcode_normalised"].dtype == "str"
+    assert result["postcode_normalised"].dtype == "string"  # like every code column
 
 
 @pytest.mark.parametrize(

@@ -255,8 +255,8 @@ def geocode(
       name postcode_normalised    geocode_status  position_quality
     0    A             B15 2TT           matched                10
     1    B             B15 2XX   sector_centroid                60
-    2    C                 NaN  invalid_postcode              <NA>
-    3    D                 NaN  missing_postcode              <NA>
+    2    C                <NA>  invalid_postcode              <NA>
+    3    D                <NA>  missing_postcode              <NA>
     >>> points.crs.to_epsg(), points.geometry.iloc[0].x
     (27700, 405000.0)
     """
