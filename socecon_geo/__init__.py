@@ -82,6 +82,10 @@ _EXPORTS: dict[str, str] = {
     # areas
     "assign_areas": "socecon_geo.areas",
     "summarise_areas": "socecon_geo.summaries",
+    # hot spots
+    "hotspots": "socecon_geo.hotspot_stats",
+    "hotspot_grid": "socecon_geo.hotspot_stats",
+    "HotspotResult": "socecon_geo.hotspot_stats",
     # population
     "read_population": "socecon_geo.population",
     # density clusters
@@ -152,6 +156,11 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         Geography,
         fetch_geography,
         load_geography,
+    )
+    from socecon_geo.hotspot_stats import (  # noqa: F401
+        HotspotResult,
+        hotspot_grid,
+        hotspots,
     )
     from socecon_geo.lookups import (  # noqa: F401
         convert_lsoa_codes,

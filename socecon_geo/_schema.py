@@ -15,7 +15,8 @@ statuses and area methods   ``category`` with the fixed categories of their
                             vocabulary (:data:`POSTCODE_STATUS`,
                             :data:`GEOCODE_STATUS`, :data:`AREA_METHOD`,
                             :data:`AREA_STATUS`, :data:`DEPRIVATION_STATUS`,
-                            :data:`RANK_STATUS`, :data:`CLUSTER_STATUS`);
+                            :data:`RANK_STATUS`, :data:`CLUSTER_STATUS`,
+                            :data:`HOTSPOT_CLASS`);
                             ``org_type`` likewise (:data:`ORG_TYPE`)
 codes and names             ``string`` (:data:`CODE`, :data:`NAME`):
                             ``postcode_normalised``,
@@ -55,6 +56,8 @@ __all__ = [
     "DEPRIVATION_STATUSES",
     "GEOCODE_STATUS",
     "GEOCODE_STATUSES",
+    "HOTSPOT_CLASS",
+    "HOTSPOT_CLASSES",
     "LSOA_CODE",
     "LSOA_LEVEL_VINTAGE",
     "NAME",
@@ -206,6 +209,37 @@ RANK_STATUSES: Final[tuple[str, ...]] = (
     not scored (ranked last): another component is missing.
 """
 
+HOTSPOT_CLASSES: Final[tuple[str, ...]] = (
+    "hot_99",
+    "hot_95",
+    "hot_90",
+    "cold_99",
+    "cold_95",
+    "cold_90",
+    "high_high",
+    "high_low",
+    "low_high",
+    "low_low",
+    "not_significant",
+    "no_neighbours",
+    "no_value",
+)
+"""Values of ``hotspot_class`` (``socecon_geo.hotspot_stats``).
+
+``hot_99`` … ``cold_90``
+    Gi*: a hot (cold) spot at 99, 95 or 90% confidence (p ≤ 0.01, 0.05, 0.10; the
+    Benjamini–Hochberg adjusted p when ``fdr=True``).
+``high_high`` … ``low_low``
+    local Moran: a significant high value among high ones (a cluster), high among low
+    (an outlier), low among high, low among low.
+``not_significant``
+    tested, not significant.
+``no_neighbours``
+    has a value but no neighbour (an island): not tested.
+``no_value``
+    the variable is missing: not tested.
+"""
+
 # ---- dtypes ---------------------------------------------------------------------------
 
 ORG_TYPE: Final = pd.CategoricalDtype(list(ORGANISATION_TYPES))
@@ -217,6 +251,7 @@ DEPRIVATION_STATUS: Final = pd.CategoricalDtype(list(DEPRIVATION_STATUSES))
 CLUSTER_STATUS: Final = pd.CategoricalDtype(list(CLUSTER_STATUSES))
 CLUSTER_ID: Final = pd.Int64Dtype()
 RANK_STATUS: Final = pd.CategoricalDtype(list(RANK_STATUSES))
+HOTSPOT_CLASS: Final = pd.CategoricalDtype(list(HOTSPOT_CLASSES))
 CODE: Final = pd.StringDtype()
 NAME: Final = pd.StringDtype()
 QUALITY: Final = pd.Int64Dtype()
@@ -241,6 +276,7 @@ COLUMN_DTYPES: Final[dict[str, object]] = {
     "cluster_id": CLUSTER_ID,
     "cluster_status": CLUSTER_STATUS,
     "rank_status": RANK_STATUS,
+    "hotspot_class": HOTSPOT_CLASS,
 }
 """The dtype of each standard column the steps add (see the module documentation)."""
 
