@@ -36,6 +36,12 @@ PUBLIC_FUNCTIONS = [
     "assign_areas",
     "summarise_areas",
     "read_population",
+    "load_geography",
+    "fetch_geography",
+    "find_clusters",
+    "hotspots",
+    "hotspot_grid",
+    "rank_candidates",
 ]
 
 
