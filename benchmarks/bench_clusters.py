@@ -44,8 +44,9 @@ import numpy as np
 import pandas as pd
 
 import socecon_geo as sg
+from socecon_geo._density import _weighted_hdbscan
 from socecon_geo._schema import ORG_TYPE
-from socecon_geo.clusters import _weighted_hdbscan, find_clusters
+from socecon_geo.clusters import find_clusters
 
 TYPES = np.array(["charity", "community_interest_company", "co_operative", "other"])
 SECTIONS = np.array(["Q", "S", "R", "P", "G", "M", "N", None], dtype=object)

@@ -20,15 +20,10 @@ from sklearn.cluster import HDBSCAN as SklearnHDBSCAN
 from sklearn.metrics import adjusted_rand_score
 
 import socecon_geo as sg
+from socecon_geo._density import _weighted_hdbscan, spanning_tree, weighted_core_distances
 from socecon_geo._errors import CRSMismatchError, InputError
 from socecon_geo._schema import CLUSTER_STATUSES, COLUMN_DTYPES
-from socecon_geo.clusters import (
-    CLUSTER_LABELS,
-    _weighted_hdbscan,
-    find_clusters,
-    spanning_tree,
-    weighted_core_distances,
-)
+from socecon_geo.clusters import CLUSTER_LABELS, find_clusters
 from socecon_geo.provenance import Provenance, get_provenance, with_provenance
 
 WMCA = list(sg.WMCA_AUTHORITIES)
