@@ -17,6 +17,8 @@ Exit status: 0 on success; 2 for bad input, a failed download or an unwritable o
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -408,6 +410,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except SocEconGeoError as exc:
         return _fail(str(exc))
+    except BrokenPipeError:  # the reader went away (``socecon-geo info | head``): stop quietly
+        # Point stdout at /dev/null so that the flush at exit does not fail again.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            target = sys.stdout.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, target)
+            os.close(devnull)
+        return 141
     except OSError as exc:  # writing the output: disk full, permissions, ...
         return _fail(f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": "))
 

@@ -349,3 +349,18 @@ def test_column_mapping_for_a_generic_file(tmp_path, capsys):
     capsys.readouterr()
     assert main([*args, "--column", "name"]) == 2
     assert "--column takes FIELD=HEADING" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_stops_quietly(monkeypatch, capsys):
+    """`socecon-geo info | head -1`: no error message when the reader goes away."""
+
+    class ClosedPipe:
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    assert main(["info"]) == 141
+    assert capsys.readouterr().err == ""
