@@ -304,7 +304,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     os.close(handle)
     try:
-        with mpl.rc_context({"svg.hashsalt": _SVG_SALT}):
+        with mpl.rc_context({"svg.hashsalt": _SVG_SALT, "svg.fonttype": "none"}):
             fig.savefig(temporary, format=fmt, dpi=_DPI, metadata=metadata)
         os.replace(temporary, target)
     except BaseException:

@@ -133,6 +133,7 @@ class _Table:
     row_heading: str
     row_labels: list[str]
     frame: pd.DataFrame  # the shown columns, in order, with their source names
+    ids: pd.DataFrame  # the identifying columns (cluster id, area code and name), for CSV
 
 
 # ---------------------------------------------------------------------- inputs
@@ -206,6 +207,11 @@ def _shown(frame: pd.DataFrame, wanted: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(frame[columns]).reset_index(drop=True)
 
 
+def _ids(frame: pd.DataFrame, wanted: Sequence[str | None]) -> pd.DataFrame:
+    columns = [c for c in wanted if c is not None and c in frame.columns]
+    return pd.DataFrame(frame[columns]).reset_index(drop=True)
+
+
 def _tables(
     strengths: pd.DataFrame | None, gaps: pd.DataFrame | None, areas: pd.DataFrame | None
 ) -> list[_Table]:
@@ -227,6 +233,7 @@ def _tables(
                 "Cluster",
                 labels,
                 _shown(strengths, _STRENGTH_COLUMNS),
+                _ids(strengths, ["cluster_id"]),
             )
         )
     if gaps is not None and not gaps.empty:
@@ -240,6 +247,7 @@ def _tables(
                 noun,
                 _labels(gaps, code, name),
                 _shown(gaps, _GAP_COLUMNS),
+                _ids(gaps, [code, name]),
             )
         )
     if areas is not None and not areas.empty:
@@ -256,6 +264,7 @@ def _tables(
                 noun,
                 _labels(ordered, code, name),
                 _shown(ordered, _AREA_COLUMNS),
+                _ids(ordered, [code, name]),
             )
         )
     return tables
@@ -451,17 +460,20 @@ def table_frames(candidates: Any = None, *, areas: Any = None) -> dict[str, pd.D
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``"strengths"``, ``"gaps"``, ``"areas"`` (those given and not empty): the row
-        header first (``cluster`` or ``area``), then the columns as in the HTML, under
-        their column names. Text is as in the data (not neutralised).
+        ``"strengths"``, ``"gaps"``, ``"areas"`` (those given and not empty): the
+        identifying columns first (``cluster_id``; the area code and name), then the
+        columns as in the HTML, in the same row order, under their column names. Text
+        is as in the data (not neutralised), with line breaks as spaces in HTML only.
     """
     strengths, gaps, area_frame = _parts(candidates, areas)
     sources = {"strengths": strengths, "gaps": gaps, "areas": area_frame}
     out: dict[str, pd.DataFrame] = {}
     for table in _tables(strengths, gaps, area_frame):
-        frame = table.frame.copy()
+        ids = table.ids
+        if ids.columns.empty:  # nothing identifies the rows but the label shown
+            ids = pd.DataFrame({"label": table.row_labels})
+        frame = pd.concat([ids, table.frame.drop(columns=ids.columns, errors="ignore")], axis=1)
         frame.attrs = {}
-        frame.insert(0, "cluster" if table.key == "strengths" else "area", table.row_labels)
         out[table.key] = with_provenance(frame, sources[table.key])
     return out
 
@@ -472,7 +484,7 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
         values = out[column]
         if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
             out[column] = [
-                None if _missing(v) else neutralise_csv_text(single_line(str(v))) for v in values
+                None if _missing(v) else single_line(neutralise_csv_text(str(v))) for v in values
             ]
     return out
 
