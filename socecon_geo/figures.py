@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from socecon_geo._errors import InputError
-from socecon_geo.provenance import attribution_lines, get_provenance
+from socecon_geo.provenance import attribution_lines, get_provenance, with_provenance
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -86,6 +86,7 @@ def _lsoa_deciles(geography: Geography) -> tuple[gpd.GeoDataFrame, str]:
     )
     deciles = deciles[~deciles.index.duplicated()]
     lsoas["imd_decile"] = lsoas["lsoa21_code"].astype(str).map(deciles)
+    with_provenance(lsoas, iod)
     vintages = [record.vintage for record in get_provenance(iod)]
     return lsoas, (vintages[0] if vintages else "IoD2025")
 
