@@ -10,6 +10,7 @@ No text from the data ever becomes a link or a script.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Callable, Sequence
@@ -382,7 +383,7 @@ def _notes(candidates: Any) -> list[str]:
 # ---------------------------------------------------------------------- writing
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     if not path.parent.is_dir():
         msg = f"Cannot write {path}: the folder {path.parent} does not exist; create it first."
         raise InputError(msg)
@@ -489,6 +490,10 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
 def write_tables(candidates: Any, areas: Any, directory: str | os.PathLike[str]) -> dict[str, Path]:
     """Write the companion table as HTML and its parts as CSV files.
 
@@ -528,6 +533,6 @@ def write_tables(candidates: Any, areas: Any, directory: str | os.PathLike[str])
     for key, frame in table_frames(candidates, areas=areas).items():
         target = folder / f"{key}.csv"
         safe = _neutralised(frame)
-        _write_atomic(target, lambda p, f=safe: f.to_csv(p, index=False, encoding="utf-8-sig"))
+        _write_atomic(target, functools.partial(_write_csv, safe))
         written[key] = target
     return written
