@@ -146,7 +146,8 @@ def plot_deprivation(
     areas : GeoDataFrame or HotspotResult, optional
         Areas to outline instead of the geography's wards (an area summary).
     title : str, optional
-        The figure's title (default: the study area and the IMD vintage).
+        The figure's title (default: the study area and the IMD vintage), drawn as
+        written (``$`` does not start mathematical notation).
     ax : matplotlib.axes.Axes, optional
         Draw there; by default a new figure of A4 width is made.
 
@@ -250,14 +251,19 @@ def plot_deprivation(
         framealpha=0.9,
     )
     heading = title if title is not None else f"Deprivation in {geography.name}"
-    fig.suptitle(heading, fontsize=12, y=0.98)
+    fig.suptitle(heading, fontsize=12, y=0.98, parse_math=False)
     if title is None:
         fig.text(
-            0.5, 0.925, f"LSOAs by Index of Multiple Deprivation decile ({vintage})", ha="center"
+            0.5,
+            0.925,
+            f"LSOAs by Index of Multiple Deprivation decile ({vintage})",
+            ha="center",
+            parse_math=False,
         )
     credits = attribution_lines(*sources)
     footer = "\n".join(textwrap.fill(line, width=150) for line in ["Sources:", *credits] if line)
-    fig.text(0.02, 0.01, footer, fontsize=5.5, ha="left", va="bottom", wrap=False)
+    # Text from data is drawn as written: "$" never starts mathematical notation.
+    fig.text(0.02, 0.01, footer, fontsize=5.5, ha="left", va="bottom", parse_math=False)
     return fig
 
 

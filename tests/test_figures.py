@@ -100,6 +100,18 @@ def test_figure_files_are_written_and_the_svg_is_reproducible(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again.svg", "figure.png", "figure.svg"]
 
 
+def test_hostile_titles_are_drawn_as_written(
+    geography: Geography, clusters: gpd.GeoDataFrame, tmp_path: Path
+) -> None:
+    title = "St John's $x^{$ & $5$ fund </text><script>alert(1)</script>"
+    fig = plot_deprivation(geography=geography, clusters=clusters, title=title)
+    assert fig.get_suptitle() == title
+    save_figure(fig, tmp_path / "title.png")  # mathtext would fail on the unclosed "{"
+    text = save_figure(fig, tmp_path / "title.svg").read_text(encoding="utf-8")
+    assert "<script>" not in text
+    assert "&lt;/text&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
 def test_drawing_into_given_axes(geography: Geography, clusters: gpd.GeoDataFrame) -> None:
     fig = Figure(figsize=(4, 4))
     ax = fig.add_subplot()
