@@ -211,17 +211,23 @@ def plot_deprivation(
 
         halo = [effects.withStroke(linewidth=3, foreground="white")]
         points = shown.geometry.representative_point()
-        for point, label in zip(points, labels, strict=True):
+        # each label is set off away from the middle of all the clusters, with a leader
+        xs, ys = points.x.to_numpy(), points.y.to_numpy()
+        dx, dy = xs - xs.mean(), ys - ys.mean()
+        norm = np.hypot(dx, dy)
+        norm[norm == 0] = 1.0
+        for point, label, ux, uy in zip(points, labels, dx / norm, dy / norm, strict=True):
             if label and not point.is_empty:
                 ax.annotate(
                     label,
                     xy=(point.x, point.y),
-                    xytext=(6, 6),
+                    xytext=(18 * ux - 8, 18 * uy - 4),
                     textcoords="offset points",
                     fontsize=8,
                     fontweight="bold",
                     color="black",
                     path_effects=halo,
+                    arrowprops={"arrowstyle": "-", "color": "black", "linewidth": 0.7},
                     zorder=7,
                 )
     ax.set_aspect("equal")
