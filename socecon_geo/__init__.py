@@ -94,6 +94,11 @@ _EXPORTS: dict[str, str] = {
     # ranking candidate places
     "rank_candidates": "socecon_geo.ranking",
     "Candidates": "socecon_geo.ranking",
+    # outputs: the static figure and the accessible table
+    "plot_deprivation": "socecon_geo.figures",
+    "save_figure": "socecon_geo.figures",
+    "accessible_table": "socecon_geo.tables",
+    "write_tables": "socecon_geo.tables",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -141,6 +146,10 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     from socecon_geo.deprivation import (  # noqa: F401
         fetch_deprivation,
         read_deprivation,
+    )
+    from socecon_geo.figures import (  # noqa: F401
+        plot_deprivation,
+        save_figure,
     )
     from socecon_geo.geocoding import (  # noqa: F401
         Geocoder,
@@ -197,6 +206,10 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     )
     from socecon_geo.summaries import (  # noqa: F401
         summarise_areas,
+    )
+    from socecon_geo.tables import (  # noqa: F401
+        accessible_table,
+        write_tables,
     )
 
 

@@ -1,0 +1,88 @@
+r"""Text from input data made safe for HTML and for spreadsheets.
+
+Every string that reaches a page (a table cell, a caption, a map popup or tooltip) goes
+through :func:`escape_text`, and every string written to a CSV file meant for a
+spreadsheet through :func:`neutralise_csv_text`. Names are shown as written, never
+executed: ``<script>`` is shown as text, a ``javascript:`` address is never a link, and
+``=HYPERLINK(...)`` is never a formula.
+
+Examples
+--------
+>>> from socecon_geo._html import escape_text, neutralise_csv_text
+>>> escape_text('St John\'s <Trust> & "Friends"')
+'St John&#x27;s &lt;Trust&gt; &amp; &quot;Friends&quot;'
+>>> neutralise_csv_text('=HYPERLINK("http://example.com")')
+'\'=HYPERLINK("http://example.com")'
+>>> neutralise_csv_text("-3")
+"'-3"
+>>> neutralise_csv_text("Balsall Heath West")
+'Balsall Heath West'
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from typing import Final
+
+import pandas as pd
+
+__all__ = ["CSV_FORMULA_PREFIXES", "escape_text", "neutralise_csv_text", "single_line"]
+
+CSV_FORMULA_PREFIXES: Final[tuple[str, ...]] = ("=", "+", "-", "@", "\t", "\r")
+"""First characters a spreadsheet reads as the start of a formula (OWASP, CSV injection)."""
+
+_LINE_BREAKS: Final = re.compile(r"[\r\n\u2028\u2029]+")
+
+
+def escape_text(value: object, *, missing: str = "") -> str:
+    """Return a value as HTML text: ``&``, ``<``, ``>``, ``"`` and ``'`` escaped.
+
+    Parameters
+    ----------
+    value : object
+        Anything; ``None``, ``NaN`` and ``pd.NA`` give ``missing``.
+    missing : str
+        What to show for a missing value (already HTML, not escaped).
+
+    Returns
+    -------
+    str
+        Safe as element text and as a quoted attribute value. Backslashes, backticks,
+        template syntax and non-Latin characters are left as they are: they mean nothing
+        to HTML outside a script, and no text from data is ever put in a script.
+    """
+    if _is_missing(value):
+        return missing
+    return html.escape(str(value), quote=True)
+
+
+def neutralise_csv_text(value: str) -> str:
+    """Prefix text a spreadsheet would run as a formula with ``'`` (OWASP).
+
+    Parameters
+    ----------
+    value : str
+        One cell's text.
+
+    Returns
+    -------
+    str
+        ``value`` itself, or ``"'" + value`` when it begins with ``=``, ``+``, ``-``,
+        ``@``, a tab or a carriage return.
+    """
+    if value.startswith(CSV_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def single_line(value: str) -> str:
+    """Return text with its line breaks turned into spaces."""
+    return _LINE_BREAKS.sub(" ", value)
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    return isinstance(value, float) and math.isnan(value)
