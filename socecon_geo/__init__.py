@@ -94,6 +94,9 @@ _EXPORTS: dict[str, str] = {
     # ranking candidate places
     "rank_candidates": "socecon_geo.ranking",
     "Candidates": "socecon_geo.ranking",
+    # interactive map
+    "render_map": "socecon_geo.maps",
+    "save_map": "socecon_geo.maps",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -165,6 +168,10 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     from socecon_geo.lookups import (  # noqa: F401
         convert_lsoa_codes,
         read_lsoa_lookup,
+    )
+    from socecon_geo.maps import (  # noqa: F401
+        render_map,
+        save_map,
     )
     from socecon_geo.population import (  # noqa: F401
         read_population,
