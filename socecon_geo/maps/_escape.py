@@ -7,8 +7,10 @@ Two helpers, used by every part of the map:
   itself carried in a JavaScript string or template literal (backtick, ``$``, ``{``,
   ``}``, backslash) and line breaks (U+2028/2029 end a line in older JavaScript);
 - :func:`script_json` for data embedded in a ``<script>``: JSON with ``<``, ``>``,
-  ``&``, ``'`` and U+2028/2029 written as ``\\u`` escapes, so no value can close the
-  script element or start a comment, and the result is a valid JavaScript literal.
+  ``&``, ``'``, backtick and U+2028/2029 written as ``\\u`` escapes, so no value can close the
+  script element or start a comment, and the result is a valid JavaScript literal;
+  ``{{``, ``{%`` and ``{#`` inside strings are escaped too, since folium passes each
+  rendered script through its template engine again.
 
 Text is always shown as written: an escaped name renders as the same characters.
 """
@@ -31,8 +33,8 @@ _EXTRA_HTML = str.maketrans(
         "{": "&#123;",
         "}": "&#125;",
         "\\": "&#92;",
-        "\u2028": "&#8232;",
-        "\u2029": "&#8233;",
+        "\u2028": " ",
+        "\u2029": " ",
         "\r": " ",
         "\n": " ",
     }
@@ -43,6 +45,7 @@ _SCRIPT_ESCAPES = {
     ">": "\\u003e",
     "&": "\\u0026",
     "'": "\\u0027",
+    "`": "\\u0060",
     "\u2028": "\\u2028",
     "\u2029": "\\u2029",
 }
@@ -103,6 +106,11 @@ def script_json(value: Any) -> str:
     text = json.dumps(_clean(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for char, escaped in _SCRIPT_ESCAPES.items():
         text = text.replace(char, escaped)
+    # folium renders each script through Jinja a second time, so no "{{", "{%" or "{#"
+    # may survive; structural JSON never has them, so they are inside strings
+    text = text.replace("{%", "{\\u0025").replace("{#", "{\\u0023")
+    while "{{" in text:
+        text = text.replace("{{", "{\\u007b")
     return text
 
 

@@ -177,6 +177,10 @@ def point_data(points: gpd.GeoDataFrame) -> tuple[dict[str, Any], int]:
                 "position_quality", pd.Series([None] * len(shown), index=shown.index)
             )
             col = [_position_text(s, q) or None for s, q in zip(status, quality, strict=True)]
+        elif column == "website" and "website" not in shown.columns:
+            if "src_Website" not in shown.columns:
+                continue
+            col = [display_text(v) or None for v in shown["src_Website"]]
         elif column in shown.columns:
             col = [display_text(v) or None for v in shown[column]]
         else:

@@ -292,16 +292,15 @@ def render_map(
 
         geography = load_geography()
 
-    tile_options: dict[str, Any] = {"tiles": tiles}
-    if tiles == "CartoDB positron":  # by URL: folium warns of an API key for the name
-        tile_options = {"tiles": _POSITRON, "attr": _POSITRON_ATTR}
     fmap = folium.Map(
         location=[52.48, -1.9],
         zoom_start=10,
-        **tile_options,
+        tiles=None if tiles == "CartoDB positron" else tiles,
         control_scale=True,
         prefer_canvas=False,
     )
+    if tiles == "CartoDB positron":  # by URL: folium warns of an API key for the name
+        folium.TileLayer(_POSITRON, attr=_POSITRON_ATTR, name="CartoDB positron").add_to(fmap)
     PageStyle().add_to(fmap)
     bounds: list[tuple[float, float, float, float]] = []
     used: list[Any] = []
@@ -312,7 +311,9 @@ def render_map(
         fg.add_to(fmap)
         return fg
 
-    def extent(frame: gpd.GeoDataFrame) -> None:
+    def extent(frame: gpd.GeoDataFrame, *, fallback: bool = False) -> None:
+        if fallback and bounds:
+            return
         located = frame[~(frame.geometry.isna() | frame.geometry.is_empty)]
         if len(located) and frame.crs is not None:
             bounds.append(tuple(located.to_crs(4326).total_bounds))
@@ -476,7 +477,7 @@ def render_map(
         ]
         Legend(fg, title="Organisations by type", rows=rows, note=note, swatch="dot").add_to(fmap)
         used.append(points)
-        extent(points)
+        extent(points, fallback=True)
         if search and n:
             SearchControl().add_to(fmap)
 
