@@ -73,6 +73,9 @@ class PointLayer(MacroElement):
         (function() {
             var d = {{ this.data_json }};
             var group = {{ this.group }};
+            var map = {{ this._parent.get_name() }};
+            // clustering needs a maximum zoom, which only a basemap gives (tiles=None)
+            if (map.options.maxZoom === undefined) { map.options.maxZoom = 19; }
             var target = group;
             var renderer = L.canvas({padding: 0.5});
             if ({{ this.cluster_json }}) {
