@@ -181,6 +181,8 @@ def point_data(points: gpd.GeoDataFrame) -> tuple[dict[str, Any], int]:
             if "src_Website" not in shown.columns:
                 continue
             col = [display_text(v) or None for v in shown["src_Website"]]
+        elif column == "org_type" and column in shown.columns:
+            col = [display_text(v).replace("_", " ") or None for v in shown[column]]
         elif column in shown.columns:
             col = [display_text(v) or None for v in shown[column]]
         else:
