@@ -12,6 +12,7 @@ from typing import Any
 
 import folium
 from branca.element import MacroElement
+from folium.elements import JSCSSMixin
 from folium.plugins import MarkerCluster
 from folium.template import Template
 
@@ -57,7 +58,7 @@ class AreaLayer(MacroElement):
         self.group = group.get_name()
 
 
-class PointLayer(MacroElement):
+class PointLayer(JSCSSMixin, MacroElement):
     """Organisations as circle markers from column arrays, clustered or on a canvas.
 
     ``data`` holds parallel lists (``lat``, ``lon``, ``type`` index, and the popup
@@ -130,15 +131,6 @@ class PointLayer(MacroElement):
         self.data_json = script_json(data)
         self.group = group.get_name()
         self.cluster_json = "true" if cluster else "false"
-
-    def render(self, **kwargs: Any) -> None:
-        """Add the marker-cluster scripts to the page, then the layer's script."""
-        figure = self.get_root()
-        for name, url in self.default_js:
-            figure.header.add_child(folium.JavascriptLink(url), name=name)
-        for name, url in self.default_css:
-            figure.header.add_child(folium.CssLink(url), name=name)
-        super().render(**kwargs)
 
 
 class Legend(MacroElement):
