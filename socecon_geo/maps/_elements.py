@@ -269,7 +269,19 @@ class SearchControl(MacroElement):
                                 var m = points.markers[j];
                                 if (!map.hasLayer(points.group)) { map.addLayer(points.group); }
                                 if (points.target.zoomToShowLayer) {
-                                    points.target.zoomToShowLayer(m, function() { m.openPopup(); });
+                                    var opened = false;
+                                    points.target.zoomToShowLayer(m, function() {
+                                        opened = true;
+                                        m.openPopup();
+                                    });
+                                    // a stacked address may stay clustered: open it anyway
+                                    setTimeout(function() {
+                                        if (opened) { return; }
+                                        var c = m.getPopup().getContent();
+                                        L.popup().setLatLng(m.getLatLng())
+                                            .setContent(typeof c === "function" ? c(m) : c)
+                                            .openOn(map);
+                                    }, 2000);
                                 } else {
                                     map.setView(m.getLatLng(), Math.max(map.getZoom(), 15));
                                     m.openPopup();
