@@ -248,6 +248,8 @@ def test_the_real_flow_maps_every_layer_without_changing_the_frames(
     for line in sg.attribution_lines(flow["points"], flow["wards"]):
         assert script_json(escape_html(line))[1:-1] in text
     assert "Co-operatives UK" in text
+    assert "hot-spot class" in text  # the ward tooltips carry the class of hotspots
+    assert "per 10,000, smoothed" in text
     assert "IoD2025" in text
     assert path.stat().st_size < 6_000_000
     for key, frame in before.items():
