@@ -189,6 +189,13 @@ def test_unknown_domain_edition_and_bad_inputs_are_input_errors() -> None:
         render_map(pd.DataFrame({"name": ["x"]}))
     with pytest.raises(sg.InputError, match="areas must be an area summary"):
         render_map(areas=pd.DataFrame(), deprivation=None)
+    wards = sg.load_wards()
+    with pytest.raises(sg.InputError, match="hotspots has no 'hotspot_class' column"):
+        render_map(hotspots=wards, deprivation=None)
+    with pytest.raises(sg.InputError, match="clusters has no 'cluster_id' column"):
+        render_map(clusters=wards, deprivation=None)
+    with pytest.raises(sg.InputError, match="hotspots must be a HotspotResult"):
+        render_map(hotspots=[1], deprivation=None)
     with pytest.raises(sg.InputError, match="candidates must be the Candidates"):
         render_map(candidates="ranked", deprivation=None)
     with pytest.raises(sg.InputError, match="max_markers must be a whole number"):

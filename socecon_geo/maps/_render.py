@@ -279,6 +279,15 @@ def render_map(
     areas_frame = _frame(areas, None, "areas", "an area summary GeoDataFrame")
     spots_frame = _frame(hotspots, "areas", "hotspots", "a HotspotResult or GeoDataFrame")
     cluster_frame = _frame(clusters, "clusters", "clusters", "a ClusterResult or GeoDataFrame")
+    for frame, name, column in (
+        (spots_frame, "hotspots", "hotspot_class"),
+        (cluster_frame, "clusters", "cluster_id"),
+    ):
+        if frame is not None and column not in frame.columns:
+            raise InputError(
+                f"render_map: {name} has no {column!r} column; pass the result of "
+                f"{'hotspots' if name == 'hotspots' else 'find_clusters'} or its frame"
+            )
     strengths = gaps = None
     if candidates is not None:
         if not (hasattr(candidates, "strengths") and hasattr(candidates, "gaps")):
