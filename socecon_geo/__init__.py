@@ -94,6 +94,9 @@ _EXPORTS: dict[str, str] = {
     # ranking candidate places
     "rank_candidates": "socecon_geo.ranking",
     "Candidates": "socecon_geo.ranking",
+    # interactive map
+    "render_map": "socecon_geo.maps",
+    "save_map": "socecon_geo.maps",
     # outputs: the static figure and the accessible table
     "plot_deprivation": "socecon_geo.figures",
     "save_figure": "socecon_geo.figures",
@@ -174,6 +177,10 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     from socecon_geo.lookups import (  # noqa: F401
         convert_lsoa_codes,
         read_lsoa_lookup,
+    )
+    from socecon_geo.maps import (  # noqa: F401
+        render_map,
+        save_map,
     )
     from socecon_geo.population import (  # noqa: F401
         read_population,

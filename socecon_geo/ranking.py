@@ -31,7 +31,6 @@ for gaps) are reversed (``1 - percentile``).
 from __future__ import annotations
 
 import copy
-import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ import pandas as pd
 
 from socecon_geo._checks import check_geodataframe, check_projected, check_same_crs
 from socecon_geo._errors import InputError, Problems
+from socecon_geo._html import escape_text
 from socecon_geo._ranking_text import gap_text, strength_text
 from socecon_geo._schema import RANK_STATUS, RANK_STATUSES
 from socecon_geo.geography import Geography, resolve_geography
@@ -226,7 +226,7 @@ class Candidates:
                     "rank": frame["rank"].astype("float64").to_numpy(),
                     "score": frame["score"].round(3).to_numpy(),
                     "status": frame["rank_status"].astype(str).to_numpy(),
-                    "explanation": [html.escape(str(t)) for t in frame["explanation"]],
+                    "explanation": [escape_text(t) for t in frame["explanation"]],
                 },
                 geometry=frame.geometry.to_numpy(),
                 crs=frame.crs,

@@ -1,0 +1,18 @@
+"""The interactive map of the analysis.
+
+``render_map`` draws it on one Folium map, ``save_map`` writes it; see ``docs/maps.md``.
+"""
+
+from __future__ import annotations
+
+from socecon_geo.maps._escape import escape_html, script_json
+from socecon_geo.maps._render import DEFAULT_MAX_MARKERS, LAYER_NAMES, render_map, save_map
+
+__all__ = [
+    "DEFAULT_MAX_MARKERS",
+    "LAYER_NAMES",
+    "escape_html",
+    "render_map",
+    "save_map",
+    "script_json",
+]

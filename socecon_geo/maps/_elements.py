@@ -1,0 +1,347 @@
+"""Leaflet elements of the map, each a folium ``MacroElement`` with its own template.
+
+Data reach the page only through :func:`~socecon_geo.maps._escape.script_json` (and
+HTML inside the data was escaped by :func:`~socecon_geo.maps._escape.escape_html`
+before), so folium's template substitution never sees input text: the templates below
+insert only names of Leaflet objects and already-encoded JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from folium.plugins import MarkerCluster
+from folium.template import Template
+
+from socecon_geo.maps._escape import escape_html, script_json
+
+__all__ = ["AreaLayer", "Legend", "MapText", "PageStyle", "PointLayer", "SearchControl"]
+
+
+class AreaLayer(MacroElement):
+    """Polygons of one layer as one ``L.geoJSON``, styled and labelled per feature.
+
+    Each feature's properties carry ``_style`` (Leaflet path options), ``_tooltip``
+    and ``_popup`` (escaped HTML), and ``_label`` (a permanent label, escaped).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var data = {{ this.data_json }};
+            var layer = L.geoJSON(data, {
+                style: function(f) { return f.properties._style; },
+                onEachFeature: function(f, l) {
+                    var p = f.properties;
+                    if (p._tooltip) { l.bindTooltip(p._tooltip, {sticky: true}); }
+                    if (p._popup) { l.bindPopup(p._popup, {maxWidth: 360}); }
+                    if (f.properties._label) {
+                        l.bindTooltip(f.properties._label,
+                            {permanent: true, direction: "center", className: "socecon-label"});
+                    }
+                }
+            });
+            layer.addTo({{ this.group }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, features: list[dict[str, Any]], group: folium.FeatureGroup) -> None:
+        super().__init__()
+        self._name = "AreaLayer"
+        self.data_json = script_json({"type": "FeatureCollection", "features": features})
+        self.group = group.get_name()
+
+
+class PointLayer(JSCSSMixin, MacroElement):
+    """Organisations as circle markers from column arrays, clustered or on a canvas.
+
+    ``data`` holds parallel lists (``lat``, ``lon``, ``type`` index, and the popup
+    fields as raw text); popups are built in the browser with ``textContent``, so no
+    value is ever parsed as HTML. With ``cluster`` the markers go into a
+    ``L.markerClusterGroup`` kept inside the layer's own group (folium#1871); without,
+    they are drawn on one shared canvas renderer, the fast path for large counts.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var d = {{ this.data_json }};
+            var group = {{ this.group }};
+            var map = {{ this._parent.get_name() }};
+            // clustering needs a maximum zoom, which only a basemap gives (tiles=None)
+            if (map.options.maxZoom === undefined) { map.options.maxZoom = 19; }
+            var target = group;
+            var renderer = L.canvas({padding: 0.5});
+            if ({{ this.cluster_json }}) {
+                target = L.markerClusterGroup({chunkedLoading: true, maxClusterRadius: 50});
+                target.addTo(group);
+            }
+            var fields = d.fields;
+            function popup(i) {
+                var box = document.createElement("div");
+                box.className = "socecon-popup";
+                var head = document.createElement("strong");
+                head.textContent = d.name[i];
+                box.appendChild(head);
+                var table = document.createElement("table");
+                for (var k = 0; k < fields.length; k++) {
+                    var value = d.values[k][i];
+                    if (value === null || value === "") { continue; }
+                    var row = table.insertRow();
+                    var th = document.createElement("th");
+                    th.textContent = fields[k];
+                    row.appendChild(th);
+                    row.insertCell().textContent = value;
+                }
+                box.appendChild(table);
+                return box;
+            }
+            var markers = new Array(d.lat.length);
+            var batch = [];
+            for (var i = 0; i < d.lat.length; i++) {
+                var m = L.circleMarker([d.lat[i], d.lon[i]], {
+                    renderer: renderer, radius: 5, weight: 1, color: "#333333",
+                    fillColor: d.colours[d.type[i]], fillOpacity: 0.9
+                });
+                m.bindPopup((function(j) { return function() { return popup(j); }; })(i));
+                markers[i] = m;
+                batch.push(m);
+            }
+            if (target.addLayers) { target.addLayers(batch); }
+            else { for (var b = 0; b < batch.length; b++) { batch[b].addTo(target); } }
+            window.socecon_points = {data: d, markers: markers, target: target, group: group};
+        })();
+        {% endmacro %}
+        """
+    )
+
+    default_js = MarkerCluster.default_js
+    default_css = MarkerCluster.default_css
+
+    def __init__(self, data: dict[str, Any], group: folium.FeatureGroup, *, cluster: bool) -> None:
+        super().__init__()
+        self._name = "PointLayer"
+        self.data_json = script_json(data)
+        self.group = group.get_name()
+        self.cluster_json = "true" if cluster else "false"
+
+
+class Legend(MacroElement):
+    """A legend tied to one layer: shown while the layer is on the map, hidden when off.
+
+    Leaflet fires ``overlayadd`` / ``overlayremove`` on the map when the layer control
+    switches an overlay; the hook compares the layer with this legend's own
+    (folium#1052). ``rows`` are (colour, label) pairs; every text is escaped here.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var layer = {{ this.group }};
+            var legend = L.control({position: "bottomright"});
+            legend.onAdd = function() {
+                var div = L.DomUtil.create("div", "socecon-legend");
+                div.setAttribute("data-layer", {{ this.layer_json }});
+                div.innerHTML = {{ this.html_json }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            function sync() {
+                if (map.hasLayer(layer)) { legend.addTo(map); } else { legend.remove(); }
+            }
+            map.on("overlayadd", function(e) { if (e.layer === layer) { sync(); } });
+            map.on("overlayremove", function(e) { if (e.layer === layer) { sync(); } });
+            map.whenReady(sync);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        group: folium.FeatureGroup,
+        *,
+        title: str,
+        rows: list[tuple[str, str]],
+        note: str | None = None,
+        swatch: str = "box",
+    ) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.group = group.get_name()
+        self.layer_name = group.layer_name
+        self.layer_json = script_json(group.layer_name)
+        style = "border-radius:50%;" if swatch == "dot" else ""
+        items = "".join(
+            f'<div class="socecon-legend-row"><span class="socecon-swatch" '
+            f'style="{style}background:{escape_html(colour)}"></span>{escape_html(label)}</div>'
+            for colour, label in rows
+        )
+        foot = f'<div class="socecon-legend-note">{escape_html(note)}</div>' if note else ""
+        self.html_json = script_json(
+            f'<div class="socecon-legend-title">{escape_html(title)}</div>{items}{foot}'
+        )
+
+
+class MapText(MacroElement):
+    """The title box (title, subtitle) and the source attribution, all escaped."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var box = L.control({position: "topleft"});
+            box.onAdd = function() {
+                var div = L.DomUtil.create("div", "socecon-title");
+                div.innerHTML = {{ this.html_json }};
+                return div;
+            };
+            box.addTo(map);
+            var credits = {{ this.credits_json }};
+            if (map.attributionControl) {
+                for (var i = 0; i < credits.length; i++) {
+                    map.attributionControl.addAttribution(credits[i]);
+                }
+            }
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, *, title: str, subtitle: str | None, credits: list[str]) -> None:
+        super().__init__()
+        self._name = "MapText"
+        sub = f'<div class="socecon-subtitle">{escape_html(subtitle)}</div>' if subtitle else ""
+        self.html_json = script_json(f"<h1>{escape_html(title)}</h1>{sub}")
+        self.credits_json = script_json(
+            [f'<span class="socecon-credit">{escape_html(c)}</span>' for c in credits]
+        )
+
+
+class SearchControl(MacroElement):
+    """Search organisations by name: a box listing matches, built with ``textContent``.
+
+    Choosing a match zooms to the organisation (opening its cluster) and opens its
+    popup. Matching ignores case and treats typographic and plain apostrophes alike.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            function norm(s) {
+                return String(s).toLowerCase().replace(/[\\u2018\\u2019\\u02bc]/g, "'");
+            }
+            var control = L.control({position: "topright"});
+            control.onAdd = function() {
+                var div = L.DomUtil.create("div", "socecon-search");
+                var input = L.DomUtil.create("input", "", div);
+                input.type = "search";
+                input.placeholder = "Search organisations by name";
+                input.setAttribute("aria-label", "Search organisations by name");
+                var list = L.DomUtil.create("ul", "", div);
+                L.DomEvent.disableClickPropagation(div);
+                L.DomEvent.disableScrollPropagation(div);
+                input.addEventListener("input", function() {
+                    list.textContent = "";
+                    var points = window.socecon_points;
+                    var q = norm(input.value.trim());
+                    if (!points || q.length < 2) { return; }
+                    var names = points.data.name, shown = 0;
+                    for (var i = 0; i < names.length && shown < 10; i++) {
+                        if (norm(names[i]).indexOf(q) < 0) { continue; }
+                        var li = L.DomUtil.create("li", "", list);
+                        li.textContent = names[i];
+                        li.tabIndex = 0;
+                        (function(j) {
+                            function go() {
+                                var m = points.markers[j];
+                                if (!map.hasLayer(points.group)) { map.addLayer(points.group); }
+                                if (points.target.zoomToShowLayer) {
+                                    var opened = false;
+                                    points.target.zoomToShowLayer(m, function() {
+                                        opened = true;
+                                        m.openPopup();
+                                    });
+                                    // a stacked address may stay clustered: open it anyway
+                                    setTimeout(function() {
+                                        if (opened) { return; }
+                                        var c = m.getPopup().getContent();
+                                        L.popup().setLatLng(m.getLatLng())
+                                            .setContent(typeof c === "function" ? c(m) : c)
+                                            .openOn(map);
+                                    }, 2000);
+                                } else {
+                                    map.setView(m.getLatLng(), Math.max(map.getZoom(), 15));
+                                    m.openPopup();
+                                }
+                            }
+                            li.addEventListener("click", go);
+                            li.addEventListener("keydown", function(e) {
+                                if (e.key === "Enter") { go(); }
+                            });
+                        })(i);
+                        shown++;
+                    }
+                });
+                return div;
+            };
+            control.addTo(map);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "SearchControl"
+
+
+class PageStyle(MacroElement):
+    """The map's CSS: title box, legends, labels, search, and a light background."""
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+        .leaflet-container { background: #f7f7f5; }
+        .socecon-title { background: rgba(255,255,255,0.92); padding: 6px 10px; max-width: 420px;
+            border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 13px sans-serif; }
+        .socecon-title h1 { font-size: 16px; margin: 0 0 2px 0; }
+        .socecon-subtitle { color: #444; }
+        .socecon-legend { background: rgba(255,255,255,0.92); padding: 6px 8px;
+            font: 12px sans-serif; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3);
+            max-width: 260px; }
+        .socecon-legend-title { font-weight: bold; margin-bottom: 3px; }
+        .socecon-legend-note { color: #555; margin-top: 3px; }
+        .socecon-swatch { display: inline-block; width: 14px; height: 14px; margin-right: 6px;
+            vertical-align: middle; border: 1px solid #555; }
+        .socecon-label { background: #ffffff; border: 1px solid #08306b; font-weight: bold;
+            padding: 0 4px; box-shadow: none; }
+        .socecon-search { background: #fff; padding: 4px; border-radius: 4px;
+            box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 12px sans-serif; }
+        .socecon-search input { width: 220px; }
+        .socecon-search ul { list-style: none; margin: 0; padding: 0; max-width: 240px; }
+        .socecon-search li { cursor: pointer; padding: 2px; }
+        .socecon-search li:hover, .socecon-search li:focus { background: #e0ecf4; }
+        .socecon-popup th { text-align: left; padding-right: 6px; font-weight: normal;
+            color: #555; }
+        </style>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PageStyle"

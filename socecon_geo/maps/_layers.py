@@ -1,0 +1,201 @@
+"""Display copies of the analysis frames: simplified, in degrees, rounded, with HTML.
+
+Nothing here changes a frame it is given: geometries are simplified and rounded on
+copies, for display only. Every text from the data passes through
+:func:`~socecon_geo.maps._escape.escape_html` before it is put in a tooltip or popup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import mapping
+
+from socecon_geo._schema import ORGANISATION_TYPES
+from socecon_geo.maps._escape import display_text, escape_html
+
+__all__ = [
+    "DECILE_COLOURS",
+    "TYPE_COLOURS",
+    "area_features",
+    "display_geometries",
+    "html_table",
+    "point_data",
+]
+
+DECILE_COLOURS: tuple[str, ...] = (
+    "#00224e",
+    "#123570",
+    "#3b496c",
+    "#575d6d",
+    "#707173",
+    "#8a8678",
+    "#a59c74",
+    "#c3b369",
+    "#e1cc55",
+    "#fee838",
+)
+"""Cividis in ten classes, decile 1 (most deprived) darkest: monotone in lightness, so
+it reads in greyscale and for the common colour-vision deficiencies."""
+
+TYPE_COLOURS: dict[str, str] = {
+    "charity": "#0072b2",
+    "charitable_incorporated_organisation": "#56b4e9",
+    "community_interest_company": "#009e73",
+    "co_operative": "#e69f00",
+    "community_benefit_society": "#d55e00",
+    "company_limited_by_guarantee": "#cc79a7",
+    "social_enterprise": "#f0e442",
+    "other": "#999999",
+}
+"""Organisation types in the Okabe–Ito colour-blind-safe palette (grey for other)."""
+
+assert tuple(TYPE_COLOURS) == ORGANISATION_TYPES
+
+SIMPLIFY_M = 15.0
+"""Tolerance in metres of the display simplification of area outlines."""
+
+
+def display_geometries(frame: gpd.GeoDataFrame, *, simplify_m: float = SIMPLIFY_M) -> np.ndarray:
+    """Return the frame's geometries simplified, in EPSG:4326, rounded to 6 decimals."""
+    geoms = frame.geometry
+    if geoms.crs is not None and geoms.crs.is_projected:
+        geoms = geoms.simplify(simplify_m, preserve_topology=True)
+    elif geoms.crs is None:
+        return np.asarray(geoms.to_numpy())
+    degrees = geoms.to_crs(4326).to_numpy()
+    return shapely.transform(degrees, lambda xy: np.round(xy, 6))
+
+
+def html_table(title: str | None, rows: Sequence[tuple[str, Any]]) -> str:
+    """Return an escaped HTML table of (label, value) rows; rows without a value are left out."""
+    body = "".join(
+        f"<tr><th>{escape_html(label)}</th><td>{escape_html(value)}</td></tr>"
+        for label, value in rows
+        if display_text(value) != ""
+    )
+    head = f"<strong>{escape_html(title)}</strong>" if title else ""
+    return f'<div class="socecon-popup">{head}<table>{body}</table></div>'
+
+
+def area_features(
+    frame: gpd.GeoDataFrame,
+    *,
+    styles: Sequence[dict[str, Any]],
+    tooltips: Sequence[str | None] | None = None,
+    popups: Sequence[str | None] | None = None,
+    labels: Sequence[str | None] | None = None,
+) -> list[dict[str, Any]]:
+    """GeoJSON features of a frame's display geometries with style and escaped HTML."""
+    geoms = display_geometries(frame)
+    n = len(frame)
+    features = []
+    for i in range(n):
+        geom = geoms[i]
+        if geom is None or geom.is_empty:
+            continue
+        props: dict[str, Any] = {"_style": styles[i]}
+        if tooltips is not None and tooltips[i]:
+            props["_tooltip"] = tooltips[i]
+        if popups is not None and popups[i]:
+            props["_popup"] = popups[i]
+        if labels is not None and labels[i]:
+            props["_label"] = escape_html(labels[i])
+        features.append({"type": "Feature", "geometry": mapping(geom), "properties": props})
+    return features
+
+
+def _number(value: Any, digits: int = 1) -> str:
+    if display_text(value) == "":
+        return ""
+    try:
+        return f"{float(value):,.{digits}f}"
+    except (TypeError, ValueError):
+        return display_text(value)
+
+
+def fmt(value: Any, digits: int = 1) -> str:
+    """Format a number with thousands separators and ``digits`` decimals; ``""`` when missing."""
+    return _number(value, digits)
+
+
+POPUP_FIELDS: tuple[tuple[str, str], ...] = (
+    ("type", "org_type"),
+    ("sector", "sector"),
+    ("postcode", "postcode"),
+    ("geocode status", "geocode_status"),
+    ("position", "position_quality"),
+    ("ward", "ward_name"),
+    ("authority", "lad_name"),
+    ("website (not a link)", "website"),
+)
+
+
+def _position_text(status: Any, quality: Any) -> str:
+    if display_text(status) == "sector_centroid":
+        return "approximate: postcode sector centroid"
+    q = display_text(quality)
+    if q == "":
+        return ""
+    return f"Code-Point Open quality {q}" + (" (address-level)" if q == "10" else "")
+
+
+def point_data(points: gpd.GeoDataFrame) -> tuple[dict[str, Any], int]:
+    """Return the located organisations as column arrays, and how many have no location.
+
+    The arrays feed :class:`~socecon_geo.maps._elements.PointLayer`.
+    """
+    geoms = points.geometry
+    located = ~(geoms.isna() | geoms.is_empty).to_numpy()
+    shown = points.loc[located]
+    degrees = shown.geometry.to_crs(4326) if shown.crs is not None else shown.geometry
+    lat = np.round(degrees.y.to_numpy(), 6).tolist()
+    lon = np.round(degrees.x.to_numpy(), 6).tolist()
+    types = list(TYPE_COLOURS)
+    if "org_type" in shown.columns:
+        org_type = shown["org_type"].astype("string").fillna("other")
+        index = {t: i for i, t in enumerate(types)}
+        type_idx = [index.get(t, index["other"]) for t in org_type]
+    else:
+        type_idx = [types.index("other")] * len(shown)
+    names = (
+        [display_text(v) for v in shown["name"]] if "name" in shown.columns else [""] * len(shown)
+    )
+    fields: list[str] = []
+    values: list[list[str | None]] = []
+    for label, column in POPUP_FIELDS:
+        if column == "position_quality":
+            if "position_quality" not in shown.columns and "geocode_status" not in shown.columns:
+                continue
+            status = shown.get("geocode_status", pd.Series([None] * len(shown), index=shown.index))
+            quality = shown.get(
+                "position_quality", pd.Series([None] * len(shown), index=shown.index)
+            )
+            col = [_position_text(s, q) or None for s, q in zip(status, quality, strict=True)]
+        elif column == "website" and "website" not in shown.columns:
+            if "src_Website" not in shown.columns:
+                continue
+            col = [display_text(v) or None for v in shown["src_Website"]]
+        elif column == "org_type" and column in shown.columns:
+            col = [display_text(v).replace("_", " ") or None for v in shown[column]]
+        elif column in shown.columns:
+            col = [display_text(v) or None for v in shown[column]]
+        else:
+            continue
+        fields.append(label)
+        values.append(col)
+    data = {
+        "lat": lat,
+        "lon": lon,
+        "type": type_idx,
+        "colours": [TYPE_COLOURS[t] for t in types],
+        "name": names,
+        "fields": fields,
+        "values": values,
+    }
+    return data, int((~located).sum())
