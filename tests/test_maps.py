@@ -275,3 +275,27 @@ def test_the_real_flow_with_unranked_clusters_and_no_tiles(flow: dict) -> None:
     assert set(_groups(text)) == {LAYER_NAMES["deprivation"], LAYER_NAMES["strengths"]}
     assert "IoD2019 imd decile (LSOA)" in text
     assert "L.tileLayer(" not in text
+
+
+def test_the_title_box_links_to_the_accessible_table() -> None:
+    import socecon_geo as sg
+
+    html = (
+        sg.render_map(areas=sg.load_wards(), deprivation=None, tiles=None, table_link="tables.html")
+        .get_root()
+        .render()
+    )
+    assert 'href=\\"tables.html\\"' in html  # inside the title box's JSON string
+    assert "accessible tables" in html
+    plain = sg.render_map(areas=sg.load_wards(), deprivation=None, tiles=None)
+    assert "accessible tables" not in plain.get_root().render()
+
+
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(1)", "https://example.com/t.html", "/etc/passwd", "../x.html", 5]
+)
+def test_a_table_link_must_be_a_plain_relative_path(link) -> None:
+    import socecon_geo as sg
+
+    with pytest.raises(sg.InputError, match="table_link must be a relative path"):
+        sg.render_map(areas=sg.load_wards(), deprivation=None, tiles=None, table_link=link)

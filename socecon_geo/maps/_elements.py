@@ -218,11 +218,19 @@ class MapText(MacroElement):
         """
     )
 
-    def __init__(self, *, title: str, subtitle: str | None, credits: list[str]) -> None:
+    def __init__(
+        self, *, title: str, subtitle: str | None, credits: list[str], table_link: str | None
+    ) -> None:
         super().__init__()
         self._name = "MapText"
         sub = f'<div class="socecon-subtitle">{escape_html(subtitle)}</div>' if subtitle else ""
-        self.html_json = script_json(f"<h1>{escape_html(title)}</h1>{sub}")
+        link = (
+            f'<div class="socecon-table-link"><a href="{escape_html(table_link)}">'
+            "The same results as accessible tables (no JavaScript needed)</a></div>"
+            if table_link
+            else ""
+        )
+        self.html_json = script_json(f"<h1>{escape_html(title)}</h1>{sub}{link}")
         self.credits_json = script_json(
             [f'<span class="socecon-credit">{escape_html(c)}</span>' for c in credits]
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -197,6 +198,10 @@ def _escape(value: Any) -> str:
     return escape_html(value)
 
 
+# a relative link: no scheme (so never javascript:), no leading slash, no "..", plain names
+_RELATIVE_LINK = re.compile(r"(?!/)(?!.*\.\.)[A-Za-z0-9._/-]+")
+
+
 def _default_subtitle(geo_name: str | None, vintages: list[str]) -> str:
     parts = [p for p in (geo_name, "; ".join(vintages)) if p]
     parts.append(f"made {dt.date.today().isoformat()}")
@@ -219,6 +224,7 @@ def render_map(
     max_markers: int = DEFAULT_MAX_MARKERS,
     n_gaps: int = 20,
     search: bool = True,
+    table_link: str | None = None,
 ) -> folium.Map:
     """Draw organisations, areas and the analysis results on one interactive map.
 
@@ -260,6 +266,11 @@ def render_map(
         How many of the top-ranked gaps to draw.
     search : bool
         Add a search box over organisation names.
+    table_link : str, optional
+        A relative path to the accessible companion table (``"tables.html"``, as
+        :func:`socecon_geo.write_tables` writes it beside the map), linked from the title
+        box. Only a relative path of letters, digits, ``.``, ``_``, ``-`` and ``/`` is
+        taken.
 
     Returns
     -------
@@ -271,6 +282,13 @@ def render_map(
         )
     if isinstance(n_gaps, bool) or not isinstance(n_gaps, int) or n_gaps < 0:
         raise InputError(f"render_map: n_gaps must be a whole number >= 0, not {n_gaps!r}")
+    if table_link is not None and not (
+        isinstance(table_link, str) and _RELATIVE_LINK.fullmatch(table_link)
+    ):
+        raise InputError(
+            f"render_map: table_link must be a relative path such as 'tables.html' (letters, "
+            f"digits, '.', '_', '-' and '/'; no scheme, no '..'), not {table_link!r}"
+        )
     if points is not None and not isinstance(points, gpd.GeoDataFrame):
         raise InputError(
             f"render_map: points must be a GeoDataFrame of organisations, not "
@@ -499,6 +517,7 @@ def render_map(
         title=title if title is not None else "The social economy and deprivation",
         subtitle=subtitle if subtitle is not None else _default_subtitle(geo_name, vintages),
         credits=attribution_lines(*used),
+        table_link=table_link,
     ).add_to(fmap)
     Fullscreen(position="topleft").add_to(fmap)
     folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
