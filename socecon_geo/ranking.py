@@ -355,6 +355,44 @@ def _normalised(values: Mapping[str, float]) -> dict[str, float]:
     return {key: value / total for key, value in values.items()}
 
 
+def _score(
+    out: pd.DataFrame,
+    raw: dict[str, pd.Series],
+    reasons: dict[str, str],
+    unavailable: dict[str, str],
+    weights: Mapping[str, float],
+    lens: str,
+    *,
+    as_is: tuple[str, ...],
+    reversed_: tuple[str, ...],
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Scale each component of a lens to 0..1, add them and the total to ``out``.
+
+    A component no candidate has is marked unavailable (with its reason). Shares in
+    ``as_is`` are used as they are (clipped to 0..1); the others are rank percentiles,
+    reversed for those in ``reversed_``. Returns the component scores and the weights
+    used (unavailable components' weight shared among the others).
+    """
+    for component, values in raw.items():
+        if component not in unavailable and len(out) and not values.notna().any():
+            unavailable[component] = reasons[component]
+    scores = pd.DataFrame(index=out.index)
+    for component, values in raw.items():
+        if component in unavailable:
+            scores[f"score_{component}"] = np.nan
+        elif component in as_is:
+            scores[f"score_{component}"] = values.astype("float64").clip(0.0, 1.0)
+        elif component in reversed_:
+            scores[f"score_{component}"] = 1.0 - _percentile(values)
+        else:
+            scores[f"score_{component}"] = _percentile(values)
+    used = _usable(weights, unavailable, lens)
+    for column in scores.columns:
+        out[column] = scores[column].to_numpy()
+    out["score"] = _total(scores, {c: w for c, w in used.items() if w > 0}).to_numpy()
+    return scores, used
+
+
 def _usable(
     weights: Mapping[str, float], unavailable: Mapping[str, str], lens: str
 ) -> dict[str, float]:
@@ -599,22 +637,9 @@ def _strengths(
         "diversity": "clusters have no sector_entropy or sector_diversity",
         "deprivation": "clusters have no imd_score_popweighted",
     }
-    for component, values in raw.items():
-        if component not in unavailable and len(out) and not values.notna().any():
-            unavailable[component] = reasons[component]
-    scores = pd.DataFrame(index=out.index)
-    for component in STRENGTH_COMPONENTS:
-        values = raw[component]
-        if component in unavailable:
-            scores[f"score_{component}"] = np.nan
-        elif component == "hotspot":
-            scores[f"score_{component}"] = values.astype("float64")
-        else:
-            scores[f"score_{component}"] = _percentile(values)
-    used = _usable(weights, unavailable, "strengths")
-    for column in scores.columns:
-        out[column] = scores[column].to_numpy()
-    out["score"] = _total(scores, {c: w for c, w in used.items() if w > 0}).to_numpy()
+    scores, used = _score(
+        out, raw, reasons, unavailable, weights, "strengths", as_is=("hotspot",), reversed_=()
+    )
 
     status = np.full(len(out), "ranked", dtype=object)
     missing_of = {
@@ -724,24 +749,16 @@ def _gaps(
         "most_deprived": "areas have no share_pop_imd_decile1",
         "low_presence": "areas have no organisation counts",
     }
-    for component, values in raw.items():
-        if component not in unavailable and len(out) and not values.notna().any():
-            unavailable[component] = reasons[component]
-    scores = pd.DataFrame(index=out.index)
-    for component in GAP_COMPONENTS:
-        values = raw[component]
-        if component in unavailable:
-            scores[f"score_{component}"] = np.nan
-        elif component in ("most_deprived", "cold_spot"):
-            scores[f"score_{component}"] = values.clip(0.0, 1.0)
-        elif component == "low_presence":
-            scores[f"score_{component}"] = 1.0 - _percentile(values)
-        else:
-            scores[f"score_{component}"] = _percentile(values)
-    used = _usable(weights, unavailable, "gaps")
-    for column in scores.columns:
-        out[column] = scores[column].to_numpy()
-    out["score"] = _total(scores, {c: w for c, w in used.items() if w > 0}).to_numpy()
+    scores, used = _score(
+        out,
+        raw,
+        reasons,
+        unavailable,
+        weights,
+        "gaps",
+        as_is=("most_deprived", "cold_spot"),
+        reversed_=("low_presence",),
+    )
 
     status = np.full(len(out), "ranked", dtype=object)
     no_population = (

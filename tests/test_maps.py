@@ -299,3 +299,10 @@ def test_a_table_link_must_be_a_plain_relative_path(link) -> None:
 
     with pytest.raises(sg.InputError, match="table_link must be a relative path"):
         sg.render_map(areas=sg.load_wards(), deprivation=None, tiles=None, table_link=link)
+
+
+def test_every_hotspot_class_has_a_map_label() -> None:
+    from socecon_geo._schema import HOTSPOT_CLASSES
+    from socecon_geo.maps._render import _CLASS_LABELS
+
+    assert set(_CLASS_LABELS) == set(HOTSPOT_CLASSES)

@@ -14,7 +14,7 @@ from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import box
 
 import socecon_geo as sg
-from socecon_geo._schema import COLUMN_DTYPES, ORGANISATION_TYPES
+from socecon_geo._schema import COLUMN_DTYPES, HOTSPOT_CLASSES, ORGANISATION_TYPES
 from socecon_geo.provenance import Provenance, with_provenance
 from socecon_geo.ranking import (
     DEFAULT_WEIGHTS,
@@ -24,21 +24,6 @@ from socecon_geo.ranking import (
     rank_candidates,
 )
 
-HOTSPOT_CLASSES = (
-    "hot_99",
-    "hot_95",
-    "hot_90",
-    "cold_99",
-    "cold_95",
-    "cold_90",
-    "high_high",
-    "high_low",
-    "low_high",
-    "low_low",
-    "not_significant",
-    "no_neighbours",
-    "no_value",
-)
 RECORD = Provenance(
     name="test_register",
     title="A test register",
@@ -791,3 +776,12 @@ def test_weights_only_on_components_that_cannot_be_computed(three_clusters, five
     ranked = rank_candidates(three_clusters, five_areas, weights=only_cold, hotspots=hot)
     assert ranked.gaps["ward_code"].iloc[0] == "A"
     assert ranked.weights["gaps"]["cold_spot"] == 1.0
+
+
+def test_hot_and_cold_classes_are_hotspot_classes() -> None:
+    from socecon_geo._ranking_text import CLASS_WORDS
+    from socecon_geo.ranking import COLD_CLASSES, HOT_CLASSES
+
+    assert set(HOT_CLASSES) | set(COLD_CLASSES) <= set(HOTSPOT_CLASSES)
+    assert not set(HOT_CLASSES) & set(COLD_CLASSES)
+    assert set(CLASS_WORDS) <= set(HOTSPOT_CLASSES)
