@@ -102,6 +102,9 @@ _EXPORTS: dict[str, str] = {
     "save_figure": "socecon_geo.figures",
     "accessible_table": "socecon_geo.tables",
     "write_tables": "socecon_geo.tables",
+    # the whole pipeline
+    "analyse": "socecon_geo.pipeline",
+    "Analysis": "socecon_geo.pipeline",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -181,6 +184,10 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     from socecon_geo.maps import (  # noqa: F401
         render_map,
         save_map,
+    )
+    from socecon_geo.pipeline import (  # noqa: F401
+        Analysis,
+        analyse,
     )
     from socecon_geo.population import (  # noqa: F401
         read_population,

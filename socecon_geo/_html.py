@@ -28,12 +28,19 @@ from typing import Final
 
 import pandas as pd
 
-__all__ = ["CSV_FORMULA_PREFIXES", "escape_text", "neutralise_csv_text", "single_line"]
+__all__ = [
+    "CSV_FORMULA_PREFIXES",
+    "escape_markdown",
+    "escape_text",
+    "neutralise_csv_text",
+    "single_line",
+]
 
 CSV_FORMULA_PREFIXES: Final[tuple[str, ...]] = ("=", "+", "-", "@", "\t", "\r")
 """First characters a spreadsheet reads as the start of a formula (OWASP, CSV injection)."""
 
 _LINE_BREAKS: Final = re.compile(r"[\r\n\u2028\u2029]+")
+_MARKDOWN_PUNCTUATION: Final = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
 def escape_text(value: object, *, missing: str = "") -> str:
@@ -56,6 +63,36 @@ def escape_text(value: object, *, missing: str = "") -> str:
     if _is_missing(value):
         return missing
     return html.escape(str(value), quote=True)
+
+
+def escape_markdown(value: object, *, missing: str = "") -> str:
+    r"""Return a value as Markdown text that renders as written and runs nothing.
+
+    HTML is escaped (:func:`escape_text`), so ``<script>`` shows as text in a Markdown
+    viewer that passes HTML through; Markdown punctuation (``\ ` * _ { } [ ] ( ) # + -
+    . ! | ~``) is backslash-escaped, so a name never becomes a link, an image, a
+    heading or a table cell border; line breaks become spaces.
+
+    Parameters
+    ----------
+    value : object
+        Anything; ``None``, ``NaN`` and ``pd.NA`` give ``missing``.
+    missing : str
+        What to show for a missing value (already Markdown, not escaped).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> escape_markdown("[click](javascript:alert(1)) <b>St John's</b>")
+    '\\[click\\]\\(javascript:alert\\(1\\)\\) &lt;b&gt;St John&#x27;s&lt;/b&gt;'
+    """
+    if _is_missing(value):
+        return missing
+    text = single_line(str(value))
+    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=True)
 
 
 def neutralise_csv_text(value: str) -> str:

@@ -76,12 +76,14 @@ NOISE: Final = -1
 LOW_QUALITY: Final = -2
 NO_LOCATION: Final = -3
 STACKED: Final = -4
+DUPLICATE: Final = -5
 
 CLUSTER_LABELS: Final[dict[int, str]] = {
     NOISE: "noise",
     LOW_QUALITY: "low_position_quality",
     NO_LOCATION: "no_location",
     STACKED: "stacked_address",
+    DUPLICATE: "duplicate",
 }
 """The negative labels of :attr:`ClusterResult.labels` and the status each stands for
 (labels 1, 2, … are clusters, 1 the largest)."""
@@ -110,8 +112,9 @@ class ClusterResult:
     labels : pandas.Series
         ``Int64``, aligned to the input's index: the cluster (1, 2, … by decreasing
         size), or -1 noise, -2 not clustered (low position quality), -3 not clustered
-        (no location), -4 not clustered (stacked address left out); see
-        :data:`CLUSTER_LABELS`.
+        (no location), -4 not clustered (stacked address left out), -5 not clustered
+        (a duplicate: ``duplicate_of`` set by :func:`socecon_geo.combine_registers`);
+        see :data:`CLUSTER_LABELS`.
     points : geopandas.GeoDataFrame
         A copy of the input with ``cluster_id``, ``cluster_status``,
         ``cluster_membership`` and ``stacked_address``.
@@ -607,6 +610,9 @@ def find_clusters(
         A coordinate holding this many organisations or more is a stacked address (the
         registered office of formation agents, accountants or umbrella bodies): flagged
         ``stacked_address`` and, unless ``allow_stacks``, left out of the clustering.
+        Rows that :func:`socecon_geo.combine_registers` marked as duplicates
+        (``duplicate_of`` set) are always left out, labelled ``duplicate``: the row they
+        duplicate counts in their place.
     seed : int, default 0
         Recorded in ``params`` and ``attrs``; both methods are deterministic (ties are
         settled by the locations' coordinate order), so results never depend on it.
@@ -618,8 +624,8 @@ def find_clusters(
     -------
     ClusterResult
         ``labels`` (Int64, aligned to the input's index: cluster id >= 1, -1 noise, -2
-        low position quality, -3 no location, -4 stacked address left out), ``points``
-        (a copy of the input with ``cluster_id``, ``cluster_status``,
+        low position quality, -3 no location, -4 stacked address left out, -5 duplicate),
+        ``points`` (a copy of the input with ``cluster_id``, ``cluster_status``,
         ``cluster_membership`` and ``stacked_address``), ``clusters`` (one row per
         cluster, 1 the largest) and ``explore()``.
 
@@ -687,6 +693,10 @@ def find_clusters(
         coarse = located & np.isfinite(quality) & (quality > min_position_quality)
         status[coarse] = LOW_QUALITY
         eligible &= ~coarse
+    if "duplicate_of" in points.columns:
+        duplicate = points["duplicate_of"].notna().to_numpy(dtype=bool)
+        status[duplicate] = DUPLICATE
+        eligible &= ~duplicate
     # distinct coordinates of the eligible organisations, ordered by (x, y)
     rows = np.flatnonzero(eligible)
     eligible_xy = np.zeros((n, 2))

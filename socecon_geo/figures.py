@@ -12,7 +12,6 @@ interactive backend needed).
 from __future__ import annotations
 
 import os
-import tempfile
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -21,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from socecon_geo._atomic import write_atomic
 from socecon_geo._errors import InputError
 from socecon_geo.provenance import attribution_lines, get_provenance, with_provenance
 
@@ -310,17 +310,11 @@ def save_figure(fig: Figure, path: str | os.PathLike[str]) -> Path:
             f"{target.suffix or '(none)'!r} is not known; use .png or .svg."
         )
         raise InputError(msg)
-    if not target.parent.is_dir():
-        msg = f"Cannot write {target}: the folder {target.parent} does not exist; create it."
-        raise InputError(msg)
     metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {}
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    try:
+
+    def write(temporary: Path) -> None:
         with mpl.rc_context({"svg.hashsalt": _SVG_SALT, "svg.fonttype": "none"}):
             fig.savefig(temporary, format=fmt, dpi=_DPI, metadata=metadata)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+
+    write_atomic(target, write)
     return target

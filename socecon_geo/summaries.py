@@ -387,7 +387,10 @@ def summarise_areas(
     Organisations are counted by the area code :func:`assign_areas` gave them
     (``lsoa21_code``, ``lsoa11_code``, ``ward_code`` or ``lad_code``, by ``level``);
     those without a code, or with one the areas do not contain, are left out and
-    counted in ``attrs["unassigned"]``.
+    counted in ``attrs["unassigned"]``. Rows that
+    :func:`socecon_geo.combine_registers` marked as duplicates (``duplicate_of`` set)
+    count once, as the row they repeat: they are left out and counted in
+    ``attrs["unassigned"]["duplicate"]``.
 
     Population and deprivation come by LSOA and are carried to MSOAs, wards and
     authorities either with a best-fit lookup (each LSOA wholly in one area,
@@ -562,12 +565,21 @@ def summarise_areas(
         )
         raise InputError(msg)
 
-    # Counting.
+    # Counting (a duplicate row of combine_registers counts once, as the row it repeats).
+    duplicate = (
+        points["duplicate_of"].notna().to_numpy(dtype=bool)
+        if "duplicate_of" in points.columns
+        else np.zeros(len(points), dtype=bool)
+    )
+    if duplicate.any():
+        points = points.loc[~duplicate]
     point_codes = _Coded.from_series(points[code_column])
     # position of each organisation's area in area_codes (-1: no code, or another area)
     area_rows = np.append(area_codes.get_indexer(point_codes.uniques), -1)[point_codes.keys]
     in_areas = pd.Series(area_rows >= 0)
     unassigned = _unassigned(points, point_codes, in_areas)
+    if duplicate.any():
+        unassigned["duplicate"] = int(duplicate.sum())
     _warn_foreign_codes(points, point_codes, in_areas, standard, level)
 
     stats = _count_columns(points, area_rows, area_codes, type_column, sector_column)

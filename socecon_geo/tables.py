@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -21,6 +20,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from socecon_geo._atomic import write_atomic
 from socecon_geo._errors import InputError
 from socecon_geo._html import escape_text, neutralise_csv_text, single_line
 from socecon_geo.provenance import attribution_lines, with_provenance
@@ -383,20 +383,6 @@ def _notes(candidates: Any) -> list[str]:
 # ---------------------------------------------------------------------- writing
 
 
-def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    if not path.parent.is_dir():
-        msg = f"Cannot write {path}: the folder {path.parent} does not exist; create it first."
-        raise InputError(msg)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def accessible_table(
     candidates: Any = None,
     *,
@@ -446,7 +432,7 @@ def accessible_table(
     page = _document(tables, title, credits, _notes(candidates), lang)
     if path is not None:
         target = Path(path)
-        _write_atomic(target, lambda p: p.write_text(page, encoding="utf-8"))
+        write_atomic(target, lambda p: p.write_text(page, encoding="utf-8"))
     return page
 
 
@@ -533,6 +519,6 @@ def write_tables(candidates: Any, areas: Any, directory: str | os.PathLike[str])
     for key, frame in table_frames(candidates, areas=areas).items():
         target = folder / f"{key}.csv"
         safe = _neutralised(frame)
-        _write_atomic(target, functools.partial(_write_csv, safe))
+        write_atomic(target, functools.partial(_write_csv, safe))
         written[key] = target
     return written

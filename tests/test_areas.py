@@ -456,6 +456,21 @@ def test_summarise_rate_and_location_quotient_by_hand(four_lsoas):
     assert summary.geometry.equals(areas.geometry)
 
 
+def test_summarise_counts_a_duplicate_once(four_lsoas):
+    orgs = _coded(
+        ["E01900001", "E01900001", "E01900002"],
+        duplicate_of=pd.array([pd.NA, "coopsuk:R1", pd.NA], dtype="string"),
+        area_status=["assigned"] * 3,
+    )
+    before = orgs.copy()
+    summary = summarise_areas(
+        orgs, four_lsoas.iloc[:3], population=_population([1000, 2000, 5000, 10])
+    )
+    assert summary["n_organisations"].tolist() == [1, 1, 0]
+    assert summary.attrs["unassigned"] == {"duplicate": 1}
+    pd.testing.assert_frame_equal(orgs, before)
+
+
 @pytest.mark.filterwarnings("ignore:summarise_areas has no population")
 def test_summarise_warns_when_rates_cannot_be_computed(two_wards):
     orgs = gpd.GeoDataFrame({"ward_code": ["E05900001"]}, geometry=[Point(50, 50)], crs=27700)

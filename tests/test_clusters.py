@@ -297,6 +297,23 @@ def test_sector_centroids_left_out_and_labelled(planted):
     assert len(kept.clusters) == 5
 
 
+def test_duplicates_across_registers_are_left_out_and_labelled(planted):
+    points, truth = planted
+    marked = points.copy()
+    marked["duplicate_of"] = pd.array([pd.NA] * len(marked), dtype="string")
+    first = np.flatnonzero(truth == 1)[:5]
+    marked.iloc[first, marked.columns.get_loc("duplicate_of")] = "elsewhere:1"
+    result = find_clusters(marked)
+    assert (result.points.iloc[first]["cluster_status"] == "duplicate").all()
+    assert (result.labels.iloc[first] == -5).all()
+    assert result.points.iloc[first]["cluster_id"].isna().all()
+    plain = find_clusters(points)
+    in_cluster_1 = plain.clusters.set_index("cluster_id")["n_organisations"]
+    found = result.clusters.set_index("cluster_id")["n_organisations"]
+    assert found.sum() == in_cluster_1.sum() - 5
+    _assert_every_row_has_a_status(result, marked)
+
+
 # ------------------------------------------------------------------------- degenerate inputs
 
 

@@ -102,7 +102,16 @@ def test_every_module_has_a_layer() -> None:
 
 def test_the_layer_table_names_the_layers_in_order() -> None:
     names = [name for _, name in sorted(set(LAYERS.values()))]
-    assert names == ["core", "data", "inputs", "geography", "analysis", "outputs", "product"]
+    assert names == [
+        "core",
+        "data",
+        "inputs",
+        "geography",
+        "analysis",
+        "outputs",
+        "pipeline",
+        "product",
+    ]
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +13,7 @@ import geopandas as gpd
 import pandas as pd
 from folium.plugins import Fullscreen
 
+from socecon_geo._atomic import write_atomic
 from socecon_geo._errors import InputError
 from socecon_geo.maps._elements import (
     AreaLayer,
@@ -534,8 +534,24 @@ def get_provenance_all(items: list[Any]) -> list[Any]:
     return list(combine_provenance(*items))
 
 
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def numbered_ids(html: str) -> str:
+    """Replace folium's random element ids with numbers, in order of appearance.
+
+    folium names each element ``<kind>_<32 random hex digits>``; numbering them makes
+    the same map give the same page, byte for byte.
+    """
+    ids: dict[str, str] = {}
+    return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:032d}"), html)
+
+
 def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:
     """Write a map's HTML (UTF-8) to a temporary file beside ``path``, then rename it.
+
+    folium's random element ids are numbered in order (:func:`numbered_ids`), so the
+    same map always gives the same file.
 
     Parameters
     ----------
@@ -555,13 +571,5 @@ def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:
         raise InputError(
             f"save_map: the folder {str(target.parent)!r} does not exist; create it first"
         )
-    html = fmap.get_root().render()
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(html)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+    html = numbered_ids(fmap.get_root().render())
+    return write_atomic(target, lambda p: p.write_text(html, encoding="utf-8"))

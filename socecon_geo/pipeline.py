@@ -1,0 +1,635 @@
+"""The whole analysis in one call: :func:`analyse` and the :class:`Analysis` it returns.
+
+:func:`analyse` composes the steps a user would otherwise call one by one::
+
+    read_organisations (and combine_registers) → geocode → assign_areas
+    → attach_deprivation → summarise_areas → find_clusters → hotspots → rank_candidates
+
+with one :class:`~socecon_geo.Geography` for all of them. The :class:`Analysis` holds
+every intermediate result, the options used and the provenance of every source; it draws
+the map (:meth:`Analysis.map`) and writes the folder of outputs a planner opens
+(:meth:`Analysis.save`), with a report of what was done, with which data, and what was
+flagged and why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, cast
+
+import geopandas as gpd
+import pandas as pd
+
+from socecon_geo import __version__
+from socecon_geo._atomic import write_atomic
+from socecon_geo._errors import InputError, Problems
+from socecon_geo._progress import Progress
+from socecon_geo._report import build_report, candidates_frame, report_markdown, summary_text
+from socecon_geo.areas import assign_areas
+from socecon_geo.attach import attach_deprivation
+from socecon_geo.clusters import ClusterResult, find_clusters
+from socecon_geo.deprivation import read_deprivation
+from socecon_geo.figures import plot_deprivation, save_figure
+from socecon_geo.geocoding import Geocoder, GeocodingReport, geocode, geocoding_report
+from socecon_geo.geography import GEOGRAPHY_LEVELS, Geography, Level, resolve_geography
+from socecon_geo.hotspot_stats import HotspotResult
+from socecon_geo.hotspot_stats import hotspots as find_hotspots
+from socecon_geo.maps import render_map, save_map
+from socecon_geo.provenance import Provenance, combine_provenance
+from socecon_geo.ranking import Candidates, rank_candidates
+from socecon_geo.registers import ORGANISATION_COLUMNS, combine_registers, read_organisations
+from socecon_geo.summaries import summarise_areas
+from socecon_geo.tables import _neutralised, write_tables
+
+if TYPE_CHECKING:
+    import folium
+
+__all__ = ["STEPS", "Analysis", "analyse"]
+
+STEPS: Final[tuple[str, ...]] = (
+    "read",
+    "geocode",
+    "areas",
+    "deprivation",
+    "summaries",
+    "clusters",
+    "hotspots",
+    "ranking",
+)
+"""The steps of :func:`analyse`, in order (the keys of :attr:`Analysis.timings`)."""
+
+OUTPUT_FILES: Final[dict[str, str]] = {
+    "map": "map.html",
+    "tables": "tables.html",
+    "strengths_csv": "strengths.csv",
+    "gaps_csv": "gaps.csv",
+    "areas_csv": "areas.csv",
+    "candidates": "candidates.csv",
+    "geopackage": "analysis.gpkg",
+    "figure_png": "figure.png",
+    "figure_svg": "figure.svg",
+    "report_md": "report.md",
+    "report_json": "report.json",
+}
+"""What :meth:`Analysis.save` writes: key → file name in the output folder."""
+
+GEOPACKAGE_LAYERS: Final[tuple[str, ...]] = ("organisations", "areas", "clusters", "gaps")
+"""The layers of ``analysis.gpkg``, in order."""
+
+# the keywords each step takes from the options of analyse (the rest are analyse's own)
+_OWN_KEYWORDS: Final[dict[str, frozenset[str]]] = {
+    "read_options": frozenset({"source", "register"}),
+    "clustering": frozenset({"points", "geography", "seed"}),
+    "hotspots": frozenset({"areas", "seed"}),
+}
+_STEP_FUNCTIONS: Final[dict[str, Any]] = {
+    "read_options": read_organisations,
+    "clustering": find_clusters,
+    "hotspots": find_hotspots,
+}
+_EDITIONS: Final = ("iod2025", "iod2019")
+_EDITION_LSOA_VINTAGE: Final = {"iod2025": 2021, "iod2019": 2011}
+
+
+@dataclass(frozen=True, repr=False)
+class Analysis:
+    """Everything :func:`analyse` found, and the means to show and save it.
+
+    Attributes
+    ----------
+    organisations : pandas.DataFrame
+        The organisations as read (several registers combined, ``duplicate_of`` set),
+        one row per input row.
+    points : geopandas.GeoDataFrame
+        Every organisation, in the input's order, with the columns of every step:
+        ``geocode_status``, ``position_quality``, the area codes and ``area_status``,
+        the IMD and ``deprivation_status``, ``cluster_id`` and ``cluster_status``.
+    areas : geopandas.GeoDataFrame
+        The area summary at ``level`` (every area, zeros included) with the hot-spot
+        columns (``hotspot_class``, ``hotspot_z``, ``hotspot_p_fdr``, …).
+    clusters : ClusterResult
+        The density clusters.
+    hotspots : HotspotResult
+        The hot and cold spots of the area summary.
+    candidates : Candidates
+        The ranked strengths (clusters) and gaps (areas).
+    geography : Geography
+        The geography used.
+    geocoding : GeocodingReport
+        Counts by geocoding status, with examples of the failures.
+    parameters : dict
+        The options of every step, the library version and the date of the run.
+    provenance : tuple of Provenance
+        Every source used, each once.
+    timings : dict
+        Seconds spent in each of :data:`STEPS`.
+    """
+
+    organisations: pd.DataFrame
+    points: gpd.GeoDataFrame
+    areas: gpd.GeoDataFrame
+    clusters: ClusterResult
+    hotspots: HotspotResult
+    candidates: Candidates
+    geography: Geography
+    geocoding: GeocodingReport
+    parameters: dict[str, Any] = field(default_factory=dict)
+    provenance: tuple[Provenance, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"Analysis({len(self.points):,} organisations, {len(self.areas):,} "
+            f"{self.parameters.get('level')} areas, {len(self.clusters.clusters)} clusters, "
+            f"{len(self.candidates.gaps):,} gap candidates; geography "
+            f"{self.geography.name!r})"
+        )
+
+    def map(self, **kwargs: Any) -> folium.Map:
+        """Draw the interactive map of every result (:func:`socecon_geo.render_map`).
+
+        Parameters
+        ----------
+        **kwargs
+            Passed to :func:`socecon_geo.render_map` (``tiles``, ``title``,
+            ``max_markers``, ``table_link``, …); they override what the analysis sets.
+
+        Returns
+        -------
+        folium.Map
+        """
+        options: dict[str, Any] = {
+            "areas": self.areas,
+            "hotspots": self.hotspots,
+            "candidates": self.candidates,
+            "geography": self.geography,
+            "deprivation": self._map_edition(),
+            **kwargs,
+        }
+        return render_map(self.points, **options)
+
+    def explore(self, **kwargs: Any) -> folium.Map:
+        """Draw the map: the same as :meth:`map` (the name geopandas users reach for)."""
+        return self.map(**kwargs)
+
+    def _map_edition(self) -> str | None:
+        edition = self.parameters.get("deprivation")
+        editions = self.geography.editions
+        if edition in editions:
+            return str(edition)
+        return editions[0] if editions else None
+
+    def report(self) -> dict[str, Any]:
+        """Return the report: what was done, with which data, what was flagged and why.
+
+        Returns
+        -------
+        dict
+            JSON-ready: ``inputs`` (each register file: rows read, rows set aside by
+            its filters), ``parameters``, ``sources`` (the provenance records),
+            ``statuses`` (for each status column, the count of every value, zeros
+            included, with its meaning; each sums to the organisations), ``clusters``,
+            ``hotspots``, ``candidates`` (top strengths and gaps with their
+            explanations), ``flags`` (what to check, and why) and ``outputs``.
+        """
+        return build_report(self)
+
+    def summary(self) -> str:
+        """Return a few lines of plain text on the run, for a terminal.
+
+        Every status word it prints is explained in the same text.
+        """
+        return summary_text(self)
+
+    def save(self, directory: str | os.PathLike[str]) -> dict[str, Path]:
+        """Write the folder of outputs a planner opens.
+
+        The files (see :data:`OUTPUT_FILES`): ``map.html`` (linking to the accessible
+        ``tables.html``), ``tables.html`` with ``strengths.csv``, ``gaps.csv`` and
+        ``areas.csv``, ``candidates.csv`` (both lenses in one table),
+        ``analysis.gpkg`` (layers ``organisations``, ``areas``, ``clusters``,
+        ``gaps``), ``figure.png`` and ``figure.svg``, ``report.md`` and
+        ``report.json``. Each is written whole through a temporary file and renamed,
+        so a reader never sees half of one. The same analysis gives byte-identical
+        files (the map's element ids are numbered, the GeoPackage's timestamps are
+        the run's date).
+
+        Parameters
+        ----------
+        directory : path
+            The folder; created (with its parents) when absent. Files of the same names
+            in it are replaced; other files are left alone.
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            The keys of :data:`OUTPUT_FILES` → the files written.
+
+        Raises
+        ------
+        InputError
+            If ``directory`` is an existing file, or cannot be created.
+        """
+        folder = Path(directory)
+        if folder.exists() and not folder.is_dir():
+            msg = f"Cannot save the analysis in {folder}: it is a file; name a folder."
+            raise InputError(msg)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            msg = f"Cannot create the output folder {folder}: {exc.strerror or exc}."
+            raise InputError(msg) from exc
+        written: dict[str, Path] = {}
+        save_map(self.map(table_link=OUTPUT_FILES["tables"]), folder / OUTPUT_FILES["map"])
+        written["map"] = folder / OUTPUT_FILES["map"]
+        tables = write_tables(self.candidates, self.hotspots, folder)
+        written["tables"] = tables["html"]
+        for part in ("strengths", "gaps", "areas"):
+            if part in tables:
+                written[f"{part}_csv"] = tables[part]
+        written["candidates"] = write_atomic(
+            folder / OUTPUT_FILES["candidates"],
+            lambda p: _neutralised(candidates_frame(self.candidates)).to_csv(
+                p, index=False, encoding="utf-8-sig"
+            ),
+        )
+        written["geopackage"] = self._write_geopackage(folder / OUTPUT_FILES["geopackage"])
+        figure = plot_deprivation(
+            geography=self.geography,
+            clusters=self.clusters,
+            candidates=self.candidates,
+            title=self.parameters.get("title"),
+        )
+        try:
+            for key in ("figure_png", "figure_svg"):
+                written[key] = save_figure(figure, folder / OUTPUT_FILES[key])
+        finally:
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
+        report = self.report()
+        report["outputs"] = {
+            key: path.name for key, path in {**written, **_report_paths(folder)}.items()
+        }
+        written["report_json"] = write_atomic(
+            folder / OUTPUT_FILES["report_json"],
+            lambda p: p.write_text(
+                json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            ),
+        )
+        written["report_md"] = write_atomic(
+            folder / OUTPUT_FILES["report_md"],
+            lambda p: p.write_text(report_markdown(report), encoding="utf-8"),
+        )
+        return written
+
+    def _write_geopackage(self, target: Path) -> Path:
+        import pyogrio
+
+        layers = {
+            "organisations": self.points,
+            "areas": self.hotspots.areas,
+            "clusters": self.candidates.strengths,
+            "gaps": self.candidates.gaps,
+        }
+        # GeoPackage tables carry a last-change time; fix it to the run's date so that
+        # the same analysis writes the same bytes.
+        stamp = f"{self.parameters['date']}T00:00:00.000Z"
+        before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
+        try:
+
+            def write(path: Path) -> None:
+                path.unlink()  # GDAL creates the file itself
+                for name in GEOPACKAGE_LAYERS:
+                    _for_file(layers[name]).to_file(path, layer=name, driver="GPKG")
+
+            return write_atomic(target, write, suffix=".gpkg")
+        finally:
+            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
+
+
+def _report_paths(folder: Path) -> dict[str, Path]:
+    return {key: folder / OUTPUT_FILES[key] for key in ("report_json", "report_md")}
+
+
+def _for_file(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return a copy whose columns every vector format can hold (lists become text)."""
+    out = frame.copy()
+    out.attrs = {}
+    for column in out.columns:
+        if column == out.geometry.name:
+            continue
+        values = out[column]
+        if values.dtype == object and values.map(lambda v: isinstance(v, list | tuple)).any():
+            out[column] = values.map(
+                lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
+            ).astype("string")
+        elif isinstance(values.dtype, pd.CategoricalDtype):
+            out[column] = values.astype("string")
+    return out
+
+
+# ---------------------------------------------------------------------- checking options
+
+
+def _check_step_options(name: str, options: Any, problems: Problems) -> dict[str, Any]:
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        problems.add(f"{name} must be a dict of keyword arguments, not {type(options).__name__}")
+        return {}
+    function = _STEP_FUNCTIONS[name]
+    accepted = set(inspect.signature(function).parameters) - _OWN_KEYWORDS[name]
+    unknown = sorted(str(key) for key in options if key not in accepted)
+    if unknown:
+        problems.add(
+            f"{name} has {', '.join(map(repr, unknown))}, which {function.__name__} does not "
+            f"take; it takes {', '.join(sorted(accepted))}"
+        )
+    return {str(key): value for key, value in options.items() if key in accepted}
+
+
+def _check_deprivation(deprivation: Any, problems: Problems) -> Any:
+    if isinstance(deprivation, pd.DataFrame):
+        return deprivation
+    if isinstance(deprivation, str) and deprivation.strip().lower() in _EDITIONS:
+        return deprivation.strip().lower()
+    if isinstance(deprivation, str | os.PathLike):
+        path = Path(deprivation)
+        if path.is_file():
+            return path
+        problems.add(
+            f"deprivation={str(deprivation)!r} is neither 'iod2025', 'iod2019' nor an existing "
+            "file; name an edition or the path of an IoD file"
+        )
+        return None
+    problems.add(
+        "deprivation must be 'iod2025', 'iod2019', a path or a frame from "
+        f"read_deprivation, not {type(deprivation).__name__}"
+    )
+    return None
+
+
+def _check_vintage_fits(deprivation: str | pd.DataFrame, level: str, problems: Problems) -> None:
+    """Refuse an index by LSOA 2011 for wards, MSOAs and authorities (counted by LSOA 2021)."""
+    if isinstance(deprivation, str):
+        vintage = _EDITION_LSOA_VINTAGE.get(deprivation)
+        label = deprivation
+    else:
+        vintage = deprivation.attrs.get("lsoa_vintage")
+        label = str(deprivation.attrs.get("vintage", "the deprivation table"))
+    if vintage is not None and int(vintage) == 2011 and level != "lsoa11":
+        problems.add(
+            f"deprivation {label} is by LSOA 2011, so it can describe only LSOA 2011 areas, "
+            f"not level={level!r} (whose residents are counted by LSOA 2021); use "
+            "level='lsoa11' with it, or deprivation='iod2025' for wards, MSOAs and "
+            "authorities"
+        )
+
+
+def _sources(organisations: Any) -> list[Any]:
+    if isinstance(organisations, pd.DataFrame | str | os.PathLike):
+        return [organisations]
+    if isinstance(organisations, Sequence) and not isinstance(organisations, bytes):
+        items = list(organisations)
+        if not items:
+            msg = "analyse needs organisations: the list of registers is empty."
+            raise InputError(msg)
+        return items
+    msg = (
+        "analyse needs organisations as a register path, a list of paths, or a DataFrame "
+        f"(e.g. from read_organisations), not {type(organisations).__name__}."
+    )
+    raise InputError(msg)
+
+
+def _read(source: Any, register: str | None, options: dict[str, Any]) -> pd.DataFrame:
+    if isinstance(source, pd.DataFrame):
+        if set(ORGANISATION_COLUMNS) <= set(source.columns):
+            return source  # already read
+        return read_organisations(source, register=register, **options)  # type: ignore[arg-type]
+    if isinstance(source, str | os.PathLike):
+        return read_organisations(source, register=register, **options)  # type: ignore[arg-type]
+    msg = (
+        "analyse needs each register as a path or a DataFrame; item "
+        f"{source!r} is a {type(source).__name__}."
+    )
+    raise InputError(msg)
+
+
+def _input_record(frame: pd.DataFrame) -> dict[str, Any]:
+    attrs = frame.attrs
+    filtered = {str(k): int(v) for k, v in dict(attrs.get("filtered_out") or {}).items()}
+    return {
+        "source": str(attrs.get("source", "DataFrame")),
+        "register": attrs.get("register"),
+        "rows_read": int(attrs.get("rows_read", len(frame) + sum(filtered.values()))),
+        "organisations": len(frame),
+        "set_aside": filtered,
+    }
+
+
+# ---------------------------------------------------------------------- the pipeline
+
+
+def analyse(
+    organisations: str | os.PathLike[str] | pd.DataFrame | Sequence[Any],
+    *,
+    register: str | None = None,
+    read_options: Mapping[str, Any] | None = None,
+    geography: Geography | None = None,
+    deprivation: str | os.PathLike[str] | pd.DataFrame = "iod2025",
+    level: str = "ward",
+    geocoder: Geocoder | None = None,
+    clustering: Mapping[str, Any] | None = None,
+    hotspots: Mapping[str, Any] | None = None,
+    weights: Mapping[str, Mapping[str, float]] | None = None,
+    seed: int = 0,
+    title: str | None = None,
+    progress: bool = True,
+) -> Analysis:
+    """Run the whole analysis: read, geocode, place, summarise, cluster, rank.
+
+    The steps, each as its own function would do it with the options given here:
+    :func:`~socecon_geo.read_organisations` (several registers combined by
+    :func:`~socecon_geo.combine_registers`, duplicates marked and counted once),
+    :func:`~socecon_geo.geocode`, :func:`~socecon_geo.assign_areas`,
+    :func:`~socecon_geo.attach_deprivation`, :func:`~socecon_geo.summarise_areas` at
+    ``level``, :func:`~socecon_geo.find_clusters`, :func:`~socecon_geo.hotspots` of the
+    area summary, :func:`~socecon_geo.rank_candidates`. Every organisation stays in
+    :attr:`Analysis.points`, with the status each step gave it.
+
+    Parameters
+    ----------
+    organisations : path, DataFrame, or list of paths and DataFrames
+        A register file, a frame in the organisation schema (from
+        :func:`~socecon_geo.read_organisations`) or any frame it can read, or several
+        of these (combined; rows of one organisation in two registers are marked with
+        ``duplicate_of`` and counted once).
+    register : {"coopsuk", "ccew", "companies_house", "generic"}, optional
+        The register of the files (recognised from their headings by default).
+    read_options : dict, optional
+        Other keywords of :func:`~socecon_geo.read_organisations` (``encoding``,
+        ``sheet_name``, ``decimal``, ``columns``, ``include_removed``,
+        ``company_categories``, ``active_only``, …).
+    geography : Geography, optional
+        The study area's layers and tables; by default the bundled West Midlands one
+        (:func:`~socecon_geo.load_geography`).
+    deprivation : {"iod2025", "iod2019"}, path or DataFrame, default "iod2025"
+        The Indices of Deprivation: an edition the geography holds, an IoD file, or a
+        frame from :func:`~socecon_geo.read_deprivation`.
+    level : {"ward", "lsoa21", "lsoa11", "msoa21", "lad"}, default "ward"
+        The areas summarised, tested for hot spots and ranked as gaps.
+    geocoder : Geocoder, optional
+        By default the offline postcode table of the geography's region.
+    clustering : dict, optional
+        Keywords of :func:`~socecon_geo.find_clusters` (``method``,
+        ``min_organisations``, ``distance_m``, …).
+    hotspots : dict, optional
+        Keywords of :func:`~socecon_geo.hotspots` (``variable``, ``method``,
+        ``weights``, ``permutations``, ``alpha``, ``fdr``, …).
+    weights : dict, optional
+        The ranking weights (:func:`~socecon_geo.rank_candidates`).
+    seed : int, default 0
+        The seed of every random step (the hot spots' permutations); the same inputs
+        and seed give the same results and the same saved files.
+    title : str, optional
+        The title of the map, the figure and the report; by default one naming the
+        geography.
+    progress : bool, default True
+        Report each step on standard error as it starts.
+
+    Returns
+    -------
+    Analysis
+
+    Raises
+    ------
+    InputError
+        If an option is wrong (all such problems are reported together), a file cannot
+        be read, or a step finds its input unusable; the message says what and where.
+
+    Examples
+    --------
+    >>> import socecon_geo as sg
+    >>> result = sg.analyse(sg.sample_organisations(300, seed=1), progress=False)
+    >>> len(result.points)
+    300
+    >>> sorted(result.timings) == sorted(sg.pipeline.STEPS)
+    True
+    """
+    problems = Problems("analyse")
+    if level not in GEOGRAPHY_LEVELS:
+        problems.add(f"level={level!r} is not one of {', '.join(GEOGRAPHY_LEVELS)}")
+    if geography is not None and not isinstance(geography, Geography):
+        problems.add(
+            f"geography must be a Geography (e.g. load_geography()), not {type(geography).__name__}"
+        )
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        problems.add(f"seed must be an integer, not {seed!r}")
+    if register is not None and not isinstance(register, str):
+        problems.add(f"register must be a register name, not {register!r}")
+    deprivation_source = _check_deprivation(deprivation, problems)
+    read_kwargs = _check_step_options("read_options", read_options, problems)
+    cluster_kwargs = _check_step_options("clustering", clustering, problems)
+    hotspot_kwargs = _check_step_options("hotspots", hotspots, problems)
+    if deprivation_source is not None and not isinstance(deprivation_source, Path):
+        _check_vintage_fits(deprivation_source, level, problems)
+    problems.raise_if_any(InputError)
+    sources = _sources(organisations)
+    geo = resolve_geography(geography)
+    steps = Progress(len(STEPS), enabled=progress)
+
+    with steps.step("read", f"{len(sources)} register{'s' if len(sources) > 1 else ''}"):
+        frames = [_read(source, register, read_kwargs) for source in sources]
+        orgs = combine_registers(*frames) if len(frames) > 1 else frames[0]
+        if isinstance(deprivation_source, Path):
+            deprivation_source = read_deprivation(deprivation_source)
+            late = Problems("analyse")
+            _check_vintage_fits(deprivation_source, level, late)
+            late.raise_if_any(InputError)
+    with steps.step("geocode", f"{len(orgs):,} organisations"):
+        points = geocode(orgs, geocoder=geocoder)
+        report = geocoding_report(points)
+    with steps.step("areas"):
+        points = assign_areas(points, geography=geo)
+    with steps.step("deprivation"):
+        points = attach_deprivation(points, deprivation_source, geography=geo)
+    with steps.step("summaries", f"by {level}"):
+        areas = summarise_areas(
+            points, level=cast(Level, level), geography=geo, deprivation=deprivation_source
+        )
+    with steps.step("clusters"):
+        clusters = find_clusters(points, geography=geo, seed=seed, **cluster_kwargs)
+    with steps.step("hotspots", f"{len(areas):,} areas"):
+        hot = find_hotspots(areas, seed=seed, **hotspot_kwargs)
+    with steps.step("ranking"):
+        candidates = rank_candidates(clusters, areas, hotspots=hot, weights=weights, geography=geo)
+
+    edition = (
+        deprivation_source
+        if isinstance(deprivation_source, str)
+        else str(deprivation_source.attrs.get("vintage", "file"))
+    )
+    parameters: dict[str, Any] = {
+        "socecon_geo": __version__,
+        "date": dt.date.today().isoformat(),
+        "geography": geo.name,
+        "registers": [_input_record(frame) for frame in frames],
+        "register": register,
+        "read_options": _plain(read_kwargs),
+        "deprivation": edition,
+        "level": level,
+        "geocoder": type(geocoder).__name__ if geocoder is not None else "offline (bundled)",
+        "clustering": _plain(clusters.params),
+        "hotspots": _plain(hot.attrs),
+        "ranking": _plain(candidates.weights),
+        "seed": seed,
+        "title": title or f"Social economy of {geo.name}",
+    }
+    provenance = combine_provenance(
+        orgs,
+        points,
+        areas,
+        clusters.clusters,
+        hot.areas,
+        candidates.strengths,
+        candidates.gaps,
+        *geo.provenance,
+    )
+    return Analysis(
+        organisations=orgs,
+        points=clusters.points,
+        areas=hot.areas,
+        clusters=clusters,
+        hotspots=hot,
+        candidates=candidates,
+        geography=geo,
+        geocoding=report,
+        parameters=parameters,
+        provenance=provenance,
+        timings=dict(steps.timings),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Return the JSON-ready form of an options record (numbers, text, lists, dicts)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items() if k != "provenance"}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return [_plain(v) for v in items]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if hasattr(value, "item"):
+        return _plain(value.item())
+    return str(value)
