@@ -45,7 +45,7 @@ _SUMMARY_LINES: Final = (
     ("deprivation_status", "deprivation"),
     ("cluster_status", "clusters"),
 )
-_UNPLACED: Final = ("invalid_postcode", "missing_postcode", "not_found", "outside_coverage")
+_UNPLACED: Final = ("invalid_postcode", "missing_postcode", "not_found")
 
 
 def _counts(values: pd.Series) -> dict[str, int]:
@@ -205,6 +205,14 @@ def _flags(analysis: Analysis) -> list[dict[str, Any]]:
         f"({', '.join(f'{s} {geocoded.get(s, 0):,}' for s in _UNPLACED)}); they stay in "
         "every output with their status but are not on the map, in any area count or in "
         "any cluster. Correct the postcodes in the register to include them.",
+    )
+    flag(
+        "organisations outside the postcode table's coverage",
+        geocoded.get("outside_coverage", 0),
+        "their postcode area is not in the postcode table (the bundled one covers the "
+        "B, CV, DY, WS and WV areas): they are registered outside the region. They stay "
+        "in every output with their status; the national table "
+        "(OfflinePostcodeGeocoder.national()) places them.",
     )
     flag(
         "organisations placed at a postcode sector's middle",

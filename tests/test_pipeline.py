@@ -262,10 +262,7 @@ def test_every_status_count_sums_to_the_organisations(analysis: sg.Analysis) -> 
 def test_the_report_flags_what_needs_checking(analysis: sg.Analysis) -> None:
     flags = {flag["what"]: flag for flag in analysis.report()["flags"]}
     counts = analysis.points["geocode_status"].value_counts()
-    unplaced = sum(
-        int(counts[s])
-        for s in ("invalid_postcode", "missing_postcode", "not_found", "outside_coverage")
-    )
+    unplaced = sum(int(counts[s]) for s in ("invalid_postcode", "missing_postcode", "not_found"))
     assert flags["organisations not placed"]["count"] == unplaced
     assert (
         flags["organisations placed at a postcode sector's middle"]["count"]
@@ -394,6 +391,8 @@ def test_the_cooperatives_uk_register(shared_data: Path, tmp_path: Path) -> None
     assert result.parameters["registers"][0]["register"] == "coopsuk"
     report = result.report()
     assert report["statuses"]["area_status"]["counts"]["assigned"] == 228
+    flags = {flag["what"]: flag["count"] for flag in report["flags"]}
+    assert flags["organisations outside the postcode table's coverage"] == 6900
     assert report["organisations"]["counted_in_areas"] == int(result.areas["n_organisations"].sum())
     written = result.save(tmp_path)
     organisations = gpd.read_file(written["geopackage"], layer="organisations")
