@@ -40,7 +40,9 @@ CSV_FORMULA_PREFIXES: Final[tuple[str, ...]] = ("=", "+", "-", "@", "\t", "\r")
 """First characters a spreadsheet reads as the start of a formula (OWASP, CSV injection)."""
 
 _LINE_BREAKS: Final = re.compile(r"[\r\n\u2028\u2029]+")
-_MARKDOWN_PUNCTUATION: Final = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
+_MARKDOWN_INLINE: Final = re.compile(r"([\\`*_\[\]|~])")
+_MARKDOWN_LEADING: Final = re.compile(r"^(\s*)([#+\-=])")
+_MARKDOWN_ORDERED: Final = re.compile(r"^(\s*\d+)([.)])")
 
 
 def escape_text(value: object, *, missing: str = "") -> str:
@@ -68,10 +70,11 @@ def escape_text(value: object, *, missing: str = "") -> str:
 def escape_markdown(value: object, *, missing: str = "") -> str:
     r"""Return a value as Markdown text that renders as written and runs nothing.
 
-    HTML is escaped (:func:`escape_text`), so ``<script>`` shows as text in a Markdown
-    viewer that passes HTML through; Markdown punctuation (``\ ` * _ { } [ ] ( ) # + -
-    . ! | ~``) is backslash-escaped, so a name never becomes a link, an image, a
-    heading or a table cell border; line breaks become spaces.
+    ``&``, ``<`` and ``>`` become entities, so ``<script>`` shows as text in a viewer that
+    passes HTML through; the characters that mark up text anywhere in a line (``\ ` *
+    _ [ ] | ~``) are backslash-escaped, so a name never becomes a link, an image,
+    emphasis, code or a table cell border; a leading ``#``, ``+``, ``-``, ``=`` or
+    ``1.`` cannot start a heading or a list; line breaks become spaces.
 
     Parameters
     ----------
@@ -87,12 +90,16 @@ def escape_markdown(value: object, *, missing: str = "") -> str:
     Examples
     --------
     >>> escape_markdown("[click](javascript:alert(1)) <b>St John's</b>")
-    '\\[click\\]\\(javascript:alert\\(1\\)\\) &lt;b&gt;St John&#x27;s&lt;/b&gt;'
+    "\\[click\\](javascript:alert(1)) &lt;b&gt;St John's&lt;/b&gt;"
+    >>> escape_markdown("# 1. Trust")
+    '\\# 1. Trust'
     """
     if _is_missing(value):
         return missing
-    text = single_line(str(value))
-    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", text), quote=True)
+    text = _MARKDOWN_INLINE.sub(r"\\\1", single_line(str(value)))
+    text = _MARKDOWN_LEADING.sub(r"\1\\\2", text)
+    text = _MARKDOWN_ORDERED.sub(r"\1\\\2", text)
+    return html.escape(text, quote=False)
 
 
 def neutralise_csv_text(value: str) -> str:

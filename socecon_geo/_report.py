@@ -365,11 +365,11 @@ def report_markdown(report: dict[str, Any]) -> str:
     e = escape_markdown
     lines = [f"# {e(report.get('title'))}", ""]
     lines.append(
-        f"Made with socecon_geo {e(report.get('socecon_geo'))} on {e(report.get('date'))} "
+        f"Made with socecon_geo {report.get('socecon_geo')} on {report.get('date')} "
         f"for {e(report.get('geography'))}."
     )
     lines += ["", "## What was done", ""]
-    lines += [f"{n}. {e(step)}" for n, step in enumerate(report["steps"], start=1)]
+    lines += [f"{n}. {step}" for n, step in enumerate(report["steps"], start=1)]
     lines += ["", "## Registers read", ""]
     lines += _md_table(
         ["file", "register", "rows read", "organisations", "set aside by the register's filters"],
@@ -388,10 +388,10 @@ def report_markdown(report: dict[str, Any]) -> str:
     lines += ["", "## Organisations", ""]
     lines.append(
         f"{orgs['total']:,} organisations; {orgs['counted_in_areas']:,} counted in the "
-        f"{e(report['areas']['count'])} {e(report['areas']['level'])} areas."
+        f"{report['areas']['count']:,} {report['areas']['level']} areas."
     )
     for column, block in report["statuses"].items():
-        lines += ["", f"### {e(column)}", ""]
+        lines += ["", f"### `{column}`", ""]
         lines += _md_table(
             ["status", "organisations", "meaning"],
             (
@@ -434,7 +434,7 @@ def report_markdown(report: dict[str, Any]) -> str:
         ),
     )
     lines += ["", "## Limitations", ""]
-    lines += [f"- {e(text)}" for text in report["limitations"]]
+    lines += [f"- {text}" for text in report["limitations"]]
     lines += ["", "## Sources", ""]
     for source in report["sources"]:
         lines.append(
@@ -443,7 +443,7 @@ def report_markdown(report: dict[str, Any]) -> str:
         )
     if report.get("outputs"):
         lines += ["", "## Files", ""]
-        lines += [f"- `{e(name)}`" for name in report["outputs"].values()]
+        lines += [f"- {e(name)}" for name in report["outputs"].values()]
     return "\n".join(lines) + "\n"
 
 
