@@ -10,6 +10,7 @@ it for people, escaping every text from the data (:func:`~socecon_geo._html.esca
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import pandas as pd
@@ -39,6 +40,7 @@ _AREA_IDS: Final = (
     ("lad_code", "lad_name"),
 )
 _TOP: Final = 10
+_EXAMPLES: Final = 5
 _SUMMARY_LINES: Final = (
     ("geocode_status", "geocoded"),
     ("area_status", "areas"),
@@ -165,7 +167,34 @@ def _statuses(points: pd.DataFrame) -> dict[str, Any]:
             "counts": counts,
             "meanings": {k: meanings[k] for k in counts if k in meanings},
         }
+    if "geocode_status" in out:
+        out["geocode_status"]["examples"] = _examples(points, "geocode_status", ("matched",))
     return out
+
+
+def _examples(points: pd.DataFrame, column: str, skip: tuple[str, ...]) -> dict[str, Any]:
+    """Up to five rows of each status (not in ``skip``), by file and 1-based row."""
+    out: dict[str, Any] = {}
+    values = points[column].astype("string")
+    for status in points[column].cat.categories:
+        if status in skip:
+            continue
+        rows = points.loc[(values == status).to_numpy(dtype=bool, na_value=False)].head(_EXAMPLES)
+        if len(rows) == 0:
+            continue
+        out[str(status)] = [
+            {
+                "source_file": _text(row.get("source_file")),
+                "source_row": _number(row.get("source_row"), 0),
+                "postcode": _text(row.get("postcode")),
+            }
+            for _, row in rows.iterrows()
+        ]
+    return out
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value is pd.NA or value != value else str(value)
 
 
 def _top(frame: pd.DataFrame, lens: str) -> list[dict[str, Any]]:
@@ -399,6 +428,26 @@ def report_markdown(report: dict[str, Any]) -> str:
                 for status, count in block["counts"].items()
             ),
         )
+        if block.get("examples"):
+            lines += [
+                "",
+                "Examples (`source_row`: the record's number in its file, 1 being the first "
+                "row below the heading):",
+                "",
+            ]
+            lines += _md_table(
+                ["status", "file", "row", "postcode as given"],
+                (
+                    (
+                        status,
+                        Path(str(item["source_file"] or "")).name,
+                        item["source_row"],
+                        item["postcode"] or "(none)",
+                    )
+                    for status, items in block["examples"].items()
+                    for item in items
+                ),
+            )
     lines += ["", "## Flagged", ""]
     if report["flags"]:
         lines += _md_table(

@@ -414,3 +414,14 @@ def test_every_status_value_has_a_meaning() -> None:
     for column, values in vocabularies.items():
         assert tuple(STATUS_MEANINGS[column]) == values, column
         assert all(text and text[0].islower() for text in STATUS_MEANINGS[column].values())
+
+
+def test_the_report_gives_examples_by_file_row(analysis: sg.Analysis, orgs: pd.DataFrame) -> None:
+    examples = analysis.report()["statuses"]["geocode_status"]["examples"]
+    assert "matched" not in examples
+    missing = examples["missing_postcode"]
+    assert 1 <= len(missing) <= 5
+    expected = orgs.loc[orgs["postcode"].isna(), "source_row"].head(5).tolist()
+    assert [item["source_row"] for item in missing] == expected
+    text = report_markdown(analysis.report())
+    assert "Examples (`source_row`" in text
