@@ -36,31 +36,40 @@ lies in its authority's central ward.
 
 What it was calibrated on
 -------------------------
-The 228 Co-operatives UK organisations (2023 open data) located in the WMCA, read,
-geocoded and given their areas and IoD2025 decile with this library's own defaults, and
-the same measures of the sample's drawing probabilities (so exact, not one draw):
+On the 228 Co-operatives UK organisations (2023 open data) located in the WMCA, read,
+geocoded and given their areas and IoD2025 decile with this library's defaults. The
+sample column measures the drawing probabilities (exact, not one draw), the last column
+every live WMCA postcode equally (no concentration at all):
 
-=====================================  ===========  ======  ============
-measure                                Co-ops UK    sample  all postcodes
-=====================================  ===========  ======  ============
-within 1 km of a centre                0.118        0.133   0.062
-within 2 km                            0.268        0.291   0.170
-within 3 km                            0.390        0.435   0.297
-within 5 km                            0.711        0.747   0.629
-share in Birmingham                    0.465        0.441   0.372
-per resident, decile 1 (÷ average)     1.09         1.27    0.95
-per resident, decile 10 (÷ average)    0.36         0.39    1.03
-=====================================  ===========  ======  ============
+=======================================  =========  ======  =============
+measure                                  Co-ops UK  sample  all postcodes
+=======================================  =========  ======  =============
+within 1 km of a centre                  0.118      0.133   0.062
+within 2 km                              0.268      0.291   0.170
+within 3 km                              0.390      0.435   0.297
+within 5 km                              0.711      0.747   0.629
+in Birmingham                            0.465      0.441   0.372
+in the top 10% of wards (a)              0.408      0.380   0.302
+in IMD deciles 1-2 (46.4% of residents)  0.465      0.566   0.445
+per resident, decile 1 (b)               1.09       1.28    0.95
+per resident, decile 10 (b)              0.36       0.39    1.03
+=======================================  =========  ======  =============
 
-(Per resident: the share of organisations in LSOAs of that decile divided by the share
-of WMCA residents in them.) The co-operatives are 46.5% in the LSOAs of deciles 1-2,
-where 46.4% of residents live, and far fewer per resident in the least deprived deciles
-(0.56 and 0.36 of the average in deciles 9 and 10): the sample's gradient is that of the
-co-operatives, a little steeper at the deprived end. On the Co-operatives UK rows,
-ward-level Gi* (``hotspots`` defaults) finds 2 hot spots (Edgbaston, Moseley) among the
-192 wards; on ``sample_organisations(2000)`` (seeds 0 to 9) it finds 3 to 6 hot spots in
-central Birmingham, and ``find_clusters`` finds 6 to 10 clusters, in the city and town
-centres.
+(a) The share of organisations in the 19 wards holding most, for 228 organisations
+(as many as the Co-operatives UK rows; the share falls as the number grows): mean of
+200 draws, 5-95% range 0.342-0.421. (b) The share of organisations in LSOAs of that
+decile over the share of WMCA residents living in them.
+
+The co-operatives are as many per resident in deciles 1-2 as elsewhere and far fewer in
+the least deprived (0.56 and 0.36 of the average in deciles 9 and 10). The sample has
+about that gradient at the least deprived end and is deliberately steeper at the
+deprived end: per resident, 1.5 times as many in deciles 1-2 as elsewhere. On the
+Co-operatives UK rows, ward-level Gi* (``hotspots`` defaults on
+``summarise_areas(level="ward")``) finds 2 hot spots (Edgbaston, Moseley) among the 192
+wards. On ``sample_organisations(2000)`` with seeds 0 to 9 the same pipeline finds 3 to
+5 hot spots, all in central Birmingham (Ladywood, Nechells, Soho & Jewellery Quarter,
+and Newtown, North Edgbaston, Edgbaston or Bordesley & Highgate), and ``find_clusters``
+finds 5 to 10 clusters, in the city and town centres.
 
 The type mix (charities 40%, CIOs 12%, CICs 20%, co-operatives 7%, community benefit
 societies 1%, other companies limited by guarantee 14%, other social enterprises 6%) is
@@ -414,11 +423,11 @@ def sample_organisations(
     >>> from socecon_geo.sample import sample_organisations
     >>> orgs = sample_organisations(5, seed=1)
     >>> orgs[["org_id", "org_type", "postcode", "sic_section"]].head(2)
-         org_id                              org_type postcode sic_section
-    0  sample:1                      social_enterprise   B6 7NH           S
-    1  sample:2  charitable_incorporated_organisation  B12 0LA           Q
+         org_id                              org_type  postcode sic_section
+    0  sample:1  charitable_incorporated_organisation   B70 9HW           Q
+    1  sample:2          company_limited_by_guarantee  WV14 9EF           Q
     >>> orgs.loc[0, "name"]
-    'Energy Market Social Enterprise, B6 (synthetic #1)'
+    'Market Learning CIO, B70 (synthetic #1)'
     >>> from socecon_geo import ORGANISATION_COLUMNS, get_provenance
     >>> tuple(orgs.columns) == ORGANISATION_COLUMNS, orgs.attrs["synthetic"]
     (True, True)
