@@ -295,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sample", help="write invented organisations at real bundled postcodes"
     )
     sample.add_argument("-o", "--output", required=True, help="a .csv or .parquet file")
-    sample.add_argument("-n", type=int, default=500, help="how many (default 500)")
+    sample.add_argument("-n", type=int, default=2000, help="how many (default 2000)")
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sample.add_argument(
         "--authority",
