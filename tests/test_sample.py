@@ -262,14 +262,3 @@ def test_errors():
     with pytest.raises(sg.UnknownAreaError, match="unknown authority 'Leeds'"):
         sample_organisations(5, authorities=["Coventry", "Leeds"])
 
-
-def test_fast():
-    import time
-
-    sample_organisations(10)  # load the bundle
-    start = time.perf_counter()
-    sample_organisations(2000, seed=9)
-    assert time.perf_counter() - start < 1.0
-    start = time.perf_counter()
-    assert len(sample_organisations(100_000, seed=9)) == 100_000
-    assert time.perf_counter() - start < 10.0
