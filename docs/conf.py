@@ -49,7 +49,12 @@ numpydoc_xref_param_type = False
 
 html_theme = "alabaster"
 html_title = f"socecon_geo {release}"
-html_theme_options = {"description": "Map the social economy", "fixed_sidebar": True}
+html_theme_options = {
+    "description": "Map the social economy",
+    "fixed_sidebar": True,
+    "page_width": "1180px",
+    "sidebar_width": "230px",
+}
 html_sidebars = {"**": ["about.html", "navigation.html", "relations.html", "searchbox.html"]}
 html_static_path: list[str] = []
 html_show_sourcelink = False
