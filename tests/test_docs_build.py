@@ -4,7 +4,8 @@
 process (as a user or a docs host would run it); any warning — a broken link between
 pages, a page left out of the index's table of contents, a docstring numpydoc cannot
 read, a public name without a reference entry — fails the build and so the test. The
-build fetches nothing from the network (no intersphinx, no linkcheck).
+build fetches nothing from the network (no intersphinx, no linkcheck); it runs with
+``socket.connect`` refused, so any attempt would fail it.
 
 Outside CI the tests skip when Sphinx is not installed (``pip install -e ".[docs]"``);
 under ``CI=true`` they fail instead, since the ``test`` extra installs it.
@@ -29,6 +30,18 @@ REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
 
 pytestmark = pytest.mark.slow
+
+OFFLINE = """\
+import socket
+
+
+def _refuse(self, address, *args, **kwargs):
+    raise OSError(f"the docs build must not use the network (tried {address!r})")
+
+
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+"""
 
 
 def _need_sphinx() -> None:
@@ -63,8 +76,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
         str(DOCS),
         str(out / "html"),
     ]
+    # no network: any connection the build tried would fail it
+    guard = out / "offline"
+    guard.mkdir()
+    (guard / "sitecustomize.py").write_text(OFFLINE, encoding="utf-8")
+    path = os.pathsep.join(filter(None, [str(guard), os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, PYTHONPATH=path)
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO, env=env)
     elapsed = time.perf_counter() - start
     assert result.returncode == 0, (
         f"sphinx-build failed (status {result.returncode}, {elapsed:.1f} s):\n"
