@@ -240,6 +240,69 @@ HOTSPOT_CLASSES: Final[tuple[str, ...]] = (
     the variable is missing: not tested.
 """
 
+STATUS_MEANINGS: Final[dict[str, dict[str, str]]] = {
+    "geocode_status": {
+        "matched": "the postcode was found; placed at its point",
+        "sector_centroid": "the postcode was not found; placed at the middle of its postcode "
+        "sector (about 1 km; position quality 60)",
+        "terminated": "the postcode is no longer in use; placed at its last known point where "
+        "the table has one",
+        "invalid_postcode": "the postcode is not a valid UK postcode; not placed",
+        "missing_postcode": "no postcode was given; not placed",
+        "not_found": "a valid postcode the table (or service) does not know; not placed",
+        "outside_coverage": "the postcode area is not in the postcode table; not placed",
+    },
+    "area_status": {
+        "assigned": "every area level has a code",
+        "partial": "some area codes were found and others not (e.g. an LSOA 2011 split in "
+        "2021 that neither the point nor the boundaries could decide)",
+        "outside_areas": "the point lies outside the study area's boundaries",
+        "no_location": "no point and no postcode codes: nothing to place",
+    },
+    "deprivation_status": {
+        "joined": "the LSOA's deprivation was joined",
+        "no_lsoa": "no LSOA code, so no deprivation",
+        "lsoa_not_in_index": "the LSOA is not in the index (e.g. a Welsh LSOA)",
+        "ambiguous_lsoa": "the LSOA 2011 was split in 2021 and the part is not known",
+    },
+    "cluster_status": {
+        "clustered": "in a density cluster",
+        "noise": "considered, but in no cluster",
+        "low_position_quality": "left out of clustering: placed only at a postcode sector's middle",
+        "no_location": "left out of clustering: not placed",
+        "stacked_address": "left out of clustering: shares one point with many organisations "
+        "(a registered-office address)",
+        "duplicate": "left out of clustering: the same organisation as another row, which "
+        "counts in its place",
+    },
+    "rank_status": {
+        "ranked": "scored and ranked",
+        "small_population": "scored, but ranked after the others: too few residents for a "
+        "stable rate",
+        "no_population": "not scored: no residents count",
+        "no_deprivation": "not scored: the residents' deprivation is not known",
+        "no_data": "not scored: a component is missing",
+    },
+    "hotspot_class": {
+        "hot_99": "hot spot, 99% confidence",
+        "hot_95": "hot spot, 95% confidence",
+        "hot_90": "hot spot, 90% confidence",
+        "cold_99": "cold spot, 99% confidence",
+        "cold_95": "cold spot, 95% confidence",
+        "cold_90": "cold spot, 90% confidence",
+        "high_high": "a high value among high neighbours (local Moran cluster)",
+        "high_low": "a high value among low neighbours (outlier)",
+        "low_high": "a low value among high neighbours (outlier)",
+        "low_low": "a low value among low neighbours (local Moran cluster)",
+        "not_significant": "tested, not significant",
+        "no_neighbours": "no neighbour (an island): not tested",
+        "no_value": "no value: not tested",
+    },
+}
+"""One line of plain English for every value of each status column, for reports and the
+command line (a test checks that every value of every vocabulary has one)."""
+
+
 # ---- dtypes ---------------------------------------------------------------------------
 
 ORG_TYPE: Final = pd.CategoricalDtype(list(ORGANISATION_TYPES))
