@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from collections.abc import Sequence
 
@@ -59,8 +58,11 @@ from socecon_geo.cli._errors import (
     EXIT_INTERRUPTED,
     EXIT_PIPE,
     EXIT_STATUSES,
+    _quiet_stdout,
+    _Stdout,
     exit_status,
     fail,
+    pipe_closed,
 )
 
 __all__ = ["EXIT_STATUSES", "build_parser", "main"]
@@ -72,15 +74,6 @@ def build_parser() -> argparse.ArgumentParser:
     from socecon_geo.cli._options import build_parser as build
 
     return build(_commands)
-
-
-def _quiet_stdout() -> None:
-    """Point stdout at /dev/null, so that the flush at exit does not fail again."""
-    with contextlib.suppress(AttributeError, OSError, ValueError):
-        target = sys.stdout.fileno()
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, target)
-        os.close(devnull)
 
 
 def _message(exc: BaseException, status: int) -> str:
@@ -113,10 +106,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status (see the module documentation).
     """
     args = build_parser().parse_args(argv)
+    _Stdout.closed = False
     try:
         status = int(args.func(args))
         sys.stdout.flush()  # a closed pipe shows here, not at exit
-        return status
+        return EXIT_PIPE if status == 0 and pipe_closed() else status
     except BrokenPipeError:  # the reader went away (``socecon-geo info | head``): stop quietly
         _quiet_stdout()
         return EXIT_PIPE

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from socecon_geo.cli._data import fetch_data, info
-from socecon_geo.cli._errors import CliError
+from socecon_geo.cli._errors import CliError, emit
 from socecon_geo.cli._text import counts_line, geocoding_text, reading_line
 from socecon_geo.cli._write import WRITERS, output_problem, write_points
 
@@ -25,7 +25,7 @@ def _say(args: argparse.Namespace, *lines: str) -> None:
     """Print unless --quiet."""
     if not args.quiet:
         for line in lines:
-            print(line, flush=True)
+            emit(line)
 
 
 def sample(args: argparse.Namespace) -> int:
@@ -40,7 +40,7 @@ def sample(args: argparse.Namespace) -> int:
         orgs.to_csv(out, index=False)
     else:
         orgs.to_parquet(out, index=False)
-    print(f"wrote {len(orgs):,} invented organisations to {out}")
+    emit(f"wrote {len(orgs):,} invented organisations to {out}")
     return 0
 
 
@@ -166,7 +166,7 @@ def geocode(args: argparse.Namespace) -> int:
         _say(args, *counts_line("areas", "area_status", points["area_status"]))
     if "deprivation_status" in points:
         _say(args, *counts_line("deprivation", "deprivation_status", points["deprivation_status"]))
-    print(f"wrote {len(points):,} rows to {out}")
+    emit(f"wrote {len(points):,} rows to {out}")
     return 0
 
 
@@ -224,8 +224,8 @@ def _finish(args: argparse.Namespace, analysis: Any, out: Path) -> int:
     _say(args, analysis.summary())
     paths = [Path(p) for p in written.values()]
     the_map = next((p for p in paths if p.name == "map.html"), out / "map.html")
-    print(f"outputs: {out}{os.sep}")
-    print(f"map: {the_map}")
+    emit(f"outputs: {out}{os.sep}")
+    emit(f"map: {the_map}")
     return 0
 
 

@@ -12,7 +12,7 @@ from typing import Final
 from urllib.parse import urlsplit
 
 from socecon_geo import __version__
-from socecon_geo.cli._errors import EXIT_UNAVAILABLE, CliError
+from socecon_geo.cli._errors import EXIT_UNAVAILABLE, CliError, emit
 
 __all__ = ["fetch_data", "info"]
 
@@ -141,7 +141,7 @@ def info(args: argparse.Namespace) -> int:
     ]
     everything = not any(chosen for chosen, _ in sections)
     blocks = [make() for chosen, make in sections if chosen or everything]
-    print("\n\n".join("\n".join(block) for block in blocks))
+    emit("\n\n".join("\n".join(block) for block in blocks))
     return 0
 
 
@@ -220,7 +220,7 @@ def fetch_data(args: argparse.Namespace) -> int:
     from socecon_geo.cli._options import DATASET_CHOICES
 
     if args.list:
-        print("\n".join(_list_lines()))
+        emit("\n".join(_list_lines()))
         return 0
     unknown = [name for name in args.datasets if name not in DATASET_CHOICES]
     if unknown:
@@ -236,5 +236,5 @@ def fetch_data(args: argparse.Namespace) -> int:
     for name in chosen:
         line = _fetch_one(name, authorities, args.refresh)
         if not args.quiet:
-            print(line, flush=True)
+            emit(line)
     return 0

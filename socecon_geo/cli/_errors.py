@@ -7,6 +7,8 @@ options of ``socecon-geo`` in one place, so every command says the same thing.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shlex
 import sys
@@ -23,9 +25,11 @@ __all__ = [
     "EXIT_USAGE",
     "CliError",
     "cli_words",
+    "emit",
     "exit_status",
     "fail",
     "one_line",
+    "pipe_closed",
 ]
 
 EXIT_OK: Final = 0
@@ -151,7 +155,7 @@ _PHRASES: Final[tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str
 _READ_OPTIONS: Final = re.compile(r"read_options=\{([^{}]*)\}")
 _KEYWORD: Final = re.compile(
     r"(?<![\w.\-'\"])(?P<name>[a-z_]+)="
-    r"(?P<value>'[^']*'|\"[^\"]*\"|\{[^{}]*\}|\.\.\.|True\b|False\b|[\w.]+)?"
+    r"(?P<value>'[^']*'|\"[^\"]*\"|\{[^{}]*\}|\.\.\.|True\b|False\b|\w(?:[\w.]*\w)?)?"
 )
 
 
@@ -225,6 +229,42 @@ def one_line(message: str) -> str:
             out = out if out.endswith((".", ":", ";")) else f"{out}."
             out = f"{out} {line}"
     return out
+
+
+class _Stdout:
+    """Whether standard output's reader has gone away."""
+
+    closed = False
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that later writes and the flush at exit do not fail."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        target = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, target)
+        os.close(devnull)
+
+
+def emit(*lines: str) -> None:
+    """Print lines on standard output; if its reader went away, carry on silently.
+
+    The work goes on (the output file is still written) and the command then exits with
+    :data:`EXIT_PIPE`, as ``socecon-geo geocode ... | head -1`` should.
+    """
+    if _Stdout.closed:
+        return
+    try:
+        for line in lines:
+            print(line, flush=True)
+    except BrokenPipeError:
+        _Stdout.closed = True
+        _quiet_stdout()
+
+
+def pipe_closed() -> bool:
+    """Return whether standard output's reader went away during this run."""
+    return _Stdout.closed
 
 
 def fail(message: str, status: int = EXIT_USAGE) -> int:
