@@ -473,7 +473,7 @@ def test_info_sections(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SOCECON_GEO_CACHE_DIR", str(tmp_path / "cache"))
     assert main(["info", "--cache"]) == 0
     out = capsys.readouterr().out
-    assert f"cache folder: {tmp_path / 'cache'} (SOCECON_GEO_CACHE_DIR" in out
+    assert f"cache folder: {tmp_path / 'cache'} (from SOCECON_GEO_CACHE_DIR)" in out
     assert "empty: nothing downloaded" in out
     (tmp_path / "cache" / "http").mkdir()
     (tmp_path / "cache" / "http" / "a.json").write_text("{}")

@@ -102,9 +102,13 @@ def _cache_lines() -> list[str]:
     from socecon_geo._http import cache_dir
 
     root = cache_dir()
-    where = "SOCECON_GEO_CACHE_DIR" if os.environ.get("SOCECON_GEO_CACHE_DIR") else "the default"
+    where = (
+        "from SOCECON_GEO_CACHE_DIR"
+        if os.environ.get("SOCECON_GEO_CACHE_DIR")
+        else "the default; set SOCECON_GEO_CACHE_DIR to move it"
+    )
     entries = sorted(p for p in root.iterdir()) if root.is_dir() else []
-    lines = [f"cache folder: {root} ({where}; set SOCECON_GEO_CACHE_DIR to move it)"]
+    lines = [f"cache folder: {root} ({where})"]
     if not entries:
         lines.append("  empty: nothing downloaded or built yet (socecon-geo fetch-data fills it)")
     for entry in entries:
