@@ -291,7 +291,7 @@ def test_exit_statuses_are_documented_everywhere():
             "Pass the boundaries with Geography.from_files(lsoas21=...).",
             "Pass the boundaries with --boundaries lsoa21=PATH.",
         ),
-        ("read_options={'encoding': 'cp1252', 'decimal': ','}", "--encoding cp1252, --decimal ,"),
+        ("read_options={'encoding': 'cp1252', 'decimal': ','}", "--encoding cp1252, --decimal ','"),
         ("sheet_name='My data'", "--sheet 'My data'"),
         ("include_removed=True", "--include-removed"),
         ("pass authorities=None.", "pass no --authority."),

@@ -34,14 +34,6 @@ def test_demo_offline(tmp_path, capsys, no_network):
     assert "<html" in (out / "map.html").read_text(encoding="utf-8").lower()
 
 
-def test_demo_quiet_prints_only_where_the_outputs_are(tmp_path, capsys, no_network):
-    out = tmp_path / "demo"
-    assert main(["demo", "--quiet", "--out", str(out)]) == 0
-    captured = capsys.readouterr()
-    assert captured.out.splitlines() == [f"outputs: {out}{os.sep}", f"map: {out / 'map.html'}"]
-    assert captured.err == ""  # no progress either
-
-
 @pytest.mark.shared_data
 def test_run_on_the_co_operatives_uk_register(tmp_path, capsys, shared_data, no_network):
     register = shared_data.joinpath(*COOPSUK)
@@ -62,10 +54,14 @@ def test_run_on_the_co_operatives_uk_register(tmp_path, capsys, shared_data, no_
 def test_run_combines_several_files(tmp_path, capsys, shared_data):
     sample = tmp_path / "sample.csv"
     assert main(["sample", "-n", "200", "-o", str(sample)]) == 0
+    capsys.readouterr()
     register = shared_data.joinpath(*COOPSUK)
     out = tmp_path / "both"
     assert main(["run", str(register), str(sample), "--out", str(out), "-q"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == f"map: {out / 'map.html'}"
+    captured = capsys.readouterr()
+    # --quiet: no reading lines, no progress, no summary; only where the outputs are
+    assert captured.out.splitlines() == [f"outputs: {out}{os.sep}", f"map: {out / 'map.html'}"]
+    assert captured.err == ""
 
 
 @pytest.mark.shared_data

@@ -32,10 +32,11 @@ Exit status
 2
     bad usage or bad input: an unknown or missing option (the argument parser's own
     message), a missing, unreadable or malformed file, an unknown register, authority or
-    area, an output that cannot be written.
+    area, an output that cannot be written, an option whose optional extra is not
+    installed (the message names the ``pip install`` command).
 3
-    data or software not available: no network, a failed download, a dataset neither
-    bundled nor cached, an optional extra not installed.
+    data not available: no network, a failed download, a dataset neither bundled nor
+    cached.
 130
     interrupted (Ctrl-C): one line, no traceback.
 141

@@ -50,12 +50,11 @@ EXIT_STATUSES: Final[tuple[tuple[int, str], ...]] = (
         EXIT_USAGE,
         "bad usage or bad input: an unknown or missing option, a missing, unreadable or "
         "malformed file, an unknown register, authority or area, an output that cannot be "
-        "written",
+        "written, an option whose optional extra is not installed",
     ),
     (
         EXIT_UNAVAILABLE,
-        "data or software not available: no network, a failed download, a dataset neither "
-        "bundled nor cached, an optional extra not installed",
+        "data not available: no network, a failed download, a dataset neither bundled nor cached",
     ),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C): one line, no traceback"),
     (EXIT_PIPE, "the reader of the output went away (`socecon-geo ... | head -1`); silent"),
@@ -73,16 +72,11 @@ class CliError(Exception):
 
 def exit_status(exc: BaseException) -> int:
     """Return the documented exit status for an error."""
-    from socecon_geo._errors import (
-        DataUnavailableError,
-        DownloadError,
-        MissingExtraError,
-        SocEconGeoError,
-    )
+    from socecon_geo._errors import DataUnavailableError, DownloadError, SocEconGeoError
 
     if isinstance(exc, CliError):
         return exc.status
-    if isinstance(exc, DataUnavailableError | DownloadError | MissingExtraError):
+    if isinstance(exc, DataUnavailableError | DownloadError):
         return EXIT_UNAVAILABLE
     if isinstance(exc, SocEconGeoError | OSError):
         return EXIT_USAGE
@@ -170,7 +164,10 @@ def _option(match: re.Match[str]) -> str:
         return f"{option} {placeholder}"
     if value[0] in "'\"":
         inner = value[1:-1]
-        return f"{option} {shlex.quote(inner)}" if inner else f"{option} {placeholder}"
+        if not inner:
+            return f"{option} {placeholder}"
+        punctuation = not any(ch.isalnum() for ch in inner)  # --decimal ','
+        return f"{option} '{inner}'" if punctuation else f"{option} {shlex.quote(inner)}"
     return f"{option} {value}"
 
 
