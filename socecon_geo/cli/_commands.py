@@ -220,6 +220,7 @@ def _analyse(args: argparse.Namespace, organisations: Any, **options: Any) -> An
 
 def _finish(args: argparse.Namespace, analysis: Any, out: Path) -> int:
     """Save the outputs, print the summary and where the map is."""
+    out.mkdir(exist_ok=True)  # its parent was checked before any work
     written: Mapping[str, Any] = analysis.save(out)
     _say(args, analysis.summary())
     paths = [Path(p) for p in written.values()]
