@@ -1,0 +1,258 @@
+"""The commands that read or make organisations: ``demo``, ``run``, ``geocode``, ``sample``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from socecon_geo.cli._data import fetch_data, info
+from socecon_geo.cli._errors import CliError, emit
+from socecon_geo.cli._text import counts_line, geocoding_text, reading_line
+from socecon_geo.cli._write import WRITERS, output_problem, write_points
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    import socecon_geo as sg
+
+__all__ = ["demo", "fetch_data", "geocode", "info", "run", "sample"]
+
+
+def _say(args: argparse.Namespace, *lines: str) -> None:
+    """Print unless --quiet."""
+    if not args.quiet:
+        for line in lines:
+            emit(line)
+
+
+def sample(args: argparse.Namespace) -> int:
+    """``socecon-geo sample``: invented organisations at real bundled postcodes."""
+    from socecon_geo.sample import sample_organisations
+
+    out = Path(args.output)
+    if problem := output_problem(out, (".csv", ".parquet")):
+        raise CliError(problem)
+    orgs = sample_organisations(args.n, seed=args.seed, authorities=args.authority or None)
+    if out.suffix.lower() == ".csv":
+        orgs.to_csv(out, index=False)
+    else:
+        orgs.to_parquet(out, index=False)
+    emit(f"wrote {len(orgs):,} invented organisations to {out}")
+    return 0
+
+
+# ---- reading registers ----------------------------------------------------------------
+
+
+def read_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the read_organisations keywords the user set (the others keep their defaults)."""
+    options: dict[str, Any] = {}
+    columns: dict[str, str] = {}
+    for item in args.column or []:
+        field, sep, heading = item.partition("=")
+        if not sep or not field.strip() or not heading.strip():
+            msg = f"--column takes FIELD=HEADING (e.g. name='Charity Name'), got {item!r}"
+            raise CliError(msg)
+        columns[field.strip()] = heading.strip()
+    if columns:
+        options["columns"] = columns
+    for name, value in (
+        ("encoding", args.encoding),
+        ("sheet_name", args.sheet),
+        ("decimal", args.decimal),
+    ):
+        if value is not None:
+            options[name] = value
+    for name in ("include_removed", "include_linked", "active_only"):
+        if getattr(args, name):
+            options[name] = True
+    if args.all_categories:
+        options["company_categories"] = None
+    elif args.company_category:
+        options["company_categories"] = list(args.company_category)
+    return options
+
+
+def _register(args: argparse.Namespace) -> Any:
+    return None if args.register == "auto" else args.register
+
+
+def read_files(args: argparse.Namespace, files: list[str]) -> list[pd.DataFrame]:
+    """Read each register file, printing what was read and what each filter set aside."""
+    import socecon_geo as sg
+
+    options = read_options(args)
+    frames = []
+    for path in files:
+        orgs = sg.read_organisations(path, register=_register(args), **options)
+        _say(args, reading_line(orgs, path, options))
+        frames.append(orgs)
+    return frames
+
+
+def _geocoder(args: argparse.Namespace) -> sg.Geocoder | None:
+    import socecon_geo as sg
+
+    if args.postcodes_io_keep_going and not args.postcodes_io:
+        raise CliError("--postcodes-io-keep-going goes with --postcodes-io; add --postcodes-io")
+    if args.postcodes_io:
+        if args.postcodes_io_keep_going:
+            return sg.PostcodesIOGeocoder(args.postcodes_io, on_error="flag")
+        return sg.PostcodesIOGeocoder(args.postcodes_io)
+    if args.postcode_table:
+        return sg.OfflinePostcodeGeocoder.from_file(args.postcode_table)
+    if args.national:
+        return sg.OfflinePostcodeGeocoder.national()
+    return None
+
+
+def _deprivation_source(value: str) -> Any:
+    """Return the edition named (any case), or the IoD file read when a file has that name."""
+    import socecon_geo as sg
+
+    edition = value.strip().lower()
+    if edition in {"iod2025", "iod2019"} and not Path(value).is_file():
+        return edition
+    return sg.read_deprivation(value)
+
+
+# ---- geocode --------------------------------------------------------------------------
+
+
+def geocode(args: argparse.Namespace) -> int:
+    """``socecon-geo geocode``: every row with its geocoding, area and deprivation status."""
+    import socecon_geo as sg
+
+    out = Path(args.output)
+    if problem := output_problem(out, WRITERS):
+        raise CliError(problem)
+    if out.exists() and Path(args.register_file).exists() and out.samefile(args.register_file):
+        raise CliError(f"--output {out} is the register being read; name another file")
+    if args.no_areas:
+        needs_areas = [
+            option
+            for option, value in (
+                ("--deprivation", args.deprivation),
+                ("--lsoa21-boundaries", args.lsoa21_boundaries),
+            )
+            if value
+        ]
+        if needs_areas:
+            msg = (
+                f"{' and '.join(needs_areas)} need the LSOA codes that area assignment "
+                "adds, so they cannot be combined with --no-areas; drop --no-areas"
+            )
+            raise CliError(msg)
+    geocoder = _geocoder(args)
+    (orgs,) = read_files(args, [args.register_file])
+    points = sg.geocode(orgs, geocoder=geocoder)
+    report = sg.geocoding_report(points)
+    if not args.no_areas:
+        points = sg.assign_areas(
+            points,
+            geography=sg.load_geography(),
+            lsoas21=args.lsoa21_boundaries,
+            lsoa_lookup=args.lsoa_lookup,
+        )
+    if args.deprivation:
+        deprivation = _deprivation_source(args.deprivation)
+        points = sg.attach_deprivation(points, deprivation, lsoa_lookup=args.lsoa_lookup)
+    write_points(points, out)
+    _say(args, geocoding_text(points, report))
+    if "area_status" in points:
+        _say(args, *counts_line("areas", "area_status", points["area_status"]))
+    if "deprivation_status" in points:
+        _say(args, *counts_line("deprivation", "deprivation_status", points["deprivation_status"]))
+    emit(f"wrote {len(points):,} rows to {out}")
+    return 0
+
+
+# ---- run and demo ---------------------------------------------------------------------
+
+
+def _out_folder(value: str) -> Path:
+    """Check --out before any work: a folder, or a new one in an existing folder."""
+    out = Path(value)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out} is a file; name a folder (it is created if needed)")
+    parent = out.resolve().parent
+    if not out.exists() and not parent.is_dir():
+        raise CliError(f"--out {out}: the folder {parent} does not exist; create it first")
+    return out
+
+
+def _geography(args: argparse.Namespace) -> Any:
+    """Return the study area of ``run``: --boundaries files, --authority downloads, or None."""
+    import socecon_geo as sg
+    from socecon_geo.cli._options import BOUNDARY_LEVELS
+    from socecon_geo.geography import LAYER_ARGUMENTS
+
+    if args.boundaries and args.authority:
+        raise CliError("--boundaries and --authority both choose the study area; give one")
+    if args.authority:
+        return sg.fetch_geography(args.authority)
+    if not args.boundaries:
+        return None
+    layers: dict[str, Any] = {}
+    for item in args.boundaries:
+        level, sep, path = item.partition("=")
+        level = level.strip().lower()
+        if not sep or level not in BOUNDARY_LEVELS or not path.strip():
+            msg = (
+                f"--boundaries takes LEVEL=PATH with LEVEL one of {', '.join(BOUNDARY_LEVELS)} "
+                f"(e.g. ward=wards.geojson), got {item!r}"
+            )
+            raise CliError(msg)
+        if level in layers:
+            raise CliError(f"--boundaries names {level} twice; give one file per level")
+        layers[LAYER_ARGUMENTS[level]] = path.strip()
+    return sg.Geography.from_files(**layers)
+
+
+def _analyse(args: argparse.Namespace, organisations: Any, **options: Any) -> Any:
+    from socecon_geo.pipeline import analyse
+
+    return analyse(organisations, progress=not args.quiet, **options)
+
+
+def _finish(args: argparse.Namespace, analysis: Any, out: Path) -> int:
+    """Save the outputs, print the summary and where the map is."""
+    out.mkdir(exist_ok=True)  # its parent was checked before any work
+    written: Mapping[str, Any] = analysis.save(out)
+    _say(args, analysis.summary())
+    paths = [Path(p) for p in written.values()]
+    the_map = next((p for p in paths if p.name == "map.html"), out / "map.html")
+    emit(f"outputs: {out}{os.sep}")
+    emit(f"map: {the_map}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """``socecon-geo run``: the whole analysis on the user's register files."""
+    out = _out_folder(args.out)
+    geocoder = _geocoder(args)
+    geography = _geography(args)
+    frames = read_files(args, list(args.files))
+    analysis = _analyse(
+        args,
+        frames if len(frames) > 1 else frames[0],
+        geography=geography,
+        deprivation=_deprivation_source(args.deprivation),
+        level=args.level,
+        geocoder=geocoder,
+        seed=args.seed,
+    )
+    return _finish(args, analysis, out)
+
+
+def demo(args: argparse.Namespace) -> int:
+    """``socecon-geo demo``: the whole analysis on invented organisations, offline."""
+    from socecon_geo.sample import sample_organisations
+
+    out = _out_folder(args.out)
+    orgs = sample_organisations(2000, seed=0)
+    _say(args, f"demo: {len(orgs):,} invented organisations at real West Midlands postcodes")
+    return _finish(args, _analyse(args, orgs), out)

