@@ -320,9 +320,25 @@ def _report_paths(folder: Path) -> dict[str, Path]:
 
 
 def _for_file(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return a copy whose columns every vector format can hold (lists become text)."""
+    """Return a copy whose columns every vector format can hold.
+
+    Lists become text, categories text, and headings that differ only in case (two
+    registers' ``src_Name`` and ``src_name``: a GeoPackage's field names ignore case)
+    get a number.
+    """
     out = frame.copy()
     out.attrs = {}
+    seen: set[str] = set()
+    renamed: dict[str, str] = {}
+    for column in out.columns:
+        name, number = str(column), 1
+        while name.lower() in seen:
+            number += 1
+            name = f"{column}_{number}"
+        seen.add(name.lower())
+        if name != column:
+            renamed[str(column)] = name
+    out = out.rename(columns=renamed)
     for column in out.columns:
         if column == out.geometry.name:
             continue
@@ -422,6 +438,25 @@ def _read(source: Any, register: str | None, options: dict[str, Any]) -> pd.Data
         f"{source!r} is a {type(source).__name__}."
     )
     raise InputError(msg)
+
+
+def _distinct_row_ids(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Give positional ids (``row:<n>``, of files without an id column) their register.
+
+    ``row:3`` of one file and ``row:3`` of another are different organisations; they
+    become ``<k>:<file name>:row:3`` (``k`` the register's place in the list), so that
+    :func:`combine_registers` can tell them apart. Other ids are kept as they are.
+    """
+    out = []
+    for number, frame in enumerate(frames, start=1):
+        ids = frame["org_id"].astype("string")
+        positional = ids.str.startswith("row:").fillna(False).to_numpy(dtype=bool)
+        if positional.any():
+            source = Path(str(frame.attrs.get("source", "DataFrame"))).name
+            frame = frame.copy()
+            frame.loc[positional, "org_id"] = f"{number}:{source}:" + ids[positional]
+        out.append(frame)
+    return out
 
 
 def _input_record(frame: pd.DataFrame) -> dict[str, Any]:
@@ -549,7 +584,7 @@ def analyse(
 
     with steps.step("read", f"{len(sources)} register{'s' if len(sources) > 1 else ''}"):
         frames = [_read(source, register, read_kwargs) for source in sources]
-        orgs = combine_registers(*frames) if len(frames) > 1 else frames[0]
+        orgs = combine_registers(*_distinct_row_ids(frames)) if len(frames) > 1 else frames[0]
         if isinstance(deprivation_source, Path):
             deprivation_source = read_deprivation(deprivation_source)
             late = Problems("analyse")

@@ -425,3 +425,19 @@ def test_the_report_gives_examples_by_file_row(analysis: sg.Analysis, orgs: pd.D
     assert [item["source_row"] for item in missing] == expected
     text = report_markdown(analysis.report())
     assert "Examples (`source_row`" in text
+
+
+def test_headings_differing_only_in_case_reach_the_geopackage(tmp_path: Path) -> None:
+    first = sg.read_organisations(pd.DataFrame({"Name": ["Aston Arts"], "postcode": ["B6 5RQ"]}))
+    second = sg.read_organisations(
+        pd.DataFrame({"name": ["Digbeth Co-op"], "postcode": ["B5 5SE"]})
+    )
+    assert "src_Name" in first.columns and "src_name" in second.columns
+    result = sg.analyse([first, second], progress=False, hotspots={"permutations": 0})
+    # two files without an id column: their row ids are told apart, not refused
+    assert result.points["org_id"].tolist() == ["1:DataFrame:row:1", "2:DataFrame:row:1"]
+    written = result.save(tmp_path)
+    organisations = gpd.read_file(written["geopackage"], layer="organisations")
+    assert {"src_Name", "src_name_2"} <= set(organisations.columns)
+    assert organisations["src_name_2"].isna().tolist() == [True, False]
+    assert organisations["src_name_2"].iloc[1] == "Digbeth Co-op"

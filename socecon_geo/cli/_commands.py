@@ -109,6 +109,18 @@ def _geocoder(args: argparse.Namespace) -> sg.Geocoder | None:
     return None
 
 
+def library_level(level: str, deprivation: Any) -> str:
+    """Return the library's name of a ``--level`` (``lsoa``: LSOA 2021, 2011 with IoD2019)."""
+    if level == "lsoa":
+        vintage = (
+            {"iod2025": 2021, "iod2019": 2011}.get(deprivation)
+            if isinstance(deprivation, str)
+            else getattr(deprivation, "attrs", {}).get("lsoa_vintage")
+        )
+        return "lsoa11" if vintage is not None and int(vintage) == 2011 else "lsoa21"
+    return {"msoa": "msoa21", "authority": "lad"}.get(level, level)
+
+
 def _deprivation_source(value: str) -> Any:
     """Return the edition named (any case), or the IoD file read when a file has that name."""
     import socecon_geo as sg
@@ -236,12 +248,13 @@ def run(args: argparse.Namespace) -> int:
     geocoder = _geocoder(args)
     geography = _geography(args)
     frames = read_files(args, list(args.files))
+    deprivation = _deprivation_source(args.deprivation)
     analysis = _analyse(
         args,
         frames if len(frames) > 1 else frames[0],
         geography=geography,
-        deprivation=_deprivation_source(args.deprivation),
-        level=args.level,
+        deprivation=deprivation,
+        level=library_level(args.level, deprivation),
         geocoder=geocoder,
         seed=args.seed,
     )

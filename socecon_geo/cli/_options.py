@@ -14,7 +14,7 @@ __all__ = ["DEMO_OUT", "LEVELS", "RUN_OUT", "build_parser"]
 Command = Callable[[argparse.Namespace], int]
 
 REGISTER_CHOICES: Final = ("auto", "coopsuk", "ccew", "companies_house", "generic")
-LEVELS: Final = ("ward", "lsoa", "msoa", "authority")
+LEVELS: Final = ("ward", "lsoa", "msoa", "authority", "lsoa21", "lsoa11", "msoa21", "lad")
 BOUNDARY_LEVELS: Final = ("lsoa21", "lsoa11", "msoa21", "ward", "lad")
 DATASET_CHOICES: Final = ("iod2025", "iod2019", *BOUNDARY_LEVELS)
 DEMO_OUT: Final = "socecon_geo_demo"
@@ -237,7 +237,11 @@ def build_parser(commands_module: Any) -> argparse.ArgumentParser:
         "--level",
         choices=LEVELS,
         default="ward",
-        help="the areas summarised and tested for hot spots (default ward)",
+        help=(
+            "the areas summarised and tested for hot spots (default ward): lsoa is LSOA "
+            "2021 (2011 with --deprivation iod2019), msoa MSOA 2021, authority the local "
+            "authorities; or the library's names lsoa21, lsoa11, msoa21, lad"
+        ),
     )
     study = run.add_argument_group("study area (default: the bundled West Midlands geography)")
     study.add_argument(
