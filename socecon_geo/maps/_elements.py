@@ -18,7 +18,16 @@ from folium.template import Template
 
 from socecon_geo.maps._escape import escape_html, script_json
 
-__all__ = ["AreaLayer", "Legend", "MapText", "PageStyle", "PointLayer", "SearchControl"]
+__all__ = [
+    "AreaLayer",
+    "DeprivationLayer",
+    "LayerHeadings",
+    "Legend",
+    "MapText",
+    "PageStyle",
+    "PointLayer",
+    "SearchControl",
+]
 
 
 class AreaLayer(MacroElement):
@@ -56,6 +65,136 @@ class AreaLayer(MacroElement):
         self._name = "AreaLayer"
         self.data_json = script_json({"type": "FeatureCollection", "features": features})
         self.group = group.get_name()
+
+
+class DeprivationLayer(MacroElement):
+    """The LSOA choropleth with every domain in one ``L.geoJSON``, restyled on a switch.
+
+    Each domain is its own (empty) base layer of the layer control, so the domains are
+    radio choices and each has its own legend. The LSOA outlines are sent once: every
+    feature carries ``n`` (name), ``c`` (code) and ``d``, its decile in each domain in
+    the order of ``domains``. When a domain's layer is switched on, the one GeoJSON
+    layer moves into it and is restyled; the tooltip, built with ``textContent``, names
+    the domain shown. The polygons sit in their own pane below the other layers, so
+    the ward outlines and clusters stay on top (and clickable) whichever is chosen.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var map = {{ this._parent.get_name() }};
+            var d = {{ this.data_json }};
+            var groups = [{{ this.groups|join(", ") }}];
+            var pane = map.getPane("socecon-deprivation") || map.createPane("socecon-deprivation");
+            pane.style.zIndex = 350;
+            var current = 0;
+            function decile(p, k) {
+                var v = p.d[k];
+                return v === null || v === undefined ? null : v;
+            }
+            function style(f) {
+                var v = decile(f.properties, current);
+                return {fillColor: v === null ? "#ffffff" : d.colours[v - 1],
+                        fillOpacity: 0.55, color: "#9e9e9e", weight: 0.3};
+            }
+            function tip(l) {
+                var p = l.feature.properties;
+                var box = document.createElement("div");
+                box.className = "socecon-popup";
+                var head = document.createElement("strong");
+                head.textContent = p.n;
+                box.appendChild(head);
+                var table = document.createElement("table");
+                function row(label, value) {
+                    var r = table.insertRow();
+                    var th = document.createElement("th");
+                    th.textContent = label;
+                    r.appendChild(th);
+                    r.insertCell().textContent = value === null ? "not known" : String(value);
+                }
+                row("LSOA", p.c);
+                row(d.labels[current] + " decile", decile(p, current));
+                if (d.imd >= 0 && current !== d.imd) {
+                    row(d.labels[d.imd] + " decile", decile(p, d.imd));
+                }
+                box.appendChild(table);
+                return box;
+            }
+            var geo = L.geoJSON(d.features, {
+                pane: "socecon-deprivation",
+                style: style,
+                onEachFeature: function(f, l) { l.bindTooltip(tip, {sticky: true}); }
+            });
+            groups.forEach(function(g, k) {
+                g.on("add", function() { current = k; geo.setStyle(style); g.addLayer(geo); });
+                g.on("remove", function() { g.removeLayer(geo); });
+                if (map.hasLayer(g)) { current = k; geo.setStyle(style); g.addLayer(geo); }
+            });
+            window.socecon_deprivation = {
+                layer: geo,
+                domain: function() { return map.hasLayer(geo) ? d.keys[current] : null; }
+            };
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        features: list[dict[str, Any]],
+        groups: list[folium.FeatureGroup],
+        *,
+        keys: list[str],
+        labels: list[str],
+        colours: tuple[str, ...],
+    ) -> None:
+        super().__init__()
+        self._name = "DeprivationLayer"
+        self.groups = [g.get_name() for g in groups]
+        self.data_json = script_json(
+            {
+                "type": "FeatureCollection",
+                "features": features,
+                "keys": keys,
+                "labels": labels,
+                "colours": list(colours),
+                "imd": keys.index("imd") if "imd" in keys else -1,
+            }
+        )
+
+
+class LayerHeadings(MacroElement):
+    """Headings in the layer control: one over the deprivation choices, one over the layers."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var control = {{ this.control }};
+            var box = control.getContainer();
+            var heads = {{ this.heads_json }};
+            [[".leaflet-control-layers-base", heads[0]],
+             [".leaflet-control-layers-overlays", heads[1]]].forEach(function(pair) {
+                var list = box.querySelector(pair[0]);
+                if (!list || !pair[1]) { return; }
+                var head = document.createElement("div");
+                head.className = "socecon-control-heading";
+                head.textContent = pair[1];
+                list.parentNode.insertBefore(head, list);
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self, control: folium.LayerControl, *, base: str | None, overlays: str | None
+    ) -> None:
+        super().__init__()
+        self._name = "LayerHeadings"
+        self.control = control.get_name()
+        self.heads_json = script_json([base, overlays])
 
 
 class PointLayer(JSCSSMixin, MacroElement):
@@ -136,9 +275,10 @@ class PointLayer(JSCSSMixin, MacroElement):
 class Legend(MacroElement):
     """A legend tied to one layer: shown while the layer is on the map, hidden when off.
 
-    Leaflet fires ``overlayadd`` / ``overlayremove`` on the map when the layer control
-    switches an overlay; the hook compares the layer with this legend's own
-    (folium#1052). ``rows`` are (colour, label) pairs; every text is escaped here.
+    The legend follows its layer's own ``add`` / ``remove`` events, so it appears and
+    disappears with the layer however it is switched: an overlay's check box, a base
+    layer's radio button, or a script (folium#1052). ``rows`` are (colour, label)
+    pairs; every text is escaped here.
     """
 
     _template = Template(
@@ -147,7 +287,7 @@ class Legend(MacroElement):
         (function() {
             var map = {{ this._parent.get_name() }};
             var layer = {{ this.group }};
-            var legend = L.control({position: "bottomright"});
+            var legend = L.control({position: "bottomleft"});
             legend.onAdd = function() {
                 var div = L.DomUtil.create("div", "socecon-legend");
                 div.setAttribute("data-layer", {{ this.layer_json }});
@@ -158,8 +298,9 @@ class Legend(MacroElement):
             function sync() {
                 if (map.hasLayer(layer)) { legend.addTo(map); } else { legend.remove(); }
             }
-            map.on("overlayadd", function(e) { if (e.layer === layer) { sync(); } });
-            map.on("overlayremove", function(e) { if (e.layer === layer) { sync(); } });
+            // the layer's own add/remove events: fired by the layer control's check
+            // boxes and radio buttons alike, and by any script that switches the layer
+            layer.on("add remove", sync);
             map.whenReady(sync);
         })();
         {% endmacro %}
@@ -343,6 +484,16 @@ class PageStyle(MacroElement):
         .socecon-search ul { list-style: none; margin: 0; padding: 0; max-width: 240px; }
         .socecon-search li { cursor: pointer; padding: 2px; }
         .socecon-search li:hover, .socecon-search li:focus { background: #e0ecf4; }
+        .leaflet-control-layers { font: 12px sans-serif; }
+        .leaflet-control-attribution { font-size: 10px; max-width: 60%; }
+        /* marker clusters: neutral counts, not the type or decile colours */
+        .leaflet-container .marker-cluster-small, .leaflet-container .marker-cluster-medium,
+        .leaflet-container .marker-cluster-large { background-color: rgba(40, 40, 40, 0.25); }
+        .leaflet-container .marker-cluster-small div, .leaflet-container .marker-cluster-medium div,
+        .leaflet-container .marker-cluster-large div {
+            background-color: rgba(255, 255, 255, 0.95); box-shadow: 0 0 0 2px #333;
+            color: #111; font-weight: bold; }
+        .socecon-control-heading { font-weight: bold; margin: 2px 0 2px 0; }
         .socecon-popup th { text-align: left; padding-right: 6px; font-weight: normal;
             color: #555; }
         </style>
