@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -148,6 +149,10 @@ def load_seconds(page: Path, *, ready: str = "socecon", limit: float = 100.0) ->
 
 @pytest.fixture(scope="module")
 def assets() -> Path:
+    return _require_assets()
+
+
+def _require_assets() -> Path:
     found = _assets()
     if found is None:
         _unavailable(f"SOCECON_GEO_MAP_ASSETS must name a folder with {', '.join(ASSETS)}")
@@ -155,8 +160,7 @@ def assets() -> Path:
     return found
 
 
-@pytest.fixture(scope="module")
-def browser(assets: Path) -> Iterator[Any]:
+def _require_browser() -> None:
     for path in (CHROMIUM, CHROMEDRIVER):
         if not path.exists():
             _unavailable(
@@ -167,11 +171,31 @@ def browser(assets: Path) -> Iterator[Any]:
         import selenium  # noqa: F401
     except ImportError:
         _unavailable("headless browser tests need selenium (pip install -e '.[test]')")
+
+
+@pytest.fixture(scope="module")
+def browser(assets: Path) -> Iterator[Any]:
+    _require_browser()
     user_dir = tempfile.mkdtemp(prefix="chromium-")
     driver = _driver(user_dir)
     yield driver
     driver.quit()
     shutil.rmtree(user_dir, ignore_errors=True)
+
+
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"CI runs the browser tests, but .*chromium"):
+        _require_browser()
+    monkeypatch.setenv("SOCECON_GEO_MAP_ASSETS", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match="SOCECON_GEO_MAP_ASSETS must name"):
+        _require_assets()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match=r"need .*no-chromium"):
+        _require_browser()
 
 
 HOSTILE = [
