@@ -496,7 +496,7 @@ def test_choosing_a_domain_swaps_its_legend(browser: Any, sample_page: Path) -> 
         """
     )
     assert "Income decile" in tip
-    assert f"{imd} decile" in tip
+    assert "IMD decile" in tip
 
     _choose(browser, NO_SHADING)
     legends = _legends(browser)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from socecon_geo.maps._escape import escape_html, script_json
 from socecon_geo.maps._render import (
-    ASSET_FILES,
     BASEMAP,
     DEFAULT_MAX_MARKERS,
     DOMAIN_LABELS,
@@ -15,8 +14,8 @@ from socecon_geo.maps._render import (
     MAIN_DOMAINS,
     NO_SHADING,
     render_map,
-    save_map,
 )
+from socecon_geo.maps._save import ASSET_FILES, save_map
 
 __all__ = [
     "ASSET_FILES",

@@ -50,7 +50,8 @@ class AreaLayer(MacroElement):
                     if (p._popup) { l.bindPopup(p._popup, {maxWidth: 360}); }
                     if (f.properties._label) {
                         l.bindTooltip(f.properties._label,
-                            {permanent: true, direction: "center", className: "socecon-label"});
+                            {permanent: true, direction: "center",
+                             className: {{ this.label_class_json }}});
                     }
                 }
             });
@@ -60,9 +61,16 @@ class AreaLayer(MacroElement):
         """
     )
 
-    def __init__(self, features: list[dict[str, Any]], group: folium.FeatureGroup) -> None:
+    def __init__(
+        self,
+        features: list[dict[str, Any]],
+        group: folium.FeatureGroup,
+        *,
+        label_class: str = "socecon-label",
+    ) -> None:
         super().__init__()
         self._name = "AreaLayer"
+        self.label_class_json = script_json(label_class)
         self.data_json = script_json({"type": "FeatureCollection", "features": features})
         self.group = group.get_name()
 
@@ -114,11 +122,15 @@ class DeprivationLayer(MacroElement):
                     r.insertCell().textContent = value === null ? "not known" : String(value);
                 }
                 row("LSOA", p.c);
-                row(d.labels[current] + " decile", decile(p, current));
+                row(d.short[current] + " decile", decile(p, current));
                 if (d.imd >= 0 && current !== d.imd) {
-                    row(d.labels[d.imd] + " decile", decile(p, d.imd));
+                    row(d.short[d.imd] + " decile", decile(p, d.imd));
                 }
+                var note = document.createElement("div");
+                note.className = "socecon-legend-note";
+                note.textContent = "1 = most deprived 10% in England, 10 = least";
                 box.appendChild(table);
+                box.appendChild(note);
                 return box;
             }
             var geo = L.geoJSON(d.features, {
@@ -147,6 +159,7 @@ class DeprivationLayer(MacroElement):
         *,
         keys: list[str],
         labels: list[str],
+        short: list[str],
         colours: tuple[str, ...],
     ) -> None:
         super().__init__()
@@ -158,6 +171,7 @@ class DeprivationLayer(MacroElement):
                 "features": features,
                 "keys": keys,
                 "labels": labels,
+                "short": short,
                 "colours": list(colours),
                 "imd": keys.index("imd") if "imd" in keys else -1,
             }
@@ -478,6 +492,11 @@ class PageStyle(MacroElement):
             vertical-align: middle; border: 1px solid #555; }
         .socecon-label { background: #ffffff; border: 1px solid #08306b; font-weight: bold;
             padding: 0 4px; box-shadow: none; }
+        .socecon-label-gap { background: #fff7ec; border: 1px solid #b35806; color: #7f3b08;
+            font-weight: bold; padding: 0 4px; box-shadow: none; }
+        .leaflet-tooltip, .leaflet-popup-content { font: 12px sans-serif; }
+        .socecon-popup strong { font-size: 13px; }
+        .leaflet-tooltip.socecon-label { font-size: 14px; }
         .socecon-search { background: #fff; padding: 4px; border-radius: 4px;
             box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 12px sans-serif; }
         .socecon-search input { width: 220px; }
