@@ -490,13 +490,13 @@ class PageStyle(MacroElement):
         .socecon-legend-note { color: #555; margin-top: 3px; }
         .socecon-swatch { display: inline-block; width: 14px; height: 14px; margin-right: 6px;
             vertical-align: middle; border: 1px solid #555; }
-        .socecon-label { background: #ffffff; border: 1px solid #08306b; font-weight: bold;
-            padding: 0 4px; box-shadow: none; }
-        .socecon-label-gap { background: #fff7ec; border: 1px solid #b35806; color: #7f3b08;
-            font-weight: bold; padding: 0 4px; box-shadow: none; }
-        .leaflet-tooltip, .leaflet-popup-content { font: 12px sans-serif; }
+        .leaflet-tooltip, .leaflet-popup-content { font-family: sans-serif; font-size: 12px; }
         .socecon-popup strong { font-size: 13px; }
-        .leaflet-tooltip.socecon-label { font-size: 14px; }
+        /* rank labels: dark boxes, unlike the white circles counting organisations */
+        .leaflet-tooltip.socecon-label { background: #08306b; border: 1px solid #ffffff;
+            color: #ffffff; font-size: 13px; font-weight: bold; padding: 0 4px;
+            box-shadow: 0 0 2px #000000; }
+        .leaflet-tooltip.socecon-label-gap { background: #b35806; }
         .socecon-search { background: #fff; padding: 4px; border-radius: 4px;
             box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 12px sans-serif; }
         .socecon-search input { width: 220px; }
