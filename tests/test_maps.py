@@ -476,3 +476,19 @@ def test_save_map_with_assets_names_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(sg.InputError, match=r"lacks leaflet\.markercluster\.js; get them with npm"):
         save_map(fmap, tmp_path / "m.html", assets=assets)
     assert not (tmp_path / "m.html").exists()
+
+
+def _hostile_geography() -> sg.Geography:
+    lsoas = sg.load_geography().layer("lsoa21").head(len(HOSTILE)).copy()
+    lsoas = lsoas.rename(columns={"lsoa21_code": "LSOA21CD", "lsoa21_name": "LSOA21NM"})
+    lsoas["LSOA21NM"] = HOSTILE
+    return sg.Geography.from_files(lsoas21=lsoas[["LSOA21CD", "LSOA21NM", "geometry"]])
+
+
+def test_hostile_lsoa_names_reach_the_page_only_as_encoded_text() -> None:
+    text = _html(render_map(geography=_hostile_geography(), tiles=None))
+    assert "<script>alert" not in text
+    assert "<img" not in text
+    assert "{{ this" not in text
+    names = [f["properties"]["n"] for f in _lsoa_data(text)["features"]]
+    assert names == HOSTILE

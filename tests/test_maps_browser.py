@@ -511,6 +511,35 @@ def test_choosing_a_domain_swaps_its_legend(browser: Any, sample_page: Path) -> 
     assert _severe(browser) == []
 
 
+def test_hostile_lsoa_names_show_as_text_in_the_hover_box(
+    browser: Any, assets: Path, tmp_path: Path
+) -> None:
+    import geopandas as gpd
+
+    lsoas = sg.load_geography().layer("lsoa21").head(len(HOSTILE)).copy()
+    lsoas = lsoas.rename(columns={"lsoa21_code": "LSOA21CD", "lsoa21_name": "LSOA21NM"})
+    lsoas["LSOA21NM"] = HOSTILE
+    geo = sg.Geography.from_files(
+        lsoas21=gpd.GeoDataFrame(lsoas[["LSOA21CD", "LSOA21NM", "geometry"]])
+    )
+    page = save_map(
+        render_map(_points(), geography=geo, tiles=None), tmp_path / "lsoa.html", assets=assets
+    )
+    _open(browser, page)
+    shown = browser.execute_script(
+        """
+        return window.socecon_deprivation.layer.getLayers().map(function(l) {
+            l.openTooltip();
+            return l.getTooltip().getElement().querySelector('strong').textContent;
+        });
+        """
+    )
+    assert shown == HOSTILE
+    assert browser.execute_script("return window.__pwned") is None
+    assert browser.execute_script("return document.querySelectorAll('img[src=x]').length") == 0
+    assert _severe(browser) == []
+
+
 def test_the_saved_map_needs_no_network(browser: Any, sample_page: Path) -> None:
     _open(browser, sample_page)
     asked = _requested(browser)
