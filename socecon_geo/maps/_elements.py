@@ -35,6 +35,7 @@ class AreaLayer(MacroElement):
 
     Each feature's properties carry ``_style`` (Leaflet path options), ``_tooltip``
     and ``_popup`` (escaped HTML), and ``_label`` (a permanent label, escaped).
+    ``pane`` (name, z-index) draws the layer in its own map pane.
     """
 
     _template = Template(
@@ -42,7 +43,11 @@ class AreaLayer(MacroElement):
         {% macro script(this, kwargs) %}
         (function() {
             var data = {{ this.data_json }};
+            var map = {{ this._parent.get_name() }};
+            var pane = {{ this.pane_json }};
+            if (pane && !map.getPane(pane[0])) { map.createPane(pane[0]).style.zIndex = pane[1]; }
             var layer = L.geoJSON(data, {
+                pane: pane ? pane[0] : "overlayPane",
                 style: function(f) { return f.properties._style; },
                 onEachFeature: function(f, l) {
                     var p = f.properties;
@@ -67,10 +72,12 @@ class AreaLayer(MacroElement):
         group: folium.FeatureGroup,
         *,
         label_class: str = "socecon-label",
+        pane: tuple[str, int] | None = None,
     ) -> None:
         super().__init__()
         self._name = "AreaLayer"
         self.label_class_json = script_json(label_class)
+        self.pane_json = script_json(list(pane) if pane else None)
         self.data_json = script_json({"type": "FeatureCollection", "features": features})
         self.group = group.get_name()
 
@@ -292,7 +299,8 @@ class Legend(MacroElement):
     The legend follows its layer's own ``add`` / ``remove`` events, so it appears and
     disappears with the layer however it is switched: an overlay's check box, a base
     layer's radio button, or a script (folium#1052). ``rows`` are (colour, label)
-    pairs; every text is escaped here.
+    pairs; every text is escaped here. ``swatch``: ``"box"``, ``"dot"``, or ``"ramp"``
+    (one row of numbered boxes with the first and last labels below, for deciles).
     """
 
     _template = Template(
@@ -336,11 +344,23 @@ class Legend(MacroElement):
         self.layer_name = group.layer_name
         self.layer_json = script_json(group.layer_name)
         style = "border-radius:50%;" if swatch == "dot" else ""
-        items = "".join(
-            f'<div class="socecon-legend-row"><span class="socecon-swatch" '
-            f'style="{style}background:{escape_html(colour)}"></span>{escape_html(label)}</div>'
-            for colour, label in rows
-        )
+        if swatch == "ramp":  # one row of numbered boxes, the labels of both ends below
+            cells = "".join(
+                f'<span style="background:{escape_html(colour)};color:'
+                f'{"#ffffff" if i < len(rows) // 2 else "#000000"}">{i + 1}</span>'
+                for i, (colour, _) in enumerate(rows)
+            )
+            items = (
+                f'<div class="socecon-ramp">{cells}</div><div class="socecon-ramp-ends">'
+                f"<span>{escape_html(rows[0][1])}</span>"
+                f"<span>{escape_html(rows[-1][1])}</span></div>"
+            )
+        else:
+            items = "".join(
+                f'<div class="socecon-legend-row"><span class="socecon-swatch" style="{style}'
+                f'background:{escape_html(colour)}"></span>{escape_html(label)}</div>'
+                for colour, label in rows
+            )
         foot = f'<div class="socecon-legend-note">{escape_html(note)}</div>' if note else ""
         self.html_json = script_json(
             f'<div class="socecon-legend-title">{escape_html(title)}</div>{items}{foot}'
@@ -486,6 +506,12 @@ class PageStyle(MacroElement):
         .socecon-legend { background: rgba(255,255,255,0.92); padding: 6px 8px;
             font: 12px sans-serif; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3);
             max-width: 260px; }
+        .socecon-ramp { display: flex; margin: 2px 0; }
+        .socecon-ramp span { flex: 1; text-align: center; font-size: 11px; padding: 2px 0;
+            min-width: 22px; }
+        .socecon-ramp-ends { display: flex; justify-content: space-between; gap: 8px;
+            font-size: 11px; }
+        .socecon-ramp-ends span:last-child { text-align: right; }
         .socecon-legend-title { font-weight: bold; margin-bottom: 3px; }
         .socecon-legend-note { color: #555; margin-top: 3px; }
         .socecon-swatch { display: inline-block; width: 14px; height: 14px; margin-right: 6px;

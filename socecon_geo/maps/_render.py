@@ -112,11 +112,11 @@ _EDITION_TITLE = {"iod2025": "IoD2025", "iod2019": "IoD2019"}
 
 _CLASS_LABELS = {
     "hot_99": "hot spot, 99% confidence",
-    "hot_95": "hot spot, 95%",
-    "hot_90": "hot spot, 90%",
+    "hot_95": "hot spot, 95% confidence",
+    "hot_90": "hot spot, 90% confidence",
     "cold_99": "cold spot, 99% confidence",
-    "cold_95": "cold spot, 95%",
-    "cold_90": "cold spot, 90%",
+    "cold_95": "cold spot, 95% confidence",
+    "cold_90": "cold spot, 90% confidence",
     "high_high": "high among high (local Moran)",
     "high_low": "high among low",
     "low_high": "low among high",
@@ -125,6 +125,17 @@ _CLASS_LABELS = {
     "no_neighbours": "no neighbours (not tested)",
     "no_value": "no value (not tested)",
 }
+
+
+_VARIABLE_WORDS = {
+    "rate_per_10k_eb": "the number of organisations per 10,000 residents (smoothed)",
+    "rate_per_10k": "the number of organisations per 10,000 residents",
+    "n_organisations": "the number of organisations",
+}
+
+# hot spots below the ward outlines, clusters and organisations (which stay clickable),
+# above the deprivation shading (350)
+_SPOTS_PANE = ("socecon-hotspots", 360)
 
 
 def _frame(value: Any, attribute: str | None, name: str, expected: str) -> gpd.GeoDataFrame | None:
@@ -436,8 +447,8 @@ def render_map(
         edition = _EDITION_TITLE[deprivation]
         vintages.append(edition)
         rows = [(c, f"decile {i + 1}") for i, c in enumerate(DECILE_COLOURS)]
-        rows[0] = (DECILE_COLOURS[0], "decile 1: most deprived 10% in England")
-        rows[-1] = (DECILE_COLOURS[-1], "decile 10: least deprived 10% in England")
+        rows[0] = (DECILE_COLOURS[0], "1 = most deprived 10%")
+        rows[-1] = (DECILE_COLOURS[-1], "10 = least deprived 10%")
         groups = []
         for key in keys:
             fg = folium.FeatureGroup(name=_domain_label(key), overlay=False, show=key == domain)
@@ -447,8 +458,9 @@ def render_map(
                 fg,
                 title=f"Deprivation: {_domain_label(key)}",
                 rows=rows,
+                swatch="ramp",
                 note=f"{edition} decile of each LSOA (a neighbourhood of about 1,500 "
-                "residents), ranked among all LSOAs in England. White: no value.",
+                "residents) among all LSOAs in England. White: no value.",
             ).add_to(fmap)
         folium.FeatureGroup(name=NO_SHADING, overlay=False, show=False).add_to(fmap)
         DeprivationLayer(
@@ -518,12 +530,20 @@ def render_map(
             )
             for i, v in enumerate(values)
         ]
-        AreaLayer(area_features(spots_frame, styles=styles, tooltips=tooltips), fg).add_to(fmap)
+        AreaLayer(
+            area_features(spots_frame, styles=styles, tooltips=tooltips), fg, pane=_SPOTS_PANE
+        ).add_to(fmap)
         present = [c for c in CLASS_COLOURS if (values == c).any()]
+        variable = spots_frame.attrs.get("variable")
+        what = _VARIABLE_WORDS.get(str(variable), str(variable).replace("_", " "))
         Legend(
             fg,
             title="Hot and cold spots (Gi* / local Moran, FDR-adjusted)",
             rows=[(CLASS_COLOURS[c], _CLASS_LABELS[c]) for c in present],
+            note=f"Areas where {what} is high (hot) or low (cold) together with their "
+            "neighbours, beyond what chance would give."
+            if variable
+            else None,
         ).add_to(fmap)
         used.append(spots_frame)
         extent(spots_frame)
