@@ -16,7 +16,8 @@ then, timed in the same run:
 With ``--browser`` (needs ``/usr/bin/chromium``, ``/usr/bin/chromedriver``, selenium and
 the Leaflet files in ``SOCECON_GEO_MAP_ASSETS``, see ``tests/test_maps_browser.py``) each
 page is also loaded in headless Chromium and the time until the map's layers exist is
-printed.
+printed; with ``SOCECON_GEO_MAP_ASSETS`` set, also for the page saved with
+``save_map(..., assets=)`` (the Leaflet files written in, no network needed).
 
 Targets: ≤ 6 MB for 10,000 organisations with every layer; ≤ 30 MB for 100,000.
 """
@@ -24,6 +25,7 @@ Targets: ≤ 6 MB for 10,000 organisations with every layer; ≤ 30 MB for 100,0
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -96,8 +98,20 @@ def main() -> None:
             from test_maps_browser import load_seconds
 
             times = [load_seconds(ours), load_seconds(base_path, ready="L.Map")]
+            inline = None
+            if os.environ.get("SOCECON_GEO_MAP_ASSETS"):
+                # the same page with the Leaflet files written in (no network at all)
+                inline = save_map(
+                    fmap, out / f"map_{n}_inline.html", assets=os.environ["SOCECON_GEO_MAP_ASSETS"]
+                )
+                times.append(load_seconds(inline))
             shown = [f"{t:.1f} s" if t != float("inf") else "not loaded in 100 s" for t in times]
             print(f"  browser load: render_map {shown[0]}; explore() {shown[1]}")
+            if inline is not None:
+                print(
+                    f"  render_map with save_map(assets=): {inline.stat().st_size / 1e6:.1f} MB, "
+                    f"browser load {shown[2]}"
+                )
     print(f"pages in {out}")
 
 

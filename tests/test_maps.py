@@ -16,7 +16,17 @@ import pytest
 from shapely.geometry import Point
 
 import socecon_geo as sg
-from socecon_geo.maps import LAYER_NAMES, escape_html, render_map, save_map, script_json
+from socecon_geo.maps import (
+    BASEMAP,
+    DOMAIN_LABELS,
+    LAYER_NAMES,
+    MAIN_DOMAINS,
+    NO_SHADING,
+    escape_html,
+    render_map,
+    save_map,
+    script_json,
+)
 
 HOSTILE = [
     "St John's Trust",
@@ -144,13 +154,23 @@ def _legends(text: str) -> dict[str, str]:
     return found
 
 
-def _groups(text: str) -> dict[str, str]:
-    """Layer-control name -> feature group variable."""
-    control = re.search(r"overlays :\s*\{(.*?)\},", text, re.S).group(1)
-    return {
-        json.loads(name): var
-        for name, var in re.findall(r"(\"[^\"]+\") : (feature_group_\w+)", control)
-    }
+def _groups(text: str, part: str = "both") -> dict[str, str]:
+    """Layer-control name -> feature group variable (radio choices, overlays or both)."""
+    found = {}
+    for kind in ("base_layers", "overlays"):
+        if part not in ("both", kind):
+            continue
+        control = re.search(kind + r" :\s*\{(.*?)\},", text, re.S).group(1)
+        found.update(
+            {
+                json.loads(name): var
+                for name, var in re.findall(r"(\"[^\"]+\") : (\w+_\w+)", control)
+            }
+        )
+    return found
+
+
+DOMAIN_NAMES = {DOMAIN_LABELS[k] for k in MAIN_DOMAINS}
 
 
 def test_each_layer_has_a_legend_tied_to_it() -> None:
@@ -159,12 +179,15 @@ def test_each_layer_has_a_legend_tied_to_it() -> None:
     text = _html(render_map(points, areas=wards))
     groups = _groups(text)
     legends = _legends(text)
-    expected = {LAYER_NAMES["deprivation"], LAYER_NAMES["wards"], LAYER_NAMES["organisations"]}
-    assert set(groups) == expected
-    assert legends == {name: groups[name] for name in expected}
-    assert text.count('map.on("overlayremove"') == len(expected)
+    expected = {LAYER_NAMES["wards"], LAYER_NAMES["organisations"], BASEMAP}
+    assert set(_groups(text, "overlays")) == expected
+    assert set(_groups(text, "base_layers")) == DOMAIN_NAMES | {NO_SHADING}
+    with_legend = (expected - {BASEMAP}) | DOMAIN_NAMES
+    assert legends == {name: groups[name] for name in with_legend}
+    assert text.count('layer.on("add remove", sync)') == len(with_legend)
     assert text.count("L.markerClusterGroup(") == 1  # few points: clustered
-    assert "IoD2025 imd decile (LSOA)" in text
+    assert "Deprivation: Index of Multiple Deprivation (all domains)" in text
+    assert "Deprivation shading (IoD2025, choose one):" in text
 
 
 def test_past_max_markers_the_points_are_drawn_on_a_canvas() -> None:
@@ -250,8 +273,9 @@ def test_the_real_flow_maps_every_layer_without_changing_the_frames(
     )
     path = save_map(fmap, tmp_path / "map.html")
     text = path.read_text(encoding="utf-8")
-    assert set(_groups(text)) == set(LAYER_NAMES.values())
-    assert set(_legends(text)) == set(LAYER_NAMES.values())
+    overlays = set(LAYER_NAMES.values()) - {LAYER_NAMES["deprivation"]}
+    assert set(_groups(text)) == overlays | DOMAIN_NAMES | {NO_SHADING, BASEMAP}
+    assert set(_legends(text)) == overlays | DOMAIN_NAMES
     for line in sg.attribution_lines(flow["points"], flow["wards"]):
         assert script_json(escape_html(line))[1:-1] in text
     assert "Co-operatives UK" in text
@@ -272,8 +296,13 @@ def test_the_real_flow_maps_every_layer_without_changing_the_frames(
 @pytest.mark.shared_data
 def test_the_real_flow_with_unranked_clusters_and_no_tiles(flow: dict) -> None:
     text = _html(render_map(clusters=flow["clusters"], deprivation="iod2019", tiles=None))
-    assert set(_groups(text)) == {LAYER_NAMES["deprivation"], LAYER_NAMES["strengths"]}
-    assert "IoD2019 imd decile (LSOA)" in text
+    assert set(_groups(text, "overlays")) == {LAYER_NAMES["strengths"]}
+    assert set(_groups(text, "base_layers")) == DOMAIN_NAMES | {NO_SHADING}
+    assert "Deprivation shading (IoD2019, choose one):" in text
+    assert "Indices of Deprivation 2019" in text
+    alone = _html(render_map(deprivation="iod2019", tiles=None))
+    assert "Indices of Deprivation 2019" in alone
+    assert "Indices of Deprivation 2025" not in alone  # only the edition drawn is credited
     assert "L.tileLayer(" not in text
 
 
@@ -306,3 +335,160 @@ def test_every_hotspot_class_has_a_map_label() -> None:
     from socecon_geo.maps._render import _CLASS_LABELS
 
     assert set(_CLASS_LABELS) == set(HOTSPOT_CLASSES)
+
+
+# ---------------------------------------------------------------------- domains
+
+
+def _lsoa_data(text: str) -> dict:
+    return json.loads(
+        re.search(r"var d = (\{\"type\":\"FeatureCollection\".*?\});\n", text).group(1)
+    )
+
+
+def test_every_domain_is_a_radio_choice_on_one_set_of_lsoa_polygons() -> None:
+    text = _html(render_map(tiles=None))
+    data = _lsoa_data(text)
+    lsoas = sg.load_lsoas()
+    assert data["keys"] == list(MAIN_DOMAINS)
+    assert data["labels"] == [DOMAIN_LABELS[k] for k in MAIN_DOMAINS]
+    # the outlines are sent once, with every domain's decile on each feature
+    assert text.count('"type":"Feature"') == len(data["features"]) == len(lsoas)
+    table = sg.load_geography().deprivation("iod2025").set_index("lsoa_code")
+    first = data["features"][0]["properties"]
+    assert first["d"] == [int(table.loc[first["c"], f"{k}_decile"]) for k in MAIN_DOMAINS]
+    # IMD shown first; every domain but the one shown starts off
+    shown = re.findall(r"(feature_group_\w+)\.addTo\(map_\w+\)", text)
+    groups = _groups(text, "base_layers")
+    assert [name for name, var in groups.items() if var in shown] == [DOMAIN_LABELS["imd"]]
+    one = _html(render_map(tiles=None, domains=["imd"]))
+    assert len(text) - len(one) < 0.1 * len(one)  # seven more domains cost < 10%
+
+
+def test_domain_and_domains_choose_what_is_offered_and_shown_first() -> None:
+    text = _html(render_map(tiles=None, domain="health", domains=["imd", "adult_skills"]))
+    data = _lsoa_data(text)
+    assert data["keys"] == ["health", "imd", "adult_skills"]
+    assert DOMAIN_LABELS["adult_skills"] in _groups(text, "base_layers")
+    shown = re.findall(r"(feature_group_\w+)\.addTo\(map_\w+\)", text)
+    groups = _groups(text, "base_layers")
+    assert [name for name, var in groups.items() if var in shown] == [DOMAIN_LABELS["health"]]
+    with pytest.raises(sg.InputError, match="domain 'poverty' is not in the iod2025 table"):
+        render_map(domains=["imd", "poverty"])
+    with pytest.raises(sg.InputError, match="domains must be a list of domain names"):
+        render_map(domains="income")
+    with pytest.raises(sg.InputError, match="domain 'indoors' is not in the iod2019 table"):
+        render_map(deprivation="iod2019", domains=["indoors"])
+
+
+def test_without_deprivation_there_are_no_radio_choices() -> None:
+    text = _html(render_map(areas=sg.load_wards(), deprivation=None, tiles=None))
+    assert _groups(text, "base_layers") == {}
+    assert "Deprivation shading" not in text
+
+
+# ---------------------------------------------------------------------- offline
+
+
+def _external_urls(text: str) -> list[str]:
+    """Every URL the page itself loads: script src, link href, img src, CSS url()."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            for key, value in attrs:
+                if value and key in ("src", "href") and tag in ("script", "link", "img"):
+                    found.append(value)
+
+    Links().feed(text)
+    found += re.findall(r"url\(['\"]?(https?://[^'\")]+)", text)
+    return sorted(u for u in found if re.match(r"(https?:)?//", u))
+
+
+CDN_ASSETS = [
+    "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.css",
+    "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/Control.FullScreen.min.js",
+    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css",
+    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.Default.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/MarkerCluster.css",
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet.markercluster/1.1.0/leaflet.markercluster.js",
+]
+"""What a saved map with ``tiles=None`` loads, as docs/maps.md lists it: Leaflet and two
+plugins, from their CDNs (none with ``save_map(..., assets=)``)."""
+
+
+def test_with_tiles_none_the_page_loads_only_the_documented_leaflet_files(
+    tmp_path: Path,
+) -> None:
+    points = _hostile_points()
+    page = save_map(render_map(points, areas=sg.load_wards(), tiles=None), tmp_path / "m.html")
+    text = page.read_text(encoding="utf-8")
+    assert _external_urls(text) == CDN_ASSETS
+    for unused in ("jquery", "bootstrap", "awesome-markers", "fontawesome", "glyphicons"):
+        assert unused not in text.lower()
+    assert "L.tileLayer(" not in text
+    doc = (Path(__file__).parents[1] / "docs" / "maps.md").read_text(encoding="utf-8")
+    for url in CDN_ASSETS:
+        assert url in doc
+
+
+def test_the_basemap_is_the_only_other_network_use() -> None:
+    text = _html(render_map(areas=sg.load_wards(), deprivation=None))
+    assert "basemaps.cartocdn.com/light_all" in text
+    assert set(_groups(text, "overlays")) == {BASEMAP, LAYER_NAMES["wards"]}
+
+
+def _fake_assets(folder: Path) -> Path:
+    folder.mkdir()
+    (folder / "images").mkdir()
+    (folder / "images" / "layers.png").write_bytes(b"\x89PNG fake")
+    for name in sg.maps.ASSET_FILES:
+        body = {
+            ".js": f"/* {name} */ var s = '</script>';",
+            ".css": f"/* {name} */ .a {{ background: url(images/layers.png); }}",
+            ".svg": "<svg/>",
+        }[Path(name).suffix]
+        (folder / name).write_text(body, encoding="utf-8")
+    return folder
+
+
+def test_save_map_with_assets_inlines_every_file_and_links_nothing(tmp_path: Path) -> None:
+    assets = _fake_assets(tmp_path / "assets")
+    fmap = render_map(_hostile_points(), areas=sg.load_wards(), tiles=None)
+    text = save_map(fmap, tmp_path / "m.html", assets=assets).read_text(encoding="utf-8")
+    assert _external_urls(text) == []
+    for name in ("leaflet.js", "leaflet.markercluster.js", "Control.FullScreen.js"):
+        assert f"/* {name} */" in text  # the .min. file falls back to the plain one
+    assert "var s = '<\\/script>';" in text  # a script's text cannot end the element
+    assert "url(images/layers.png)" not in text
+    assert 'url("data:image/png;base64,' in text
+
+
+def test_save_map_with_assets_names_what_is_missing(tmp_path: Path) -> None:
+    fmap = render_map(_hostile_points(), deprivation=None, tiles=None)
+    with pytest.raises(sg.InputError, match=r"assets folder .* does not exist; fetch"):
+        save_map(fmap, tmp_path / "m.html", assets=tmp_path / "nowhere")
+    assets = _fake_assets(tmp_path / "assets")
+    (assets / "leaflet.markercluster.js").unlink()
+    with pytest.raises(sg.InputError, match=r"lacks leaflet\.markercluster\.js; get them with npm"):
+        save_map(fmap, tmp_path / "m.html", assets=assets)
+    assert not (tmp_path / "m.html").exists()
+
+
+def _hostile_geography() -> sg.Geography:
+    lsoas = sg.load_geography().layer("lsoa21").head(len(HOSTILE)).copy()
+    lsoas = lsoas.rename(columns={"lsoa21_code": "LSOA21CD", "lsoa21_name": "LSOA21NM"})
+    lsoas["LSOA21NM"] = HOSTILE
+    return sg.Geography.from_files(lsoas21=lsoas[["LSOA21CD", "LSOA21NM", "geometry"]])
+
+
+def test_hostile_lsoa_names_reach_the_page_only_as_encoded_text() -> None:
+    text = _html(render_map(geography=_hostile_geography(), tiles=None))
+    assert "<script>alert" not in text
+    assert "<img" not in text
+    assert "{{ this" not in text
+    names = [f["properties"]["n"] for f in _lsoa_data(text)["features"]]
+    assert names == HOSTILE

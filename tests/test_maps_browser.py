@@ -1,15 +1,16 @@
 """The saved map in a real headless Chromium (selenium + Debian's chromium-driver).
 
-The tests SKIP when ``/usr/bin/chromium``, ``/usr/bin/chromedriver``, selenium or the
-Leaflet files are absent — for now also under CI, until ``.ci/run`` installs them.
-
-The machine has no internet, so the page's CDN scripts are swapped for local copies:
+Needs ``/usr/bin/chromium``, ``/usr/bin/chromedriver``, selenium and the Leaflet files:
 ``SOCECON_GEO_MAP_ASSETS`` names a folder holding ``leaflet.js``, ``leaflet.css``,
 ``leaflet.markercluster.js``, ``MarkerCluster.css``, ``MarkerCluster.Default.css``,
 ``Control.FullScreen.js``, ``Control.FullScreen.css`` and ``icon-fullscreen.svg``
-(``npm pack leaflet@1.9.3 leaflet.markercluster@1.1.0 leaflet.fullscreen@3.0.0`` and
-copy them out of ``dist/``); other CDN files (bootstrap, jQuery, awesome-markers: folium
-loads them, the map does not use them) are left out of the local copy.
+(``.ci/map-assets DIR`` fetches them with ``npm pack``). When any of these is missing
+the tests SKIP, saying why, except under CI (``CI=true``), where they FAIL: ``.ci/run``
+installs Chromium and fetches the files, so their absence there is a broken CI.
+
+The pages are saved with ``save_map(..., assets=)``, which writes the Leaflet files into
+the page, and Chromium runs with every host name unresolvable: the tests prove that
+the saved map works with no network at all.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -26,7 +28,14 @@ from typing import Any
 import pytest
 
 import socecon_geo as sg
-from socecon_geo.maps import LAYER_NAMES, render_map, save_map
+from socecon_geo.maps import (
+    DOMAIN_LABELS,
+    LAYER_NAMES,
+    MAIN_DOMAINS,
+    NO_SHADING,
+    render_map,
+    save_map,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -51,7 +60,15 @@ FLAGS = (
     "--disable-sync",
     "--allow-file-access-from-files",
     "--window-size=1400,1000",
+    "--host-resolver-rules=MAP * ~NOTFOUND",  # no network: every host name fails
 )
+
+
+def _unavailable(reason: str) -> None:
+    """Skip, or fail under CI, where the browser and the files must be there."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI runs the browser tests, but {reason}; see .ci/run")
+    pytest.skip(reason)
 
 
 def _assets() -> Path | None:
@@ -90,7 +107,7 @@ def _driver(user_dir: str) -> Any:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={user_dir}")
     options.binary_location = str(CHROMIUM)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     return webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
 
 
@@ -131,17 +148,54 @@ def load_seconds(page: Path, *, ready: str = "socecon", limit: float = 100.0) ->
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("headless browser tests need /usr/bin/chromium and /usr/bin/chromedriver")
-    pytest.importorskip("selenium", reason="headless browser tests need selenium")
-    if _assets() is None:
-        pytest.skip(f"SOCECON_GEO_MAP_ASSETS must name a folder with {', '.join(ASSETS)}")
+def assets() -> Path:
+    return _require_assets()
+
+
+def _require_assets() -> Path:
+    found = _assets()
+    if found is None:
+        _unavailable(f"SOCECON_GEO_MAP_ASSETS must name a folder with {', '.join(ASSETS)}")
+    assert found is not None
+    return found
+
+
+def _require_browser() -> None:
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not path.exists():
+            _unavailable(
+                f"headless browser tests need {path} (Debian: apt-get install "
+                "chromium chromium-driver)"
+            )
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        _unavailable("headless browser tests need selenium (pip install -e '.[test]')")
+
+
+@pytest.fixture(scope="module")
+def browser(assets: Path) -> Iterator[Any]:
+    _require_browser()
     user_dir = tempfile.mkdtemp(prefix="chromium-")
     driver = _driver(user_dir)
     yield driver
     driver.quit()
     shutil.rmtree(user_dir, ignore_errors=True)
+
+
+def test_a_missing_browser_fails_under_ci_and_skips_elsewhere(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"CI runs the browser tests, but .*chromium"):
+        _require_browser()
+    monkeypatch.setenv("SOCECON_GEO_MAP_ASSETS", str(tmp_path))
+    with pytest.raises(pytest.fail.Exception, match="SOCECON_GEO_MAP_ASSETS must name"):
+        _require_assets()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match=r"need .*no-chromium"):
+        _require_browser()
 
 
 HOSTILE = [
@@ -182,7 +236,8 @@ def _points() -> Any:
 
 
 def _open(driver: Any, page: Path) -> str:
-    driver.get(offline_copy(page, _assets()).as_uri())  # type: ignore[arg-type]
+    driver.get_log("performance")  # forget the requests of earlier pages
+    driver.get(page.as_uri())
     deadline = time.monotonic() + 60
     while not driver.execute_script("return !!window.socecon_points"):
         assert time.monotonic() < deadline, "the map did not load"
@@ -194,12 +249,24 @@ def _severe(driver: Any) -> list[dict[str, Any]]:
     return [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
+def _requested(driver: Any) -> list[str]:
+    """Every URL the page asked for since it was opened (Chrome's network log)."""
+    import json
+
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
 @pytest.fixture(scope="module")
-def hostile_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def hostile_page(assets: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("maps")
     wards = sg.load_wards()
     fmap = render_map(_points(), areas=wards, tiles=None, max_markers=0, title=HOSTILE[5])
-    return save_map(fmap, folder / "hostile.html")
+    return save_map(fmap, folder / "hostile.html", assets=assets)
 
 
 def test_the_map_loads_without_javascript_errors(browser: Any, hostile_page: Path) -> None:
@@ -237,7 +304,7 @@ def test_hostile_names_neither_execute_nor_break_the_popups(
 
 
 @pytest.fixture(scope="module")
-def real_page(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def real_page(shared_data: Path, assets: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     orgs = sg.read_organisations(shared_data / "organisations" / "coopsuk_open_data_2023-03-02.csv")
     points = sg.attach_deprivation(sg.assign_areas(sg.geocode(orgs)))
     points.loc[points.index[points.geometry.notna()][0], "name"] = "St John's Trust"
@@ -246,7 +313,7 @@ def real_page(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     spots = sg.hotspots(wards)
     ranked = sg.rank_candidates(clusters, spots)
     fmap = render_map(points, areas=wards, hotspots=spots, candidates=ranked, tiles=None)
-    return save_map(fmap, tmp_path_factory.mktemp("maps") / "real.html")
+    return save_map(fmap, tmp_path_factory.mktemp("maps") / "real.html", assets=assets)
 
 
 def _layer_on(driver: Any, map_name: str, label: str) -> bool:
@@ -282,7 +349,9 @@ def _legends(driver: Any) -> list[str]:
 def test_each_layer_toggles_and_its_legend_follows(browser: Any, real_page: Path) -> None:
     map_name = _open(browser, real_page)
     assert _severe(browser) == []
-    for label in LAYER_NAMES.values():
+    for key, label in LAYER_NAMES.items():
+        if key == "deprivation":  # a radio choice: test_choosing_a_domain_swaps_its_legend
+            continue
         before = _layer_on(browser, map_name, label)
         assert (label in _legends(browser)) == before
         _toggle(browser, label)
@@ -317,7 +386,7 @@ def test_search_finds_a_name_with_an_apostrophe(browser: Any, real_page: Path) -
 
 
 def test_ten_thousand_organisations_load_within_a_generous_bound(
-    browser: Any, tmp_path: Path
+    browser: Any, assets: Path, tmp_path: Path
 ) -> None:
     import geopandas as gpd
     import numpy as np
@@ -335,11 +404,165 @@ def test_ten_thousand_organisations_load_within_a_generous_bound(
         geometry=gpd.points_from_xy(rows["easting"], rows["northing"]),
         crs=27700,
     )
-    page = save_map(render_map(points, areas=sg.load_wards(), tiles=None), tmp_path / "10k.html")
+    page = save_map(
+        render_map(points, areas=sg.load_wards(), tiles=None), tmp_path / "10k.html", assets=assets
+    )
     start = time.perf_counter()
     _open(browser, page)
     seconds = time.perf_counter() - start
     print(f"10,000 organisations: {page.stat().st_size / 1e6:.1f} MB, loaded in {seconds:.1f} s")
     assert seconds < 60
     assert browser.execute_script("return window.socecon_points.markers.length") == 10_000
+    assert _severe(browser) == []
+
+
+@pytest.fixture(scope="module")
+def sample_page(assets: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2,000 invented organisations, the bundled flow, every layer (no real data needed)."""
+    points = sg.attach_deprivation(
+        sg.assign_areas(sg.geocode(sg.sample_organisations(2_000, seed=0)))
+    )
+    wards = sg.summarise_areas(points, level="ward")
+    spots = sg.hotspots(wards)
+    ranked = sg.rank_candidates(sg.find_clusters(points), spots)
+    fmap = render_map(points, areas=wards, hotspots=spots, candidates=ranked, tiles=None)
+    return save_map(fmap, tmp_path_factory.mktemp("maps") / "sample.html", assets=assets)
+
+
+def _choose(driver: Any, label: str) -> None:
+    driver.execute_script(
+        """
+        var base = document.querySelector('.leaflet-control-layers-base');
+        var labels = Array.from(base.querySelectorAll('label'));
+        labels.find(l => l.textContent.trim() === arguments[0]).querySelector('input').click();
+        """,
+        label,
+    )
+
+
+def _chosen(driver: Any) -> list[str]:
+    return driver.execute_script(
+        """
+        var base = document.querySelector('.leaflet-control-layers-base');
+        return Array.from(base.querySelectorAll('label'))
+            .filter(l => l.querySelector('input').checked).map(l => l.textContent.trim());
+        """
+    )
+
+
+def _lsoa_fill(driver: Any) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-socecon-deprivation-pane path'))"
+        ".slice(0, 200).map(p => p.getAttribute('fill'))"
+    )
+
+
+def test_choosing_a_domain_swaps_its_legend(browser: Any, sample_page: Path) -> None:
+    _open(browser, sample_page)
+    imd, income = DOMAIN_LABELS["imd"], DOMAIN_LABELS["income"]
+    radios = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.leaflet-control-layers-base label'))"
+        ".map(l => l.textContent.trim())"
+    )
+    assert radios == [DOMAIN_LABELS[k] for k in MAIN_DOMAINS] + [NO_SHADING]
+    heading = browser.execute_script(
+        "return document.querySelector('.socecon-control-heading').textContent"
+    )
+    assert heading == "Deprivation shading (IoD2025, choose one):"
+    assert _chosen(browser) == [imd]
+    assert imd in _legends(browser)
+    assert income not in _legends(browser)
+    assert browser.execute_script("return window.socecon_deprivation.domain()") == "imd"
+    imd_fill = _lsoa_fill(browser)
+    assert len(imd_fill) == 200
+
+    _choose(browser, income)
+    assert _chosen(browser) == [income]
+    legends = _legends(browser)
+    assert income in legends
+    assert imd not in legends
+    assert browser.execute_script("return window.socecon_deprivation.domain()") == "income"
+    assert _lsoa_fill(browser) != imd_fill  # the same polygons, restyled
+    # one set of LSOA polygons whatever the domain, below the ward outlines
+    assert browser.execute_script(
+        "return document.querySelectorAll('.leaflet-socecon-deprivation-pane path').length"
+    ) == len(sg.load_lsoas())
+    tip = browser.execute_script(
+        """
+        var layers = window.socecon_deprivation.layer.getLayers();
+        var t = layers[0].getTooltip();
+        var c = t._content(layers[0]);
+        return c.textContent;
+        """
+    )
+    assert "Income decile" in tip
+    assert "IMD decile" in tip
+
+    _choose(browser, NO_SHADING)
+    legends = _legends(browser)
+    assert not {DOMAIN_LABELS[k] for k in MAIN_DOMAINS} & set(legends)
+    assert browser.execute_script("return window.socecon_deprivation.domain()") is None
+    assert _lsoa_fill(browser) == []
+
+    _choose(browser, imd)
+    assert imd in _legends(browser)
+    assert income not in _legends(browser)
+    assert _lsoa_fill(browser) == imd_fill
+    assert _severe(browser) == []
+
+
+def test_hostile_lsoa_names_show_as_text_in_the_hover_box(
+    browser: Any, assets: Path, tmp_path: Path
+) -> None:
+    import geopandas as gpd
+
+    lsoas = sg.load_geography().layer("lsoa21").head(len(HOSTILE)).copy()
+    lsoas = lsoas.rename(columns={"lsoa21_code": "LSOA21CD", "lsoa21_name": "LSOA21NM"})
+    lsoas["LSOA21NM"] = HOSTILE
+    geo = sg.Geography.from_files(
+        lsoas21=gpd.GeoDataFrame(lsoas[["LSOA21CD", "LSOA21NM", "geometry"]])
+    )
+    page = save_map(
+        render_map(_points(), geography=geo, tiles=None), tmp_path / "lsoa.html", assets=assets
+    )
+    _open(browser, page)
+    shown = browser.execute_script(
+        """
+        return window.socecon_deprivation.layer.getLayers().map(function(l) {
+            l.openTooltip();
+            return l.getTooltip().getElement().querySelector('strong').textContent;
+        });
+        """
+    )
+    assert shown == HOSTILE
+    assert browser.execute_script("return window.__pwned") is None
+    assert browser.execute_script("return document.querySelectorAll('img[src=x]').length") == 0
+    assert _severe(browser) == []
+
+
+def test_the_saved_map_needs_no_network(browser: Any, sample_page: Path) -> None:
+    _open(browser, sample_page)
+    asked = _requested(browser)
+    assert asked, "the network log is empty"
+    assert [u for u in asked if not u.startswith(("file:", "data:"))] == []
+    assert _severe(browser) == []
+
+
+def test_a_planner_opens_it_cold_screenshot(browser: Any, sample_page: Path) -> None:
+    _open(browser, sample_page)
+    time.sleep(1.0)  # let the cluster icons settle
+    shot = sample_page.with_name("sample_map.png")
+    browser.save_screenshot(str(shot))
+    print(f"screenshot: {shot}")
+    target = os.environ.get("SOCECON_GEO_MAP_SCREENSHOT")
+    if target:
+        shutil.copyfile(shot, target)
+    assert shot.stat().st_size > 10_000
+    # what is on when the map opens: the IMD, wards, clusters and organisations
+    assert set(_legends(browser)) == {
+        DOMAIN_LABELS["imd"],
+        LAYER_NAMES["wards"],
+        LAYER_NAMES["strengths"],
+        LAYER_NAMES["organisations"],
+    }
     assert _severe(browser) == []

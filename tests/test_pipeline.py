@@ -432,7 +432,8 @@ def test_headings_differing_only_in_case_reach_the_geopackage(tmp_path: Path) ->
     second = sg.read_organisations(
         pd.DataFrame({"name": ["Digbeth Co-op"], "postcode": ["B5 5SE"]})
     )
-    assert "src_Name" in first.columns and "src_name" in second.columns
+    assert "src_Name" in first.columns
+    assert "src_name" in second.columns
     result = sg.analyse([first, second], progress=False, hotspots={"permutations": 0})
     # two files without an id column: their row ids are told apart, not refused
     assert result.points["org_id"].tolist() == ["1:DataFrame:row:1", "2:DataFrame:row:1"]

@@ -22,6 +22,7 @@ from socecon_geo.maps._escape import display_text, escape_html
 __all__ = [
     "DECILE_COLOURS",
     "TYPE_COLOURS",
+    "TYPE_LABELS",
     "area_features",
     "display_geometries",
     "html_table",
@@ -56,6 +57,20 @@ TYPE_COLOURS: dict[str, str] = {
 """Organisation types in the Okabe–Ito colour-blind-safe palette (grey for other)."""
 
 assert tuple(TYPE_COLOURS) == ORGANISATION_TYPES
+
+TYPE_LABELS: dict[str, str] = {
+    "charity": "charity",
+    "charitable_incorporated_organisation": "charitable incorporated organisation (CIO)",
+    "community_interest_company": "community interest company (CIC)",
+    "co_operative": "co-operative",
+    "community_benefit_society": "community benefit society",
+    "company_limited_by_guarantee": "company limited by guarantee",
+    "social_enterprise": "social enterprise",
+    "other": "other or not known",
+}
+"""How each organisation type is written on the map (legend and popups)."""
+
+assert tuple(TYPE_LABELS) == ORGANISATION_TYPES
 
 SIMPLIFY_M = 15.0
 """Tolerance in metres of the display simplification of area outlines."""
@@ -182,7 +197,10 @@ def point_data(points: gpd.GeoDataFrame) -> tuple[dict[str, Any], int]:
                 continue
             col = [display_text(v) or None for v in shown["src_Website"]]
         elif column == "org_type" and column in shown.columns:
-            col = [display_text(v).replace("_", " ") or None for v in shown[column]]
+            col = [
+                TYPE_LABELS.get(display_text(v), display_text(v).replace("_", " ")) or None
+                for v in shown[column]
+            ]
         elif column in shown.columns:
             col = [display_text(v) or None for v in shown[column]]
         else:

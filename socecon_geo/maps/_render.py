@@ -1,32 +1,36 @@
-"""``render_map`` and ``save_map``: the map a planner opens."""
+"""``render_map``: the map a planner opens (``save_map`` writes it, in ``_save``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from pathlib import Path
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
 import pandas as pd
 from folium.plugins import Fullscreen
+from shapely.geometry import mapping
 
-from socecon_geo._atomic import write_atomic
 from socecon_geo._errors import InputError
 from socecon_geo.maps._elements import (
     AreaLayer,
+    DeprivationLayer,
+    LayerHeadings,
     Legend,
     MapText,
     PageStyle,
     PointLayer,
     SearchControl,
 )
+from socecon_geo.maps._escape import display_text
 from socecon_geo.maps._layers import (
     DECILE_COLOURS,
     TYPE_COLOURS,
+    TYPE_LABELS,
     area_features,
+    display_geometries,
     fmt,
     html_table,
     point_data,
@@ -36,20 +40,65 @@ from socecon_geo.provenance import attribution_lines
 if TYPE_CHECKING:
     from socecon_geo.geography import Geography
 
-__all__ = ["DEFAULT_MAX_MARKERS", "LAYER_NAMES", "render_map", "save_map"]
+__all__ = [
+    "BASEMAP",
+    "DEFAULT_MAX_MARKERS",
+    "DOMAIN_LABELS",
+    "LAYER_NAMES",
+    "MAIN_DOMAINS",
+    "NO_SHADING",
+    "render_map",
+]
 
 DEFAULT_MAX_MARKERS = 5_000
 """Above this many organisations the markers are drawn on a canvas, not clustered."""
 
+DOMAIN_LABELS: dict[str, str] = {
+    "imd": "Index of Multiple Deprivation (all domains)",
+    "income": "Income",
+    "employment": "Employment",
+    "education": "Education, skills and training",
+    "health": "Health and disability",
+    "crime": "Crime",
+    "barriers": "Barriers to housing and services",
+    "living_environment": "Living environment",
+    "children_young_people": "Children and young people (education sub-domain)",
+    "adult_skills": "Adult skills (education sub-domain)",
+    "geographical_barriers": "Geographical barriers (barriers sub-domain)",
+    "wider_barriers": "Wider barriers (barriers sub-domain)",
+    "indoors": "Indoors (living environment sub-domain)",
+    "outdoors": "Outdoors (living environment sub-domain)",
+}
+"""The layer-control name of each deprivation domain (one radio choice each)."""
+
+MAIN_DOMAINS: tuple[str, ...] = (
+    "imd",
+    "income",
+    "employment",
+    "education",
+    "health",
+    "crime",
+    "barriers",
+    "living_environment",
+)
+"""The domains offered by default: the IMD and its seven domains (sub-domains on request)."""
+
+NO_SHADING = "No deprivation shading"
+"""The radio choice that switches the deprivation shading off."""
+
+BASEMAP = "Basemap"
+"""The layer-control name of the basemap (an overlay, when ``tiles`` is not None)."""
+
 LAYER_NAMES: dict[str, str] = {
-    "deprivation": "Deprivation (LSOA decile)",
+    "deprivation": DOMAIN_LABELS["imd"],
     "wards": "Wards",
     "organisations": "Organisations",
     "strengths": "Candidate clusters (strengths)",
     "gaps": "Gaps: high need, thin presence",
     "hotspots": "Hot and cold spots",
 }
-"""The layer-control name of each layer."""
+"""The layer-control name of each layer (``"deprivation"``: the IMD's radio choice; the
+other domains are named in :data:`DOMAIN_LABELS`)."""
 
 _POSITRON = "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png"
 _POSITRON_ATTR = (
@@ -63,11 +112,11 @@ _EDITION_TITLE = {"iod2025": "IoD2025", "iod2019": "IoD2019"}
 
 _CLASS_LABELS = {
     "hot_99": "hot spot, 99% confidence",
-    "hot_95": "hot spot, 95%",
-    "hot_90": "hot spot, 90%",
+    "hot_95": "hot spot, 95% confidence",
+    "hot_90": "hot spot, 90% confidence",
     "cold_99": "cold spot, 99% confidence",
-    "cold_95": "cold spot, 95%",
-    "cold_90": "cold spot, 90%",
+    "cold_95": "cold spot, 95% confidence",
+    "cold_90": "cold spot, 90% confidence",
     "high_high": "high among high (local Moran)",
     "high_low": "high among low",
     "low_high": "low among high",
@@ -76,6 +125,17 @@ _CLASS_LABELS = {
     "no_neighbours": "no neighbours (not tested)",
     "no_value": "no value (not tested)",
 }
+
+
+_VARIABLE_WORDS = {
+    "rate_per_10k_eb": "the number of organisations per 10,000 residents (smoothed)",
+    "rate_per_10k": "the number of organisations per 10,000 residents",
+    "n_organisations": "the number of organisations",
+}
+
+# hot spots below the ward outlines, clusters and organisations (which stay clickable),
+# above the deprivation shading (350)
+_SPOTS_PANE = ("socecon-hotspots", 360)
 
 
 def _frame(value: Any, attribute: str | None, name: str, expected: str) -> gpd.GeoDataFrame | None:
@@ -91,9 +151,14 @@ def _frame(value: Any, attribute: str | None, name: str, expected: str) -> gpd.G
     return value
 
 
-def _deprivation_layer(
-    geo: Geography, edition: str, domain: str, group: folium.FeatureGroup
-) -> tuple[list[dict[str, Any]], str]:
+def _domain_label(key: str) -> str:
+    return DOMAIN_LABELS.get(key, key.replace("_", " ").capitalize())
+
+
+def _deprivation_data(
+    geo: Geography, edition: str, domain: str, domains: Sequence[str] | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """LSOA features with every domain's decile, and the domain keys in their order."""
     if edition not in _EDITION_LAYER:
         raise InputError(
             f"render_map: deprivation must be one of {sorted(_EDITION_LAYER)} or None, "
@@ -101,29 +166,41 @@ def _deprivation_layer(
         )
     lsoas = geo.layer(_EDITION_LAYER[edition])
     table = geo.deprivation(edition)
-    column = f"{domain}_decile"
-    if column not in table.columns:
-        domains = sorted(c[: -len("_decile")] for c in table.columns if c.endswith("_decile"))
+    available = [c[: -len("_decile")] for c in table.columns if c.endswith("_decile")]
+    if domains is None:
+        keys = [k for k in MAIN_DOMAINS if k in available]
+    elif isinstance(domains, str) or not all(isinstance(k, str) for k in domains):
         raise InputError(
-            f"render_map: domain {domain!r} is not in the {edition} table; choose one of {domains}"
+            f"render_map: domains must be a list of domain names such as ['imd', 'income'], "
+            f"not {domains!r}"
         )
+    else:
+        keys = list(dict.fromkeys(domains))
+    missing = [k for k in [domain, *keys] if k not in available]
+    if missing:
+        raise InputError(
+            f"render_map: domain {missing[0]!r} is not in the {edition} table; "
+            f"choose one of {sorted(available)}"
+        )
+    if domain not in keys:  # the domain shown first is always offered
+        keys.insert(0, domain)
     code = _EDITION_CODE[edition]
-    deciles = pd.Series(table[column].to_numpy(), index=table["lsoa_code"].astype(str))
-    decile = lsoas[code].astype(str).map(deciles)
-    styles, tooltips = [], []
+    codes = lsoas[code].astype(str)
+    by_code = table.assign(lsoa_code=table["lsoa_code"].astype(str)).drop_duplicates("lsoa_code")
+    by_code = by_code.set_index("lsoa_code")
+    deciles = [
+        [None if pd.isna(v) else int(v) for v in codes.map(by_code[f"{k}_decile"])] for k in keys
+    ]
     names = lsoas.get(code.replace("_code", "_name"), lsoas[code])
-    for c, name, d in zip(lsoas[code], names, decile, strict=True):
-        known = pd.notna(d)
-        colour = DECILE_COLOURS[int(d) - 1] if known else "#ffffff"
-        styles.append({"fillColor": colour, "fillOpacity": 0.55, "color": "#9e9e9e", "weight": 0.3})
-        tooltips.append(
-            html_table(
-                str(name),
-                [("LSOA", c), (f"{domain} decile", int(d) if known else "not known")],
-            )
-        )
-    features = area_features(lsoas, styles=styles, tooltips=tooltips)
-    return features, column
+    geoms = display_geometries(lsoas)
+    features = []
+    for i, (c, name) in enumerate(zip(codes, names, strict=True)):
+        geom = geoms[i]
+        if geom is None or geom.is_empty:
+            continue
+        props = {"n": display_text(name), "c": c, "d": [column[i] for column in deciles]}
+        features.append({"type": "Feature", "geometry": mapping(geom), "properties": props})
+    return features, keys
 
 
 def _ward_tooltips(wards: gpd.GeoDataFrame, classes: pd.Series | None) -> list[str]:
@@ -218,6 +295,7 @@ def render_map(
     geography: Geography | None = None,
     deprivation: str | None = "iod2025",
     domain: str = "imd",
+    domains: Sequence[str] | None = None,
     title: str | None = None,
     subtitle: str | None = None,
     tiles: str | None = "CartoDB positron",
@@ -254,7 +332,12 @@ def render_map(
     deprivation : {"iod2025", "iod2019"} or None
         The edition of the LSOA choropleth, or None for no choropleth.
     domain : str
-        The domain whose decile is drawn (``"imd"``, ``"income"``, ``"health"``, …).
+        The domain shown when the map opens (``"imd"``, ``"income"``, ``"health"``, …).
+    domains : sequence of str, optional
+        The domains offered as radio choices in the layer control, each with its own
+        legend (default: the IMD and the seven domains, :data:`MAIN_DOMAINS`, that the
+        table has; sub-domains such as ``"adult_skills"`` on request). ``domain`` is
+        always among them. The LSOA outlines are sent once, whatever the number.
     title, subtitle : str, optional
         Shown in the title box; by default the study area, data vintages and date.
     tiles : str or None
@@ -322,12 +405,25 @@ def render_map(
     fmap = folium.Map(
         location=[52.48, -1.9],
         zoom_start=10,
-        tiles=None if tiles == "CartoDB positron" else tiles,
+        tiles=None,
         control_scale=True,
         prefer_canvas=False,
+        zoom_snap=0.25,
     )
-    if tiles == "CartoDB positron":  # by URL: folium warns of an API key for the name
-        folium.TileLayer(_POSITRON, attr=_POSITRON_ATTR, name="CartoDB positron").add_to(fmap)
+    # Leaflet only: folium's other defaults (jQuery, Bootstrap, Font Awesome, awesome
+    # markers) are linked from CDNs by every folium page, but nothing here uses them
+    fmap.default_js = [(n, u) for n, u in folium.Map.default_js if n == "leaflet"]
+    fmap.default_css = [(n, u) for n, u in folium.Map.default_css if n == "leaflet_css"]
+    if tiles is not None:
+        # the basemap is an overlay, so that the deprivation domains can be the radio
+        # choices; the default by URL, since folium warns of an API key for the name
+        folium.TileLayer(
+            _POSITRON if tiles == "CartoDB positron" else tiles,
+            attr=_POSITRON_ATTR if tiles == "CartoDB positron" else None,
+            name=BASEMAP,
+            overlay=True,
+            control=True,
+        ).add_to(fmap)
     PageStyle().add_to(fmap)
     bounds: list[tuple[float, float, float, float]] = []
     used: list[Any] = []
@@ -345,22 +441,39 @@ def render_map(
         if len(located) and frame.crs is not None:
             bounds.append(tuple(located.to_crs(4326).total_bounds))
 
+    base_heading = None
     if deprivation is not None and geography is not None:
-        fg = group("deprivation")
-        features, _ = _deprivation_layer(geography, deprivation, domain, fg)
-        AreaLayer(features, fg).add_to(fmap)
+        features, keys = _deprivation_data(geography, deprivation, domain, domains)
         edition = _EDITION_TITLE[deprivation]
         vintages.append(edition)
         rows = [(c, f"decile {i + 1}") for i, c in enumerate(DECILE_COLOURS)]
-        rows[0] = (DECILE_COLOURS[0], "decile 1: most deprived 10% in England")
-        rows[-1] = (DECILE_COLOURS[-1], "decile 10: least deprived 10%")
-        Legend(
-            fg,
-            title=f"{edition} {domain.replace('_', ' ')} decile (LSOA)",
-            rows=rows,
-            note="White: no value.",
+        rows[0] = (DECILE_COLOURS[0], "1 = most deprived 10%")
+        rows[-1] = (DECILE_COLOURS[-1], "10 = least deprived 10%")
+        groups = []
+        for key in keys:
+            fg = folium.FeatureGroup(name=_domain_label(key), overlay=False, show=key == domain)
+            fg.add_to(fmap)
+            groups.append(fg)
+            Legend(
+                fg,
+                title=f"Deprivation: {_domain_label(key)}",
+                rows=rows,
+                swatch="ramp",
+                note=f"{edition} decile of each LSOA (a neighbourhood of about 1,500 "
+                "residents) among all LSOAs in England. White: no value.",
+            ).add_to(fmap)
+        folium.FeatureGroup(name=NO_SHADING, overlay=False, show=False).add_to(fmap)
+        DeprivationLayer(
+            features,
+            groups,
+            keys=keys,
+            labels=[_domain_label(k) for k in keys],
+            short=["IMD" if k == "imd" else _domain_label(k) for k in keys],
+            colours=DECILE_COLOURS,
         ).add_to(fmap)
-        used.append(geography.provenance)
+        base_heading = f"Deprivation shading ({edition}, choose one):"
+        others = set(_EDITION_LAYER) - {deprivation}  # credit the edition drawn only
+        used.append(tuple(r for r in geography.provenance if r.name not in others))
         extent(geography.layer(_EDITION_LAYER[deprivation]))
 
     if areas_frame is not None:
@@ -417,12 +530,20 @@ def render_map(
             )
             for i, v in enumerate(values)
         ]
-        AreaLayer(area_features(spots_frame, styles=styles, tooltips=tooltips), fg).add_to(fmap)
+        AreaLayer(
+            area_features(spots_frame, styles=styles, tooltips=tooltips), fg, pane=_SPOTS_PANE
+        ).add_to(fmap)
         present = [c for c in CLASS_COLOURS if (values == c).any()]
+        variable = spots_frame.attrs.get("variable")
+        what = _VARIABLE_WORDS.get(str(variable), str(variable).replace("_", " "))
         Legend(
             fg,
             title="Hot and cold spots (Gi* / local Moran, FDR-adjusted)",
             rows=[(CLASS_COLOURS[c], _CLASS_LABELS[c]) for c in present],
+            note=f"Areas where {what} is high (hot) or low (cold) together with their "
+            "neighbours, beyond what chance would give."
+            if variable
+            else None,
         ).add_to(fmap)
         used.append(spots_frame)
         extent(spots_frame)
@@ -434,13 +555,19 @@ def render_map(
             {"fillColor": "#e66101", "fillOpacity": 0.45, "color": "#b35806", "weight": 2}
         ] * len(top)
         popups = [_gap_popup(row) for _, row in top.iterrows()]
-        labels = [f"{int(r)}" for r in top["rank"]]
+        labels = [f"G{int(r)}" for r in top["rank"]]
         features = area_features(top, styles=styles, popups=popups, labels=labels, tooltips=None)
-        AreaLayer(features, fg).add_to(fmap)
+        AreaLayer(features, fg, label_class="socecon-label socecon-label-gap").add_to(fmap)
         Legend(
             fg,
             title=f"Gaps: top {len(top)} places of high need and thin presence",
-            rows=[("#e66101", "labelled by rank; click for the score and why")],
+            rows=[
+                (
+                    "#e66101",
+                    f"labelled G1 (the greatest gap) to G{len(top)}; click one for its "
+                    "score and why",
+                )
+            ],
         ).add_to(fmap)
         used.append(gaps)
 
@@ -477,9 +604,10 @@ def render_map(
             rows=[
                 (
                     "#2171b5",
-                    "labelled by rank; click for the score breakdown"
+                    "places where organisations group together, numbered by rank "
+                    "(1 = strongest); click one for its score and why"
                     if ranked
-                    else "labelled by cluster number",
+                    else "places where organisations group together, numbered by size",
                 )
             ],
         ).add_to(fmap)
@@ -492,13 +620,18 @@ def render_map(
         n = len(data["lat"])
         cluster = n <= max_markers
         PointLayer(data, fg, cluster=cluster).add_to(fmap)
-        note = f"{n:,} shown" + ("" if cluster else " (fast canvas drawing)")
+        note = f"{n:,} shown" + (
+            "; a white circle with a number is that many organisations close together: "
+            "click it to zoom in"
+            if cluster
+            else " (fast canvas drawing)"
+        )
         if missing:
             note += f"; {missing:,} without a location not shown"
         counts = pd.Series(data["type"]).value_counts()
         types = list(TYPE_COLOURS)
         rows = [
-            (TYPE_COLOURS[t], f"{t.replace('_', ' ')} ({int(counts.get(i, 0)):,})")
+            (TYPE_COLOURS[t], f"{TYPE_LABELS[t]} ({int(counts.get(i, 0)):,})")
             for i, t in enumerate(types)
             if counts.get(i, 0)
         ]
@@ -516,15 +649,37 @@ def render_map(
     MapText(
         title=title if title is not None else "The social economy and deprivation",
         subtitle=subtitle if subtitle is not None else _default_subtitle(geo_name, vintages),
-        credits=attribution_lines(*used),
+        credits=_credits(used),
         table_link=table_link,
     ).add_to(fmap)
     Fullscreen(position="topleft").add_to(fmap)
-    folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
+    control = folium.LayerControl(collapsed=False, position="topright")
+    control.add_to(fmap)
+    has_overlays = any(
+        isinstance(c, folium.map.Layer) and c.overlay and c.control for c in fmap._children.values()
+    )
+    LayerHeadings(
+        control, base=base_heading, overlays="Layers (switch on or off):" if has_overlays else None
+    ).add_to(fmap)
     if bounds:
         xs0, ys0, xs1, ys1 = zip(*bounds, strict=True)
-        fmap.fit_bounds([[min(ys0), min(xs0)], [max(ys1), max(xs1)]])
+        # room for the title and legends (left) and the layer control (right)
+        fmap.fit_bounds(
+            [[min(ys0), min(xs0)], [max(ys1), max(xs1)]],
+            padding_top_left=(290, 50),
+            padding_bottom_right=(20, 0),
+        )
     return fmap
+
+
+def _credits(used: list[Any]) -> list[str]:
+    """Attribution lines of what was drawn, each once.
+
+    A line that another one contains is left out ("Source: ONS …" inside
+    "Source: ONS … Contains OS data …").
+    """
+    lines = list(dict.fromkeys(attribution_lines(*used)))
+    return [line for line in lines if not any(line != o and line in o for o in lines)]
 
 
 def get_provenance_all(items: list[Any]) -> list[Any]:
@@ -532,44 +687,3 @@ def get_provenance_all(items: list[Any]) -> list[Any]:
     from socecon_geo.provenance import combine_provenance
 
     return list(combine_provenance(*items))
-
-
-_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
-
-
-def numbered_ids(html: str) -> str:
-    """Replace folium's random element ids with numbers, in order of appearance.
-
-    folium names each element ``<kind>_<32 random hex digits>``; numbering them makes
-    the same map give the same page, byte for byte.
-    """
-    ids: dict[str, str] = {}
-    return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:032d}"), html)
-
-
-def save_map(fmap: folium.Map, path: str | os.PathLike[str]) -> Path:
-    """Write a map's HTML (UTF-8) to a temporary file beside ``path``, then rename it.
-
-    folium's random element ids are numbered in order (:func:`numbered_ids`), so the
-    same map always gives the same file.
-
-    Parameters
-    ----------
-    fmap : folium.Map
-    path : str or path-like
-        The HTML file to write; its folder must exist.
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-    """
-    if not isinstance(fmap, folium.Map):
-        raise InputError(f"save_map: expected a folium.Map, not {type(fmap).__name__}")
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise InputError(
-            f"save_map: the folder {str(target.parent)!r} does not exist; create it first"
-        )
-    html = numbered_ids(fmap.get_root().render())
-    return write_atomic(target, lambda p: p.write_text(html, encoding="utf-8"))
