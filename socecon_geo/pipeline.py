@@ -41,7 +41,7 @@ from socecon_geo.geography import GEOGRAPHY_LEVELS, Geography, Level, resolve_ge
 from socecon_geo.hotspot_stats import HotspotResult
 from socecon_geo.hotspot_stats import hotspots as find_hotspots
 from socecon_geo.maps import render_map, save_map
-from socecon_geo.provenance import Provenance, combine_provenance
+from socecon_geo.provenance import Provenance, combine_provenance, get_provenance
 from socecon_geo.ranking import Candidates, rank_candidates
 from socecon_geo.registers import ORGANISATION_COLUMNS, combine_registers, read_organisations
 from socecon_geo.summaries import summarise_areas
@@ -170,6 +170,7 @@ class Analysis:
             "candidates": self.candidates,
             "geography": self.geography,
             "deprivation": self._map_edition(),
+            "title": self.parameters.get("title"),
             **kwargs,
         }
         return render_map(self.points, **options)
@@ -207,7 +208,9 @@ class Analysis:
         """
         return summary_text(self)
 
-    def save(self, directory: str | os.PathLike[str]) -> dict[str, Path]:
+    def save(
+        self, directory: str | os.PathLike[str], *, map_assets: str | os.PathLike[str] | None = None
+    ) -> dict[str, Path]:
         """Write the folder of outputs a planner opens.
 
         The files (see :data:`OUTPUT_FILES`): ``map.html`` (linking to the accessible
@@ -225,6 +228,9 @@ class Analysis:
         directory : path
             The folder; created (with its parents) when absent. Files of the same names
             in it are replaced; other files are left alone.
+        map_assets : path, optional
+            A folder of the Leaflet files (see :func:`socecon_geo.save_map`): written into
+            ``map.html``, which then needs no network with ``tiles=None``.
 
         Returns
         -------
@@ -246,7 +252,11 @@ class Analysis:
             msg = f"Cannot create the output folder {folder}: {exc.strerror or exc}."
             raise InputError(msg) from exc
         written: dict[str, Path] = {}
-        save_map(self.map(table_link=OUTPUT_FILES["tables"]), folder / OUTPUT_FILES["map"])
+        save_map(
+            self.map(table_link=OUTPUT_FILES["tables"]),
+            folder / OUTPUT_FILES["map"],
+            assets=map_assets,
+        )
         written["map"] = folder / OUTPUT_FILES["map"]
         tables = write_tables(self.candidates, self.hotspots, folder)
         written["tables"] = tables["html"]
@@ -627,7 +637,9 @@ def analyse(
         "hotspots": _plain(hot.attrs),
         "ranking": _plain(candidates.weights),
         "seed": seed,
-        "title": title or f"Social economy of {geo.name}",
+        "title": title
+        or f"Social economy of {geo.name}"
+        + (" (synthetic sample organisations)" if _synthetic(orgs) else ""),
     }
     provenance = combine_provenance(
         orgs,
@@ -652,6 +664,10 @@ def analyse(
         provenance=provenance,
         timings=dict(steps.timings),
     )
+
+
+def _synthetic(frame: pd.DataFrame) -> bool:
+    return any(record.name == "sample_organisations" for record in get_provenance(frame))
 
 
 def _plain(value: Any) -> Any:

@@ -28,7 +28,7 @@ def test_demo_offline(tmp_path, capsys, no_network):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0, capsys.readouterr().err
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0] == "demo: 2,000 invented organisations at real West Midlands postcodes"
+    assert printed[0] == "demo: 2,000 synthetic organisations at real West Midlands postcodes"
     assert printed[-2:] == [f"outputs: {out}{os.sep}", f"map: {out / 'map.html'}"]
     assert (out / "map.html").stat().st_size > 10_000
     assert "<html" in (out / "map.html").read_text(encoding="utf-8").lower()

@@ -3,7 +3,7 @@
 Commands
 --------
 ``socecon-geo demo [--out DIR]``
-    The whole analysis, offline, on 2,000 invented organisations at real West Midlands
+    The whole analysis, offline, on 2,000 synthetic organisations at real West Midlands
     postcodes; writes the map, tables, figure and report and prints where the map is.
 ``socecon-geo run FILE... [--register ...] [--deprivation ...] [--level ...] [--out DIR]``
     The whole analysis on your register files (read with ``read_organisations``, then
@@ -17,7 +17,7 @@ Commands
 ``socecon-geo info``
     The bundled data, the cache folder and what is in it, the versions.
 ``socecon-geo sample -o FILE``
-    Write invented sample organisations at real bundled postcodes.
+    Write synthetic sample organisations at real bundled postcodes.
 
 Every command takes ``--quiet`` (no progress, no summary) and ``--debug`` (a traceback
 instead of a one-line error), before or after the command name.

@@ -29,7 +29,7 @@ def _say(args: argparse.Namespace, *lines: str) -> None:
 
 
 def sample(args: argparse.Namespace) -> int:
-    """``socecon-geo sample``: invented organisations at real bundled postcodes."""
+    """``socecon-geo sample``: synthetic organisations at real bundled postcodes."""
     from socecon_geo.sample import sample_organisations
 
     out = Path(args.output)
@@ -40,7 +40,7 @@ def sample(args: argparse.Namespace) -> int:
         orgs.to_csv(out, index=False)
     else:
         orgs.to_parquet(out, index=False)
-    emit(f"wrote {len(orgs):,} invented organisations to {out}")
+    emit(f"wrote {len(orgs):,} synthetic organisations to {out}")
     return 0
 
 
@@ -230,10 +230,20 @@ def _analyse(args: argparse.Namespace, organisations: Any, **options: Any) -> An
     return analyse(organisations, progress=not args.quiet, **options)
 
 
+def _check_map_assets(args: argparse.Namespace) -> None:
+    """Refuse a --map-assets folder that is not there, before any work."""
+    if args.map_assets is not None and not Path(args.map_assets).is_dir():
+        raise CliError(
+            f"--map-assets {args.map_assets}: no such folder; fetch the Leaflet files into "
+            "it with .ci/map-assets DIR (npm pack leaflet@1.9.3 leaflet.markercluster@1.1.0 "
+            "leaflet.fullscreen@3.0.0)"
+        )
+
+
 def _finish(args: argparse.Namespace, analysis: Any, out: Path) -> int:
     """Save the outputs, print the summary and where the map is."""
     out.mkdir(exist_ok=True)  # its parent was checked before any work
-    written: Mapping[str, Any] = analysis.save(out)
+    written: Mapping[str, Any] = analysis.save(out, map_assets=args.map_assets)
     _say(args, analysis.summary())
     paths = [Path(p) for p in written.values()]
     the_map = next((p for p in paths if p.name == "map.html"), out / "map.html")
@@ -245,6 +255,7 @@ def _finish(args: argparse.Namespace, analysis: Any, out: Path) -> int:
 def run(args: argparse.Namespace) -> int:
     """``socecon-geo run``: the whole analysis on the user's register files."""
     out = _out_folder(args.out)
+    _check_map_assets(args)
     geocoder = _geocoder(args)
     geography = _geography(args)
     frames = read_files(args, list(args.files))
@@ -262,10 +273,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def demo(args: argparse.Namespace) -> int:
-    """``socecon-geo demo``: the whole analysis on invented organisations, offline."""
+    """``socecon-geo demo``: the whole analysis on synthetic organisations, offline."""
     from socecon_geo.sample import sample_organisations
 
     out = _out_folder(args.out)
+    _check_map_assets(args)
     orgs = sample_organisations(2000, seed=0)
-    _say(args, f"demo: {len(orgs):,} invented organisations at real West Midlands postcodes")
+    _say(args, f"demo: {len(orgs):,} synthetic organisations at real West Midlands postcodes")
     return _finish(args, _analyse(args, orgs), out)

@@ -200,15 +200,21 @@ def build_parser(commands_module: Any) -> argparse.ArgumentParser:
         commands,
         "demo",
         c.demo,
-        help="the whole analysis on invented West Midlands organisations, offline",
+        help="the whole analysis on synthetic West Midlands organisations, offline",
         description=(
-            "Draw 2,000 invented organisations at real bundled West Midlands postcodes "
+            "Draw 2,000 synthetic organisations at real bundled West Midlands postcodes "
             "(sample_organisations(2000, seed=0)), run the whole analysis on them offline "
             "and write the map, tables, figure and report into --out."
         ),
     )
     demo.add_argument(
         "--out", metavar="DIR", default=DEMO_OUT, help=f"output folder (default {DEMO_OUT}/)"
+    )
+    demo.add_argument(
+        "--map-assets",
+        metavar="DIR",
+        help="a folder of the Leaflet files (see .ci/map-assets): written into map.html, "
+        "which then needs no network",
     )
 
     run = _command(
@@ -226,6 +232,12 @@ def build_parser(commands_module: Any) -> argparse.ArgumentParser:
     run.add_argument("files", metavar="FILE", nargs="+", help="register files (CSV, XLSX, ...)")
     run.add_argument(
         "--out", metavar="DIR", default=RUN_OUT, help=f"output folder (default {RUN_OUT}/)"
+    )
+    run.add_argument(
+        "--map-assets",
+        metavar="DIR",
+        help="a folder of the Leaflet files (see .ci/map-assets): written into map.html, "
+        "which then needs no network",
     )
     run.add_argument(
         "--deprivation",
@@ -361,7 +373,7 @@ def build_parser(commands_module: Any) -> argparse.ArgumentParser:
         commands,
         "sample",
         c.sample,
-        help="write invented organisations at real bundled postcodes",
+        help="write synthetic organisations at real bundled postcodes",
     )
     sample.add_argument("-o", "--output", required=True, help="a .csv or .parquet file")
     sample.add_argument("-n", type=int, default=2000, help="how many (default 2000)")

@@ -23,7 +23,7 @@ REGISTER_TITLES: Final = {
     "ccew": "a Charity Commission register extract",
     "companies_house": "Companies House basic company data",
     "generic": "a register of your own (headings recognised by name)",
-    "sample": "invented sample organisations",
+    "sample": "synthetic sample organisations",
 }
 
 # filtered_out key of read_organisations -> what the rows are, and how to keep them

@@ -339,7 +339,8 @@ def render_map(
         table has; sub-domains such as ``"adult_skills"`` on request). ``domain`` is
         always among them. The LSOA outlines are sent once, whatever the number.
     title, subtitle : str, optional
-        Shown in the title box; by default the study area, data vintages and date.
+        Shown in the title box; by default the study area, data vintages and date (and,
+        for :func:`socecon_geo.sample_organisations`, that they are synthetic).
     tiles : str or None
         A folium basemap name, or None for no basemap (offline or secure use; a light
         background and area outlines keep the map readable).
@@ -645,6 +646,8 @@ def render_map(
         vintage = getattr(record, "vintage", None)
         if vintage and record.name.startswith(("coopsuk", "ccew", "companies")):
             vintages.append(f"{record.title} {vintage}")
+        if record.name == "sample_organisations":
+            vintages.insert(0, "synthetic sample organisations, not real ones")
     geo_name = getattr(geography, "name", None)
     MapText(
         title=title if title is not None else "The social economy and deprivation",
