@@ -646,7 +646,7 @@ def render_map(
         vintage = getattr(record, "vintage", None)
         if vintage and record.name.startswith(("coopsuk", "ccew", "companies")):
             vintages.append(f"{record.title} {vintage}")
-        if record.name == "sample_organisations":
+        if record.name == "sample_organisations" and "synthetic" not in (title or ""):
             vintages.insert(0, "synthetic sample organisations, not real ones")
     geo_name = getattr(geography, "name", None)
     MapText(
