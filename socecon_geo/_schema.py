@@ -28,6 +28,12 @@ codes and names             ``string`` (:data:`CODE`, :data:`NAME`):
 ``position_quality``        ``Int64`` (:data:`QUALITY`)
 ``cluster_id``              ``Int64`` (:data:`CLUSTER_ID`), missing unless
                             clustered
+``expenditure``             ``float64`` (:data:`MEASURE`); ``members`` likewise
+``economy_year``            ``Int64`` (:data:`YEAR`)
+``registered_on``           ``datetime64[ns]`` (:data:`DATE`); ``dissolved_on``
+                            likewise
+``register_status``         ``string``: the register's own words
+``active``                  ``boolean`` (:data:`FLAG`), missing when not known
 ==========================  ====================================================
 
 :data:`COLUMN_DTYPES` maps each standard column to its dtype; a test runs the whole flow
@@ -40,6 +46,7 @@ import os
 import re
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -52,14 +59,17 @@ __all__ = [
     "CLUSTER_STATUSES",
     "CODE",
     "COLUMN_DTYPES",
+    "DATE",
     "DEPRIVATION_STATUS",
     "DEPRIVATION_STATUSES",
+    "FLAG",
     "GEOCODE_STATUS",
     "GEOCODE_STATUSES",
     "HOTSPOT_CLASS",
     "HOTSPOT_CLASSES",
     "LSOA_CODE",
     "LSOA_LEVEL_VINTAGE",
+    "MEASURE",
     "NAME",
     "ORGANISATION_TYPES",
     "ORG_TYPE",
@@ -68,6 +78,7 @@ __all__ = [
     "QUALITY",
     "RANK_STATUS",
     "RANK_STATUSES",
+    "YEAR",
     "PathLike",
 ]
 
@@ -322,6 +333,10 @@ HOTSPOT_CLASS: Final = pd.CategoricalDtype(list(HOTSPOT_CLASSES))
 CODE: Final = pd.StringDtype()
 NAME: Final = pd.StringDtype()
 QUALITY: Final = pd.Int64Dtype()
+MEASURE: Final = np.dtype("float64")
+YEAR: Final = pd.Int64Dtype()
+DATE: Final = np.dtype("datetime64[ns]")
+FLAG: Final = pd.BooleanDtype()
 
 _AREA_CODES: Final = ("lsoa21_code", "lsoa11_code", "msoa21_code", "ward_code", "lad_code")
 
@@ -344,6 +359,13 @@ COLUMN_DTYPES: Final[dict[str, object]] = {
     "cluster_status": CLUSTER_STATUS,
     "rank_status": RANK_STATUS,
     "hotspot_class": HOTSPOT_CLASS,
+    "expenditure": MEASURE,
+    "members": MEASURE,
+    "economy_year": YEAR,
+    "registered_on": DATE,
+    "dissolved_on": DATE,
+    "register_status": NAME,
+    "active": FLAG,
 }
 """The dtype of each standard column the steps add (see the module documentation)."""
 
