@@ -163,6 +163,11 @@ def test_generic_reader_finds_the_new_headings() -> None:
         }
     )
     orgs = read_organisations(frame)
+    # a user's own status words other than the known ones leave ``active`` unknown
+    other = read_organisations(
+        frame.assign(Status=["Open", "Closed"], **{"Dissolution date": None})
+    )
+    assert other["active"].tolist() == [pd.NA, False]
     assert orgs["expenditure"].tolist()[0] == 1000.0
     assert orgs["members"].tolist()[0] == 12.0
     assert orgs["registered_on"].tolist() == [

@@ -25,6 +25,7 @@ from socecon_geo._tables import parse_numbers, shown
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "INACTIVE_STATUSES",
     "ORGANISATION_COLUMNS",
     "ORGANISATION_TYPES",
     "REGISTERS",
@@ -400,6 +401,9 @@ class _Fields:
     registered_on: pd.Series | None = None
     dissolved_on: pd.Series | None = None
     register_status: pd.Series | None = None
+    # whether every status word the register uses is known (a register's own
+    # vocabulary): other words then mean inactive; in a user's file they are unknown
+    closed_statuses: bool = True
     company_number: pd.Series | None = None
     charity_number: pd.Series | None = None
     column_map: dict[str, Any] = field(default_factory=dict)
@@ -466,7 +470,7 @@ def _assemble(
             "registered_on": dates["registered_on"],
             "dissolved_on": dates["dissolved_on"],
             "register_status": status if status is not None else missing_text,
-            "active": _active(status, dates["dissolved_on"]),
+            "active": _active(status, dates["dissolved_on"], closed=fields.closed_statuses),
             "company_number": (
                 _normalise_company_number(fields.company_number)
                 if fields.company_number is not None
@@ -547,6 +551,24 @@ ACTIVE_STATUSES: Final[tuple[str, ...]] = ("live", "active", "registered")
 ``Active - Proposal to Strike off`` counts as active too (it begins with ``active``)."""
 
 
+INACTIVE_STATUSES: Final[tuple[str, ...]] = (
+    "dead",
+    "dissolved",
+    "removed",
+    "closed",
+    "inactive",
+    "struck off",
+    "deregistered",
+    "de-registered",
+    "liquidation",
+    "in liquidation",
+    "wound up",
+)
+"""``register_status`` words (ignoring case) that mean inactive in a file read by the
+generic reader; other words there leave ``active`` unknown. (A known register's status
+words other than :data:`ACTIVE_STATUSES` all mean inactive.)"""
+
+
 _DATE_FIELDS: Final = ("registered_on", "dissolved_on", "year_end")
 _ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _DMY_DATE: Final = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
@@ -618,13 +640,18 @@ def _whole_years(values: pd.Series) -> pd.Series:
     return whole.astype("Int64")
 
 
-def _active(status: pd.Series | None, dissolved: pd.Series) -> pd.Series:
-    """Return ``True`` for an active status word and no dissolution date; NA when unknown."""
+def _active(status: pd.Series | None, dissolved: pd.Series, *, closed: bool) -> pd.Series:
+    """Return ``True`` for an active status word and no dissolution date; NA when unknown.
+
+    With ``closed`` (a register's own vocabulary) any other status word is inactive;
+    otherwise only :data:`INACTIVE_STATUSES` are, and other words leave it unknown.
+    """
     out = pd.Series(pd.NA, index=dissolved.index, dtype="boolean")
     if status is not None:
-        words = status.str.casefold()
+        words = status.str.casefold().str.strip()
         says = _flag(words.isin(ACTIVE_STATUSES) | words.str.startswith("active"))
-        out = out.mask(status.notna(), says)
+        known = status.notna() if closed else (says | _flag(words.isin(INACTIVE_STATUSES)))
+        out = out.mask(known, says)
     return out.mask(dissolved.notna(), False)
 
 

@@ -310,6 +310,7 @@ def _map_generic(raw: pd.DataFrame, rows: np.ndarray, chosen: Mapping[str, Any])
         registered_on=get("registered_on"),
         dissolved_on=get("dissolved_on"),
         register_status=get("register_status"),
+        closed_statuses=False,
         company_number=get("company_number"),
         charity_number=get("charity_number"),
         column_map={("org_id" if k == "id" else k): v for k, v in chosen.items()},
