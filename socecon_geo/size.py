@@ -242,6 +242,7 @@ def _aggregate(
     ``rows`` holds the counted organisations with ``_size_area`` (their group code),
     ``size_national`` and the measures.
     """
+    rows = rows.reset_index(drop=True)  # positions, whatever the caller's labels
     key = rows[_AREA_CODE]
     national = rows["size_national"].to_numpy(bool)
     out = pd.DataFrame(index=groups)

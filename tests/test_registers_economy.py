@@ -208,6 +208,19 @@ def test_economy_join_latest_and_given_year(tmp_path: Path) -> None:
     assert only_2015.attrs["economy"]["without_year"] == 1
 
 
+def test_economy_as_a_dataframe(tmp_path: Path) -> None:
+    orgs = _coops_2016(tmp_path, ROW_A)
+    economy = pd.read_csv(
+        _economy(tmp_path, "R000010,Aston,1000,,,50,3,0,2014-03-31 00:00:00,2014"), dtype=str
+    )
+    before = economy.copy()
+    joined = read_organisations(orgs, economy=economy)
+    pd.testing.assert_frame_equal(economy, before)
+    assert joined["income"].tolist() == [1000.0]
+    assert joined.attrs["economy"]["source"] == "DataFrame"
+    assert "coopsuk_economy" in {p.name for p in get_provenance(joined)}
+
+
 def test_economy_errors(tmp_path: Path) -> None:
     orgs = _coops_2016(tmp_path, ROW_A)
     economy = _economy(tmp_path, "R000010,Aston,1000,,,50,3,0,2014-03-31 00:00:00,2014")

@@ -100,6 +100,17 @@ def test_statuses_and_the_national_flag(small_geography: sg.Geography) -> None:
     assert repr(everyone).startswith("SizeResult(2 areas (lad); 7 organisations: counted 4")
 
 
+def test_repeated_index_labels_are_kept(small_geography: sg.Geography) -> None:
+    orgs = _orgs(lad_code=["E1", "E1", "E2"], income=[1.0, 2.0, 4.0])
+    orgs.index = ["x", "x", "y"]
+    size = sg.social_economy_size(
+        orgs, level="lad", measures=("count", "income"), geography=small_geography
+    )
+    assert list(size.organisations.index) == ["x", "x", "y"]
+    assert size.areas["income_total"].tolist() == [3.0, 4.0]
+    assert size.areas["income_top"].tolist() == ["Org 1 (2); Org 0 (1)", "Org 2 (4)"]
+
+
 def test_concentration_by_hand(small_geography: sg.Geography) -> None:
     # 40 organisations in East with incomes 1..40: the largest 1% is ceil(0.4) = 1
     # organisation, 3% is ceil(1.2) = 2, 10% is 4
