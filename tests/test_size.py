@@ -100,6 +100,16 @@ def test_statuses_and_the_national_flag(small_geography: sg.Geography) -> None:
     assert repr(everyone).startswith("SizeResult(2 areas (lad); 7 organisations: counted 4")
 
 
+def test_combined_registers_count_once(small_geography: sg.Geography) -> None:
+    orgs = _orgs(lad_code=["E1", "E1"], income=[10.0, 10.0])
+    orgs["duplicate_of"] = pd.array([pd.NA, "o0"], dtype="string")
+    size = sg.social_economy_size(
+        orgs, level="lad", measures=("count", "income"), geography=small_geography
+    )
+    assert size.organisations["size_status"].tolist() == ["counted", "duplicate"]
+    assert size.areas["income_total"].tolist() == [10.0, 0.0]
+
+
 def test_repeated_index_labels_are_kept(small_geography: sg.Geography) -> None:
     orgs = _orgs(lad_code=["E1", "E1", "E2"], income=[1.0, 2.0, 4.0])
     orgs.index = ["x", "x", "y"]
