@@ -157,7 +157,7 @@ def test_generic_reader_finds_the_new_headings() -> None:
             "Postcode": ["B1 1AA", "B2 2BB"],
             "Expenditure": ["1,000", ""],
             "Members": [12, None],
-            "Registration date": ["2001-02-03", "4/5/2006"],
+            "Registration date": ["2001-02-03T00:00:00Z", "4/5/2006"],
             "Dissolution date": [None, "2019-01-01"],
             "Status": ["Active", "Dissolved"],
         }

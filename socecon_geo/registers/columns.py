@@ -570,7 +570,9 @@ words other than :data:`ACTIVE_STATUSES` all mean inactive.)"""
 
 
 _DATE_FIELDS: Final = ("registered_on", "dissolved_on", "year_end")
-_ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_ISO_DATE: Final = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
 _DMY_DATE: Final = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
 
 
