@@ -16,7 +16,7 @@ statuses and area methods   ``category`` with the fixed categories of their
                             :data:`GEOCODE_STATUS`, :data:`AREA_METHOD`,
                             :data:`AREA_STATUS`, :data:`DEPRIVATION_STATUS`,
                             :data:`RANK_STATUS`, :data:`CLUSTER_STATUS`,
-                            :data:`HOTSPOT_CLASS`);
+                            :data:`HOTSPOT_CLASS`, :data:`SIZE_STATUS`);
                             ``org_type`` likewise (:data:`ORG_TYPE`)
 codes and names             ``string`` (:data:`CODE`, :data:`NAME`):
                             ``postcode_normalised``,
@@ -28,6 +28,12 @@ codes and names             ``string`` (:data:`CODE`, :data:`NAME`):
 ``position_quality``        ``Int64`` (:data:`QUALITY`)
 ``cluster_id``              ``Int64`` (:data:`CLUSTER_ID`), missing unless
                             clustered
+``expenditure``             ``float64`` (:data:`MEASURE`); ``members`` likewise
+``economy_year``            ``Int64`` (:data:`YEAR`)
+``registered_on``           ``datetime64[ns]`` (:data:`DATE`); ``dissolved_on``
+                            likewise
+``register_status``         ``string``: the register's own words
+``active``                  ``boolean`` (:data:`FLAG`), missing when not known
 ==========================  ====================================================
 
 :data:`COLUMN_DTYPES` maps each standard column to its dtype; a test runs the whole flow
@@ -40,6 +46,7 @@ import os
 import re
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -52,14 +59,17 @@ __all__ = [
     "CLUSTER_STATUSES",
     "CODE",
     "COLUMN_DTYPES",
+    "DATE",
     "DEPRIVATION_STATUS",
     "DEPRIVATION_STATUSES",
+    "FLAG",
     "GEOCODE_STATUS",
     "GEOCODE_STATUSES",
     "HOTSPOT_CLASS",
     "HOTSPOT_CLASSES",
     "LSOA_CODE",
     "LSOA_LEVEL_VINTAGE",
+    "MEASURE",
     "NAME",
     "ORGANISATION_TYPES",
     "ORG_TYPE",
@@ -68,6 +78,9 @@ __all__ = [
     "QUALITY",
     "RANK_STATUS",
     "RANK_STATUSES",
+    "SIZE_STATUS",
+    "SIZE_STATUSES",
+    "YEAR",
     "PathLike",
 ]
 
@@ -244,6 +257,21 @@ HOTSPOT_CLASSES: Final[tuple[str, ...]] = (
     the variable is missing: not tested.
 """
 
+SIZE_STATUSES: Final[tuple[str, ...]] = ("counted", "no_area", "inactive", "duplicate")
+"""Values of ``size_status`` (added by ``social_economy_size``).
+
+``counted``
+    counted in its area's size.
+``no_area``
+    left out: no area code of the level, or one outside the geography's areas.
+``inactive``
+    left out: in an area, but the register says it is no longer active (status, removal
+    or dissolution date), and only active organisations are counted.
+``duplicate``
+    left out: the same organisation as an earlier row (``duplicate_of`` set, or the same
+    ``org_id``), which counts in its place.
+"""
+
 STATUS_MEANINGS: Final[dict[str, dict[str, str]]] = {
     "geocode_status": {
         "matched": "the postcode was found; placed at its point",
@@ -287,6 +315,13 @@ STATUS_MEANINGS: Final[dict[str, dict[str, str]]] = {
         "no_deprivation": "not scored: the residents' deprivation is not known",
         "no_data": "not scored: a component is missing",
     },
+    "size_status": {
+        "counted": "counted in its area's size",
+        "no_area": "left out of the size: not in any of the areas",
+        "inactive": "left out of the size: no longer active on its register",
+        "duplicate": "left out of the size: the same organisation as another row, which "
+        "counts in its place",
+    },
     "hotspot_class": {
         "hot_99": "hot spot, 99% confidence",
         "hot_95": "hot spot, 95% confidence",
@@ -319,9 +354,14 @@ CLUSTER_STATUS: Final = pd.CategoricalDtype(list(CLUSTER_STATUSES))
 CLUSTER_ID: Final = pd.Int64Dtype()
 RANK_STATUS: Final = pd.CategoricalDtype(list(RANK_STATUSES))
 HOTSPOT_CLASS: Final = pd.CategoricalDtype(list(HOTSPOT_CLASSES))
+SIZE_STATUS: Final = pd.CategoricalDtype(list(SIZE_STATUSES))
 CODE: Final = pd.StringDtype()
 NAME: Final = pd.StringDtype()
 QUALITY: Final = pd.Int64Dtype()
+MEASURE: Final = np.dtype("float64")
+YEAR: Final = pd.Int64Dtype()
+DATE: Final = np.dtype("datetime64[ns]")
+FLAG: Final = pd.BooleanDtype()
 
 _AREA_CODES: Final = ("lsoa21_code", "lsoa11_code", "msoa21_code", "ward_code", "lad_code")
 
@@ -344,6 +384,16 @@ COLUMN_DTYPES: Final[dict[str, object]] = {
     "cluster_status": CLUSTER_STATUS,
     "rank_status": RANK_STATUS,
     "hotspot_class": HOTSPOT_CLASS,
+    "expenditure": MEASURE,
+    "members": MEASURE,
+    "economy_year": YEAR,
+    "registered_on": DATE,
+    "dissolved_on": DATE,
+    "register_status": NAME,
+    "active": FLAG,
+    "size_status": SIZE_STATUS,
+    "size_national": FLAG,
+    "size_national_reason": NAME,
 }
 """The dtype of each standard column the steps add (see the module documentation)."""
 

@@ -409,6 +409,7 @@ def test_every_status_value_has_a_meaning() -> None:
         "cluster_status": _schema.CLUSTER_STATUSES,
         "rank_status": _schema.RANK_STATUSES,
         "hotspot_class": _schema.HOTSPOT_CLASSES,
+        "size_status": _schema.SIZE_STATUSES,
     }
     assert set(STATUS_MEANINGS) == set(vocabularies)
     for column, values in vocabularies.items():
