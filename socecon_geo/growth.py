@@ -240,7 +240,8 @@ def births_and_deaths(
         The areas; None gives one total over every row (no area columns).
     years : iterable of int, optional
         The years to show; by default every year from the first registration to the
-        last date in the data. Each must lie within those years.
+        last date in the data (the register's span: every row with dates, in the areas
+        or not). Each must lie within those years.
     geography : Geography, optional
         Where the areas come from (default: the bundled West Midlands); every area of its
         ``level`` layer gets its rows, zeros included.
@@ -308,13 +309,15 @@ def births_and_deaths(
             (inactive.fillna(False).to_numpy(dtype=bool) & dissolved.isna().to_numpy(dtype=bool)),
             "inactive_without_date",
         )
+    # the data's span is the register's, whatever the areas: from the rows with dates
+    dated = ~left
     leave(~has_code, "no_area")
     leave(area_pos < 0, "outside_areas")
     counted = ~left
 
     reg_years = registered.dt.year.to_numpy(dtype="float64")
     dis_years = dissolved.dt.year.to_numpy(dtype="float64")
-    every_date = pd.concat([registered[counted], dissolved[counted]]).dropna()
+    every_date = pd.concat([registered[dated], dissolved[dated]]).dropna()
     if every_date.empty:
         msg = (
             "points: no organisation has a usable registration date ('registered_on' is "
@@ -324,7 +327,7 @@ def births_and_deaths(
         )
         raise InputError(msg)
     data_end = every_date.max()
-    first_year = int(np.nanmin(reg_years[counted]))
+    first_year = int(np.nanmin(reg_years[dated]))
     last_year = int(data_end.year)
     if years is None:
         shown = list(range(first_year, last_year + 1))
@@ -366,7 +369,7 @@ def births_and_deaths(
         out["growth_rate"] = np.where(start > 0, out["net_growth"] / start, np.nan)
     year_end = pd.Timestamp(year=last_year, month=12, day=31)
     out["partial_year"] = (out["year"] == last_year) & bool(data_end < year_end)
-    first_death = np.nanmin(dis_years[counted]) if (~np.isnan(dis_years[counted])).any() else None
+    first_death = np.nanmin(dis_years[dated]) if (~np.isnan(dis_years[dated])).any() else None
     out.attrs = {
         "level": areas.level,
         "code_column": areas.code_column,

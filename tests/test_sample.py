@@ -261,4 +261,3 @@ def test_errors():
             sample_organisations(n)
     with pytest.raises(sg.UnknownAreaError, match="unknown authority 'Leeds'"):
         sample_organisations(5, authorities=["Coventry", "Leeds"])
-
