@@ -418,10 +418,12 @@ class SnapshotComparison:
         Every organisation of both snapshots exactly once: ``change_status``,
         ``match_method``, identifiers, names, source rows and the number of rows of each
         snapshot it stands for, its area in each and the comparison area, ``moved``, and
-        the measure in each and its change.
+        ``active_old`` / ``active_new`` (the register's ``active`` in each, NA where
+        not known), and the measure in each and its change.
     areas : pandas.DataFrame
         One row per area (zeros included): ``n_old``, ``n_new``, ``continuing``,
-        ``moved_in``, ``moved_out``, ``new``, ``gone``, ``net_change`` and the measure's
+        ``moved_in``, ``moved_out``, ``new``, ``gone``, ``net_change``,
+        ``gone_already_inactive`` and the measure's
         totals for the continuing organisations.
     parameters : dict
         The level, the measure and the rows of each snapshot folded as repeats.
@@ -547,7 +549,9 @@ def compare_snapshots(
         ``= continuing + moved_out + gone`` and ``n_new = continuing + moved_in + new``,
         where ``continuing`` are there in both, ``moved_in`` are continuing
         organisations there only in the new snapshot (moved, or not placed before) and
-        ``moved_out`` the reverse; ``net_change = n_new - n_old``. With a measure, for
+        ``moved_out`` the reverse; ``net_change = n_new - n_old``;
+        ``gone_already_inactive`` the gone ones the old snapshot already called inactive
+        (``active`` False: dissolved or removed before it). With a measure, for
         the continuing organisations now in the area with the measure known in both:
         ``n_<measure>_both``, ``<measure>_old_continuing``, ``<measure>_new_continuing``,
         ``<measure>_change_continuing``. Organisations in no area of the layer are
@@ -680,6 +684,8 @@ def compare_snapshots(
         dtype = "string" if column == "postcode" else "Int64"
         out[f"{column}_old"] = take(old_t, column, old_of_row).astype(dtype)
         out[f"{column}_new"] = take(new_t, column, new_of_row).astype(dtype)
+    for side, table, where in (("old", old_t, old_of_row), ("new", new_t, new_of_row)):
+        out[f"active_{side}"] = take(table, "active", where).astype("boolean")
     out["rows_old"] = np.where(old_of_row >= 0, row_counts["old"][old_of_row], 0)
     out["rows_new"] = np.where(new_of_row >= 0, row_counts["new"][new_of_row], 0)
 
@@ -752,6 +758,8 @@ def _comparison_areas(
     table["moved_out"] = count(cont & ~stayed, pos_old)
     table["new"] = count(status == "new", pos_new)
     table["gone"] = count(status == "gone", pos_old)
+    inactive = (orgs["active_old"] == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+    table["gone_already_inactive"] = count((status == "gone") & inactive, pos_old)
     table["net_change"] = table["n_new"] - table["n_old"]
     if measure is not None:
         before = orgs[f"{measure}_old"].to_numpy(dtype="float64")

@@ -274,6 +274,13 @@ def test_compare_snapshots_accounts_for_everyone_once(
     assert areas.loc[COVENTRY, ["n_old", "n_new", "moved_out"]].tolist() == [2, 1, 1]
     assert areas.loc[DUDLEY, ["n_old", "n_new", "moved_in"]].tolist() == [0, 1, 1]
     assert areas.loc["E08000031", "new"] == 1
+    assert (areas["gone_already_inactive"] == 0).all()
+    assert orgs["active_old"].isna().all()
+    marked = sg.compare_snapshots(
+        old.assign(active=[True, True, True, True, False, True, True]), new
+    )
+    assert marked.areas.set_index("lad_code").loc[BIRMINGHAM, "gone_already_inactive"] == 1
+    assert marked.organisations["active_old"].tolist()[4] is False
     # the measure's change, for the continuing organisations known in both, by new area
     assert areas.loc[BIRMINGHAM, "n_income_both"] == 3
     assert areas.loc[BIRMINGHAM, "income_change_continuing"] == pytest.approx(30 - 10 + 2)
