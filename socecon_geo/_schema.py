@@ -31,6 +31,12 @@ codes and names             ``string`` (:data:`CODE`, :data:`NAME`):
 ``position_quality``        ``Int64`` (:data:`QUALITY`)
 ``cluster_id``              ``Int64`` (:data:`CLUSTER_ID`), missing unless
                             clustered
+``expenditure``             ``float64`` (:data:`MEASURE`); ``members`` likewise
+``economy_year``            ``Int64`` (:data:`YEAR`)
+``registered_on``           ``datetime64[ns]`` (:data:`DATE`); ``dissolved_on``
+                            likewise
+``register_status``         ``string``: the register's own words
+``active``                  ``boolean`` (:data:`FLAG`), missing when not known
 ==========================  ====================================================
 
 :data:`COLUMN_DTYPES` maps each standard column to its dtype; a test runs the whole flow
@@ -43,6 +49,7 @@ import os
 import re
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -57,8 +64,10 @@ __all__ = [
     "CLUSTER_STATUSES",
     "CODE",
     "COLUMN_DTYPES",
+    "DATE",
     "DEPRIVATION_STATUS",
     "DEPRIVATION_STATUSES",
+    "FLAG",
     "GEOCODE_STATUS",
     "GEOCODE_STATUSES",
     "HOTSPOT_CLASS",
@@ -67,6 +76,7 @@ __all__ = [
     "LSOA_LEVEL_VINTAGE",
     "MATCH_METHOD",
     "MATCH_METHODS",
+    "MEASURE",
     "NAME",
     "ORGANISATION_TYPES",
     "ORG_TYPE",
@@ -77,6 +87,7 @@ __all__ = [
     "RANK_STATUSES",
     "TRAJECTORY_STATUS",
     "TRAJECTORY_STATUSES",
+    "YEAR",
     "PathLike",
 ]
 
@@ -395,6 +406,10 @@ TRAJECTORY_STATUS: Final = pd.CategoricalDtype(list(TRAJECTORY_STATUSES))
 CODE: Final = pd.StringDtype()
 NAME: Final = pd.StringDtype()
 QUALITY: Final = pd.Int64Dtype()
+MEASURE: Final = np.dtype("float64")
+YEAR: Final = pd.Int64Dtype()
+DATE: Final = np.dtype("datetime64[ns]")
+FLAG: Final = pd.BooleanDtype()
 
 _AREA_CODES: Final = ("lsoa21_code", "lsoa11_code", "msoa21_code", "ward_code", "lad_code")
 
@@ -420,6 +435,13 @@ COLUMN_DTYPES: Final[dict[str, object]] = {
     "change_status": CHANGE_STATUS,
     "match_method": MATCH_METHOD,
     "trajectory_status": TRAJECTORY_STATUS,
+    "expenditure": MEASURE,
+    "members": MEASURE,
+    "economy_year": YEAR,
+    "registered_on": DATE,
+    "dissolved_on": DATE,
+    "register_status": NAME,
+    "active": FLAG,
 }
 """The dtype of each standard column the steps add (see the module documentation)."""
 

@@ -42,8 +42,9 @@ def _norm(text: str) -> list[str]:
 
 @pytest.fixture
 def workdir(tmp_path: Path, shared_data: Path) -> Path:
-    for path in shared_data.glob("*/*"):
-        (tmp_path / path.name).symlink_to(path)
+    for path in [*shared_data.glob("*/*"), *shared_data.glob("*/*/*")]:
+        if not (tmp_path / path.name).exists():
+            (tmp_path / path.name).symlink_to(path)
     return tmp_path
 
 

@@ -583,7 +583,7 @@ def test_dataframe_input_is_copied_and_keeps_index() -> None:
 def test_empty_dataframe_gives_empty_schema_frame() -> None:
     orgs = read_organisations(pd.DataFrame({"name": [], "postcode": []}))
     assert len(orgs) == 0
-    assert tuple(orgs.columns[:17]) == ORGANISATION_COLUMNS
+    assert tuple(orgs.columns[: len(ORGANISATION_COLUMNS)]) == ORGANISATION_COLUMNS
 
 
 def test_xlsx_parquet_and_json_sources(tmp_path: Path) -> None:

@@ -27,6 +27,16 @@ column                    dtype                  meaning
 ``sector``                string                 sector / activity description where known
 ``income``                float64                income or turnover in GBP where known
 ``employees``             float64                number of employees where known
+``expenditure``           float64                latest expenditure (charities)
+``members``               float64                members / memberships (co-operatives)
+``economy_year``          Int64                  the year the money and people measures
+                                                 are for (``Economic Year``; a charity's
+                                                 financial year end)
+``registered_on``         datetime64[ns]         registration / incorporation date
+``dissolved_on``          datetime64[ns]         removal / dissolution date
+``register_status``       string                 the register's own status words
+``active``                boolean                status says active and no dissolution
+                                                 date; missing when not known
 ``company_number``        string                 Companies House number, upper case and
                                                  zero-padded to 8 characters
 ``charity_number``        string                 registered charity number
@@ -85,6 +95,7 @@ from socecon_geo._headings import heading_key
 from socecon_geo._tables import shown
 from socecon_geo.provenance import get_provenance, with_provenance
 from socecon_geo.registers import ccew, companies_house, coopsuk
+from socecon_geo.registers import economy as coopsuk_economy
 from socecon_geo.registers._files import _DEFAULT_CHUNKSIZE, _open_table, _Table
 from socecon_geo.registers._rows import _read_rows, _Rows
 from socecon_geo.registers.ccew import _ccew_filter, _map_ccew
@@ -108,6 +119,7 @@ from socecon_geo.registers.companies_house import (
     _map_companies_house,
 )
 from socecon_geo.registers.coopsuk import _map_coopsuk
+from socecon_geo.registers.economy import join_economy, read_economy
 from socecon_geo.registers.generic import _map_generic, _resolve_generic_columns
 
 __all__ = [
@@ -126,8 +138,8 @@ __all__ = [
 
 def _detect_register(headings: Sequence[str]) -> str:
     present = set(headings)
-    for register, signature in _SIGNATURES.items():
-        if signature <= present:
+    for register, signatures in _SIGNATURES.items():
+        if any(signature <= present for signature in signatures):
             return register
     return "generic"
 
@@ -174,6 +186,8 @@ def read_organisations(
     active_only: bool = False,
     all_columns: bool = False,
     chunksize: int = _DEFAULT_CHUNKSIZE,
+    economy: str | PathLike[str] | pd.DataFrame | None = None,
+    economy_year: int | None = None,
 ) -> pd.DataFrame:
     """Read an organisation register into the organisation schema.
 
@@ -240,6 +254,20 @@ def read_organisations(
         Rows per chunk when filtering a register file, so a multi-gigabyte Companies
         House file is read chunk by chunk with a column subset (JSON is parsed in
         batches of at most 10,000 records).
+    economy : path or pandas.DataFrame, optional
+        Co-operatives UK only: the extract's economy file
+        (``2016open_data_economy_final.csv``: ``CUK Organisation ID``, ``Turnover``,
+        ``Memberships``, ``Employees``, ``Economic Year``, ...), joined on the
+        identifier: ``income`` = ``Turnover``, ``employees`` = ``Employees``,
+        ``members`` = ``Memberships``, ``economy_year`` = ``Economic Year``. Every
+        organisation row is kept; one without a row in the file keeps missing measures.
+        What was joined is summarised in ``attrs["economy"]`` (``joined``,
+        ``without_year``, ``not_in_economy``, ``years``, ...), and the file's provenance
+        is added.
+    economy_year : int, optional
+        With ``economy``: the economic year to take. By default each organisation's
+        latest year in the file; a given year takes that year for every organisation
+        (those without it get missing measures, counted as ``without_year``).
 
     Returns
     -------
@@ -336,6 +364,8 @@ def read_organisations(
             company_categories=company_categories,
             active_only=active_only,
             all_columns=all_columns,
+            economy=economy,
+            economy_year=economy_year,
         )
         if chosen_register == "ccew":
             required = ["registered_charity_number", "charity_name", "charity_contact_postcode"]
@@ -373,7 +403,11 @@ def read_organisations(
             _check_has_rows(table, rows)
             fields = _map_companies_house(rows.frame, rows.rows)
         elif chosen_register == "coopsuk":
-            _check_required(table, "coopsuk", ["Identifier", "Name", "Postcode"])
+            if "CUK Organisation ID" in table.headings and "Identifier" not in table.headings:
+                required = ["CUK Organisation ID", "Registered Name", "Registered Postcode"]
+            else:
+                required = ["Identifier", "Name", "Postcode"]
+            _check_required(table, "coopsuk", required)
             rows = _read_rows(table)
             _check_has_rows(table, rows)
             fields = _map_coopsuk(rows.frame, rows.rows)
@@ -403,6 +437,9 @@ def read_organisations(
         decimal=decimal,
         typed=typed,
     )
+    economy_summary = None
+    if economy is not None:
+        result, economy_summary = join_economy(result, read_economy(economy), year=economy_year)
     if table.frame_index is not None:
         result.index = table.frame_index[rows.rows - 1]
     result.attrs = {
@@ -413,12 +450,21 @@ def read_organisations(
         "column_map": fields.column_map,
         "unparsed": unparsed,
     }
+    if economy_summary is not None:
+        result.attrs["economy"] = economy_summary
     known = get_provenance(source) if isinstance(source, pd.DataFrame) else ()
     record = None
     if chosen_register in _REGISTER_PROVENANCE:
         label = table.source_file or "DataFrame"
         record = _REGISTER_PROVENANCE[chosen_register](result.attrs["source"], _file_vintage(label))
-    return with_provenance(result, known or record or ())
+    economy_record = () if economy is None else _economy_provenance(economy)
+    return with_provenance(result, known or record or (), economy_record)
+
+
+def _economy_provenance(economy: Any) -> Any:
+    if isinstance(economy, pd.DataFrame):
+        return get_provenance(economy) or coopsuk_economy.provenance("DataFrame")
+    return coopsuk_economy.provenance(str(economy))
 
 
 _REGISTER_PROVENANCE: Final = {
@@ -457,6 +503,8 @@ def _check_options(
     company_categories: Collection[str] | None,
     active_only: bool,
     all_columns: bool,
+    economy: Any = None,
+    economy_year: int | None = None,
 ) -> None:
     problems = Problems(f"reading {table.label} as register {register!r}")
     if columns is not None and register != "generic":
@@ -475,6 +523,13 @@ def _check_options(
             problems.add("all_columns= applies to Companies House files")
         if company_categories is not COMPANIES_HOUSE_SOCIAL_ECONOMY_CATEGORIES:
             problems.add("company_categories= applies to Companies House files")
+    if economy is not None and register != "coopsuk":
+        problems.add(
+            "economy= applies to Co-operatives UK files (register='coopsuk'): it is the "
+            "Co-operatives UK economy file, joined on the CUK Organisation ID"
+        )
+    if economy is None and economy_year is not None:
+        problems.add("economy_year= needs economy= (the Co-operatives UK economy file)")
     problems.raise_if_any(
         InputError, hint="Pass register= explicitly if the file was recognised wrongly."
     )

@@ -289,7 +289,7 @@ def _first_records(text: str, delimiter: str, label: str) -> list[tuple[int, lis
 def _is_heading_row(cells: Sequence[str], expected: frozenset[str]) -> bool:
     """Whether a row looks like the heading row of a register (not a title or data)."""
     present = {cell.strip() for cell in cells if cell and cell.strip()}
-    if any(signature <= present for signature in _SIGNATURES.values()):
+    if any(sig <= present for sigs in _SIGNATURES.values() for sig in sigs):
         return True
     normalised = {heading_key(cell) for cell in present}
     if expected:

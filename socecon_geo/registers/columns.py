@@ -24,6 +24,7 @@ from socecon_geo._schema import ORG_TYPE, ORGANISATION_TYPES
 from socecon_geo._tables import parse_numbers, shown
 
 __all__ = [
+    "ACTIVE_STATUSES",
     "ORGANISATION_COLUMNS",
     "ORGANISATION_TYPES",
     "REGISTERS",
@@ -44,6 +45,13 @@ ORGANISATION_COLUMNS: Final[tuple[str, ...]] = (
     "sector",
     "income",
     "employees",
+    "expenditure",
+    "members",
+    "economy_year",
+    "registered_on",
+    "dissolved_on",
+    "register_status",
+    "active",
     "company_number",
     "charity_number",
     "source_register",
@@ -137,10 +145,14 @@ _STRING: Final = "string"
 _LOOSE_POSTCODE: Final = r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"
 
 
-_SIGNATURES: Final[dict[str, frozenset[str]]] = {
-    "ccew": frozenset({"registered_charity_number", "charity_name", "linked_charity_number"}),
-    "companies_house": frozenset({"CompanyName", "CompanyNumber", "CompanyCategory"}),
-    "coopsuk": frozenset({"Identifier", "Name", "Legal Form", "Organisational Structure"}),
+_SIGNATURES: Final[dict[str, tuple[frozenset[str], ...]]] = {
+    "ccew": (frozenset({"registered_charity_number", "charity_name", "linked_charity_number"}),),
+    "companies_house": (frozenset({"CompanyName", "CompanyNumber", "CompanyCategory"}),),
+    "coopsuk": (
+        frozenset({"Identifier", "Name", "Legal Form", "Organisational Structure"}),
+        # the 2016 open data extract's organisations file
+        frozenset({"CUK Organisation ID", "Registered Name", "Registered Postcode"}),
+    ),
 }
 
 
@@ -381,6 +393,13 @@ class _Fields:
     sector: pd.Series | None = None
     income: pd.Series | None = None
     employees: pd.Series | None = None
+    expenditure: pd.Series | None = None
+    members: pd.Series | None = None
+    economy_year: pd.Series | None = None
+    year_end: pd.Series | None = None
+    registered_on: pd.Series | None = None
+    dissolved_on: pd.Series | None = None
+    register_status: pd.Series | None = None
     company_number: pd.Series | None = None
     charity_number: pd.Series | None = None
     column_map: dict[str, Any] = field(default_factory=dict)
@@ -410,7 +429,7 @@ def _assemble(
         sector = _as_text(fields.sector) if fields.sector is not None else missing_text
     numbers = {}
     ambiguous: dict[str, tuple[Any, pd.Series, np.ndarray]] = {}
-    for name in ("income", "employees"):
+    for name in ("income", "employees", "expenditure", "members", "economy_year"):
         values = getattr(fields, name)
         if values is None:
             numbers[name] = pd.Series(np.nan, index=index, dtype="float64")
@@ -424,6 +443,11 @@ def _assemble(
             ambiguous[name] = (heading, values, unclear)
     if ambiguous:
         _raise_ambiguous(ambiguous, rows, label=label, decimal=decimal)
+    dates = _dates(fields, rows, label=label)
+    economy_year = _whole_years(numbers["economy_year"])
+    if fields.year_end is not None:
+        economy_year = economy_year.fillna(dates["year_end"].dt.year.astype("Int64"))
+    status = _as_text(fields.register_status) if fields.register_status is not None else None
     schema = pd.DataFrame(
         {
             "org_id": fields.org_id.astype(_STRING),
@@ -436,6 +460,13 @@ def _assemble(
             "sector": sector,
             "income": numbers["income"],
             "employees": numbers["employees"],
+            "expenditure": numbers["expenditure"],
+            "members": numbers["members"],
+            "economy_year": economy_year,
+            "registered_on": dates["registered_on"],
+            "dissolved_on": dates["dissolved_on"],
+            "register_status": status if status is not None else missing_text,
+            "active": _active(status, dates["dissolved_on"]),
             "company_number": (
                 _normalise_company_number(fields.company_number)
                 if fields.company_number is not None
@@ -509,6 +540,92 @@ def _raise_ambiguous(
 
 
 _AMBIGUOUS_EXAMPLES: Final = 5
+
+
+ACTIVE_STATUSES: Final[tuple[str, ...]] = ("live", "active", "registered")
+"""``register_status`` words (ignoring case) that mean active; Companies House's
+``Active - Proposal to Strike off`` counts as active too (it begins with ``active``)."""
+
+
+_DATE_FIELDS: Final = ("registered_on", "dissolved_on", "year_end")
+_ISO_DATE: Final = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_DMY_DATE: Final = re.compile(r"^\d{1,2}/\d{1,2}/\d{4}$")
+
+
+def _parse_dates(series: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Return ``(datetime64[ns] values, mask of non-blank values that are not dates)``.
+
+    Dates are read as ISO (``2001-04-02``, ``2001-04-02 00:00:00``,
+    ``2001-04-02T00:00:00``) or day first (``2/4/2001``, ``02/04/2001``), the only two
+    orders UK registers use; date cells (Excel, Parquet) are read as they are.
+    """
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        values = pd.Series(series, index=series.index)
+        if getattr(values.dt, "tz", None) is not None:
+            values = values.dt.tz_localize(None)
+        return values.astype("datetime64[ns]"), np.zeros(len(series), dtype=bool)
+    text = _as_text(series)
+    out = pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns]")
+    iso = _flag(text.str.match(_ISO_DATE))
+    dmy = _flag(text.str.match(_DMY_DATE))
+    if iso.any():
+        out[iso] = pd.to_datetime(
+            text[iso].str.slice(0, 10), format="%Y-%m-%d", errors="coerce"
+        ).astype("datetime64[ns]")
+    if dmy.any():
+        out[dmy] = pd.to_datetime(text[dmy], format="%d/%m/%Y", errors="coerce").astype(
+            "datetime64[ns]"
+        )
+    bad = (text.notna() & out.isna()).to_numpy(bool)
+    return out, bad
+
+
+def _dates(fields: _Fields, rows: np.ndarray, *, label: str) -> dict[str, pd.Series]:
+    """Parse the date fields of ``fields``; one error for every column with a non-date."""
+    problems = Problems(label)
+    out: dict[str, pd.Series] = {}
+    index = fields.org_id.index
+    for name in _DATE_FIELDS:
+        values = getattr(fields, name)
+        if values is None:
+            out[name] = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+            continue
+        out[name], bad = _parse_dates(values)
+        if bad.any():
+            heading = fields.column_map.get("economy_year" if name == "year_end" else name)
+            where = np.flatnonzero(bad)
+            examples = ", ".join(
+                f"{rows[i]}: {shown(values.iloc[i])}" for i in where[:_AMBIGUOUS_EXAMPLES]
+            )
+            extra = len(where) - _AMBIGUOUS_EXAMPLES
+            more = f" and {extra:,} more" if extra > 0 else ""
+            column = f"column {shown(heading)}" if isinstance(heading, str) else f"the {name}"
+            what = "economy_year" if name == "year_end" else name
+            problems.add(
+                f"{column} ({what}) holds values that are not dates: source_row {examples}{more}"
+            )
+    problems.raise_if_any(
+        InputError,
+        hint="Dates are read as 2001-04-02 (ISO) or 2/4/2001 (day first); correct these "
+        "values in the file, or blank them if the date is not known.",
+    )
+    return out
+
+
+def _whole_years(values: pd.Series) -> pd.Series:
+    """``float64`` years as ``Int64``; values that are not whole numbers become missing."""
+    whole = values.where((values == values.round()) & values.between(1000, 9999))
+    return whole.astype("Int64")
+
+
+def _active(status: pd.Series | None, dissolved: pd.Series) -> pd.Series:
+    """Return ``True`` for an active status word and no dissolution date; NA when unknown."""
+    out = pd.Series(pd.NA, index=dissolved.index, dtype="boolean")
+    if status is not None:
+        words = status.str.casefold()
+        says = _flag(words.isin(ACTIVE_STATUSES) | words.str.startswith("active"))
+        out = out.mask(status.notna(), says)
+    return out.mask(dissolved.notna(), False)
 
 
 def _col(raw: pd.DataFrame, heading: str) -> pd.Series:

@@ -126,6 +126,9 @@ def _map_companies_house(raw: pd.DataFrame, rows: np.ndarray) -> _Fields:
         postcode=_col(raw, "RegAddress.PostCode"),
         address=_join_address([_col(raw, h) for h in _CH_ADDRESS], raw.index),
         sic=_col(raw, "SICCode.SicText_1"),
+        registered_on=_col(raw, "IncorporationDate"),
+        dissolved_on=_col(raw, "DissolutionDate"),
+        register_status=_col(raw, "CompanyStatus"),
         company_number=number,
         column_map={
             "org_id": "CompanyNumber",
@@ -134,6 +137,9 @@ def _map_companies_house(raw: pd.DataFrame, rows: np.ndarray) -> _Fields:
             "postcode": "RegAddress.PostCode",
             "address": list(_CH_ADDRESS),
             "sic_code": "SICCode.SicText_1",
+            "registered_on": "IncorporationDate",
+            "dissolved_on": "DissolutionDate",
+            "register_status": "CompanyStatus",
             "company_number": "CompanyNumber",
         },
     )
