@@ -152,7 +152,7 @@ def test_errors_on_the_real_files(
     orgs_2016: pd.DataFrame, points_2016: pd.DataFrame, points_2023: pd.DataFrame
 ) -> None:
     with pytest.raises(sg.InputError, match=r"year 2023 is outside the data: .* to 2016"):
-        sg.births_and_deaths(orgs_2016, level=None, years=[2022, 2023])
+        sg.births_and_deaths(orgs_2016, level=None, years=[2016, 2023])
     with pytest.raises(sg.InputError, match=r"'employees' has no value on any row of either"):
         sg.compare_snapshots(
             points_2016.assign(employees=float("nan")), points_2023, measure="employees"
