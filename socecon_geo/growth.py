@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from socecon_geo._errors import InputError
+from socecon_geo._growth_input import Areas, check_frame, dates, repeats, resolve_areas
 from socecon_geo._schema import (
     CHANGE_STATUS,
     CHANGE_STATUSES,
@@ -46,7 +47,7 @@ from socecon_geo._schema import (
     TRAJECTORY_STATUSES,
 )
 from socecon_geo.areas import _LEVELS
-from socecon_geo.geography import Geography, resolve_geography
+from socecon_geo.geography import Geography
 from socecon_geo.provenance import with_provenance
 
 __all__ = [
@@ -86,129 +87,6 @@ _NOT_COUNTED: Final[tuple[str, ...]] = (
 """
 
 _NAME_DROP: Final = frozenset({"the", "limited", "ltd", "plc", "llp", "cic", "cio"})
-
-
-# ---------------------------------------------------------------------- shared checks
-
-
-def _check_frame(frame: Any, what: str, needed: Iterable[str], fix: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        msg = f"{what} must be a DataFrame of organisations, not {type(frame).__name__}."
-        raise InputError(msg)
-    if len(frame) == 0:
-        msg = f"{what} is empty: there are no organisations. Check the register was read."
-        raise InputError(msg)
-    missing = [column for column in needed if column not in frame.columns]
-    if missing:
-        msg = (
-            f"{what} has no {', '.join(map(repr, missing))} column"
-            f"{'s' if len(missing) > 1 else ''}: {fix}"
-        )
-        raise InputError(msg)
-
-
-def _row_label(frame: pd.DataFrame, position: int) -> str:
-    if "source_row" in frame.columns and pd.notna(frame["source_row"].iloc[position]):
-        label = f"source_row {frame['source_row'].iloc[position]}"
-        if "source_file" in frame.columns and pd.notna(frame["source_file"].iloc[position]):
-            label += f" of {frame['source_file'].iloc[position]}"
-        return label
-    return f"row {frame.index[position]!r}"
-
-
-def _dates(frame: pd.DataFrame, column: str, what: str) -> pd.Series:
-    """Return the column as datetime64[ns] (positional index); text is ISO or D/M/YYYY."""
-    values = frame[column].reset_index(drop=True)
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        if getattr(values.dt, "tz", None) is not None:
-            values = values.dt.tz_localize(None)
-        return values.astype("datetime64[ns]")
-    text = values.astype("string").str.strip()
-    text = text.mask(text == "")
-    iso = pd.to_datetime(text, format="ISO8601", errors="coerce")
-    dmy = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    parsed = iso.fillna(dmy)
-    bad = np.flatnonzero((text.notna() & parsed.isna()).to_numpy(dtype=bool))
-    if len(bad):
-        examples = "; ".join(f"{_row_label(frame, i)}: {text.iloc[i]!r}" for i in bad[:3])
-        more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
-        msg = (
-            f"{what}: {len(bad)} value{'s' if len(bad) > 1 else ''} of {column!r} cannot be "
-            f"read as a date — {examples}{more}. Give dates as YYYY-MM-DD or D/M/YYYY, or "
-            "leave the cell empty when the date is not known."
-        )
-        raise InputError(msg)
-    return parsed.astype("datetime64[ns]")
-
-
-def _repeats(frame: pd.DataFrame) -> np.ndarray:
-    """Mark rows repeating an earlier row (``duplicate_of`` set, or a repeated org_id)."""
-    repeat = np.zeros(len(frame), dtype=bool)
-    if "duplicate_of" in frame.columns:
-        repeat |= frame["duplicate_of"].notna().to_numpy(dtype=bool)
-    if "org_id" in frame.columns:
-        ids = frame["org_id"].reset_index(drop=True)
-        repeat |= (ids.notna() & ids.duplicated()).to_numpy(dtype=bool)
-    return repeat
-
-
-@dataclass(frozen=True)
-class _Areas:
-    """The areas of a table: code and name columns, codes and names in layer order."""
-
-    level: str | None
-    code_column: str | None
-    name_column: str | None
-    codes: pd.Index
-    names: list[Any]
-
-    def positions(self, frame: pd.DataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
-        """Each row's area position (-1: none) and whether it had a code at all."""
-        if self.code_column is None:
-            return np.zeros(len(frame), dtype=np.int64), np.ones(len(frame), dtype=bool)
-        if self.code_column not in frame.columns:
-            msg = (
-                f"{what} has no {self.code_column!r} column for level={self.level!r}: give "
-                "the organisations their areas first with "
-                "socecon_geo.assign_areas(socecon_geo.geocode(organisations)), or pass "
-                "level=None for one total over every row."
-            )
-            raise InputError(msg)
-        codes = frame[self.code_column].astype("string").str.strip().reset_index(drop=True)
-        has = (codes.notna() & (codes != "")).to_numpy(dtype=bool)
-        found = self.codes.get_indexer(pd.Index(codes.fillna("").to_numpy(dtype=object)))
-        return np.where(has, found, -1).astype(np.int64), has
-
-    def columns(self) -> dict[str, Any]:
-        if self.code_column is None:
-            return {}
-        out: dict[str, Any] = {self.code_column: pd.array(list(self.codes), dtype="string")}
-        if self.name_column is not None:
-            out[self.name_column] = pd.array(self.names, dtype="string")
-        return out
-
-
-def _resolve_areas(level: str | None, geography: Geography | None) -> tuple[_Areas, Any]:
-    if level is None:
-        return _Areas(None, None, None, pd.Index(["all"]), ["all"]), None
-    if level not in _LEVELS:
-        msg = (
-            f"level must be one of {', '.join(map(repr, _LEVELS))} or None (one total over "
-            f"every row); got {level!r}."
-        )
-        raise InputError(msg)
-    geo = resolve_geography(geography)
-    if not geo.has_layer(level):
-        msg = (
-            f"The geography {geo.name!r} has no {level!r} layer (it has "
-            f"{', '.join(geo.levels) or 'none'}); pass another level or geography."
-        )
-        raise InputError(msg)
-    layer = geo.layer(level)
-    code_column, name_column = _LEVELS[level]
-    codes = pd.Index(layer[code_column].astype("string").str.strip().to_numpy(dtype=object))
-    names = list(layer[name_column]) if name_column in layer.columns else [pd.NA] * len(codes)
-    return _Areas(level, code_column, name_column, codes, names), layer
 
 
 # ---------------------------------------------------------------------- births and deaths
@@ -283,10 +161,10 @@ def births_and_deaths(
         "read the register with socecon_geo.read_organisations, which fills "
         "'registered_on' and 'dissolved_on' where the register has the dates."
     )
-    _check_frame(points, "points", ("registered_on", "dissolved_on"), fix)
-    areas, layer = _resolve_areas(level, geography)
-    registered = _dates(points, "registered_on", "points")
-    dissolved = _dates(points, "dissolved_on", "points")
+    check_frame(points, "points", ("registered_on", "dissolved_on"), fix)
+    areas, layer = resolve_areas(level, geography)
+    registered = dates(points, "registered_on", "points")
+    dissolved = dates(points, "dissolved_on", "points")
     area_pos, has_code = areas.positions(points, "points")
 
     reasons = dict.fromkeys(_NOT_COUNTED, 0)
@@ -298,7 +176,7 @@ def births_and_deaths(
         reasons[reason] = int(new.sum())
         left |= new
 
-    leave(_repeats(points), "duplicate")
+    leave(repeats(points), "duplicate")
     leave(registered.isna().to_numpy(dtype=bool), "no_registration_date")
     leave(
         (dissolved < registered).fillna(False).to_numpy(dtype=bool), "dissolved_before_registered"
@@ -582,7 +460,7 @@ def compare_snapshots(
     """
     fix = "read the snapshots with socecon_geo.read_organisations (the organisation schema)."
     for what, frame in (("old", old), ("new", new)):
-        _check_frame(frame, what, ("org_id", "name", "postcode"), fix)
+        check_frame(frame, what, ("org_id", "name", "postcode"), fix)
     if measure is not None:
         missing = [w for w, f in (("old", old), ("new", new)) if measure not in f.columns]
         if missing:
@@ -601,14 +479,14 @@ def compare_snapshots(
                 "pass measure=None to compare counts only."
             )
             raise InputError(msg)
-    areas, layer = _resolve_areas(level, geography)
+    areas, layer = resolve_areas(level, geography)
     sides: dict[str, pd.DataFrame] = {}
     positions: dict[str, np.ndarray] = {}
     row_counts: dict[str, np.ndarray] = {}
     repeated: dict[str, int] = {}
     for what, frame in (("old", old), ("new", new)):
         area_pos, has_code = areas.positions(frame, what)
-        repeat = _repeats(frame)
+        repeat = repeats(frame)
         repeated[what] = int(repeat.sum())
         # each repeat counts as the row it repeats: the first row with its org_id, or
         # the row its duplicate_of names
@@ -733,7 +611,7 @@ def compare_snapshots(
 
 
 def _comparison_areas(
-    areas: _Areas,
+    areas: Areas,
     orgs: pd.DataFrame,
     pos_old: np.ndarray,
     pos_new: np.ndarray,
@@ -910,7 +788,7 @@ def doubling_trajectory(
     >>> row["trajectory_status"]
     'behind'
     """
-    _check_frame(
+    check_frame(
         baseline,
         "baseline",
         ("year", measure),
