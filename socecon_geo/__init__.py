@@ -98,6 +98,9 @@ _EXPORTS: dict[str, str] = {
     # density clusters
     "find_clusters": "socecon_geo.clusters",
     "ClusterResult": "socecon_geo.clusters",
+    # size of the social economy by area
+    "social_economy_size": "socecon_geo.size",
+    "SizeResult": "socecon_geo.size",
     # ranking candidate places
     "rank_candidates": "socecon_geo.ranking",
     "Candidates": "socecon_geo.ranking",
@@ -234,6 +237,10 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     )
     from socecon_geo.sample import (  # noqa: F401
         sample_organisations,
+    )
+    from socecon_geo.size import (  # noqa: F401
+        SizeResult,
+        social_economy_size,
     )
     from socecon_geo.summaries import (  # noqa: F401
         summarise_areas,

@@ -19,7 +19,8 @@ statuses and area methods   ``category`` with the fixed categories of their
                             :data:`RANK_STATUS`, :data:`CLUSTER_STATUS`,
                             :data:`HOTSPOT_CLASS`, :data:`CHANGE_STATUS`,
                             :data:`MATCH_METHOD`,
-                            :data:`TRAJECTORY_STATUS`);
+                            :data:`TRAJECTORY_STATUS`,
+                            :data:`SIZE_STATUS`);
                             ``org_type`` likewise (:data:`ORG_TYPE`)
 codes and names             ``string`` (:data:`CODE`, :data:`NAME`):
                             ``postcode_normalised``,
@@ -85,6 +86,8 @@ __all__ = [
     "QUALITY",
     "RANK_STATUS",
     "RANK_STATUSES",
+    "SIZE_STATUS",
+    "SIZE_STATUSES",
     "TRAJECTORY_STATUS",
     "TRAJECTORY_STATUSES",
     "YEAR",
@@ -308,6 +311,21 @@ TRAJECTORY_STATUSES: Final[tuple[str, ...]] = (
     the observed rate cannot be computed (the first value is zero or missing).
 """
 
+SIZE_STATUSES: Final[tuple[str, ...]] = ("counted", "no_area", "inactive", "duplicate")
+"""Values of ``size_status`` (added by ``social_economy_size``).
+
+``counted``
+    counted in its area's size.
+``no_area``
+    left out: no area code of the level, or one outside the geography's areas.
+``inactive``
+    left out: in an area, but the register says it is no longer active (status, removal
+    or dissolution date), and only active organisations are counted.
+``duplicate``
+    left out: the same organisation as an earlier row (``duplicate_of`` set, or the same
+    ``org_id``), which counts in its place.
+"""
+
 STATUS_MEANINGS: Final[dict[str, dict[str, str]]] = {
     "geocode_status": {
         "matched": "the postcode was found; placed at its point",
@@ -350,6 +368,13 @@ STATUS_MEANINGS: Final[dict[str, dict[str, str]]] = {
         "no_population": "not scored: no residents count",
         "no_deprivation": "not scored: the residents' deprivation is not known",
         "no_data": "not scored: a component is missing",
+    },
+    "size_status": {
+        "counted": "counted in its area's size",
+        "no_area": "left out of the size: not in any of the areas",
+        "inactive": "left out of the size: no longer active on its register",
+        "duplicate": "left out of the size: the same organisation as another row, which "
+        "counts in its place",
     },
     "hotspot_class": {
         "hot_99": "hot spot, 99% confidence",
@@ -403,6 +428,7 @@ HOTSPOT_CLASS: Final = pd.CategoricalDtype(list(HOTSPOT_CLASSES))
 CHANGE_STATUS: Final = pd.CategoricalDtype(list(CHANGE_STATUSES))
 MATCH_METHOD: Final = pd.CategoricalDtype(list(MATCH_METHODS))
 TRAJECTORY_STATUS: Final = pd.CategoricalDtype(list(TRAJECTORY_STATUSES))
+SIZE_STATUS: Final = pd.CategoricalDtype(list(SIZE_STATUSES))
 CODE: Final = pd.StringDtype()
 NAME: Final = pd.StringDtype()
 QUALITY: Final = pd.Int64Dtype()
@@ -442,6 +468,9 @@ COLUMN_DTYPES: Final[dict[str, object]] = {
     "dissolved_on": DATE,
     "register_status": NAME,
     "active": FLAG,
+    "size_status": SIZE_STATUS,
+    "size_national": FLAG,
+    "size_national_reason": NAME,
 }
 """The dtype of each standard column the steps add (see the module documentation)."""
 

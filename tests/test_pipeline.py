@@ -412,6 +412,7 @@ def test_every_status_value_has_a_meaning() -> None:
         "change_status": _schema.CHANGE_STATUSES,
         "match_method": _schema.MATCH_METHODS,
         "trajectory_status": _schema.TRAJECTORY_STATUSES,
+        "size_status": _schema.SIZE_STATUSES,
     }
     assert set(STATUS_MEANINGS) == set(vocabularies)
     for column, values in vocabularies.items():
