@@ -461,3 +461,15 @@ def test_plot_trajectory_errors() -> None:
     )
     with pytest.raises(sg.InputError, match=r"has 9 areas; a chart tells at most 8 apart"):
         sg.plot_trajectory(sg.doubling_trajectory(many, baseline_year=2010))
+
+
+def test_nothing_given_is_changed(
+    orgs: pd.DataFrame, snapshots: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    old, new = snapshots
+    copies = [frame.copy(deep=True) for frame in (orgs, old, new)]
+    table = sg.births_and_deaths(orgs)
+    sg.compare_snapshots(old, new)
+    sg.plot_trajectory(sg.doubling_trajectory(table, baseline_year=2010))
+    for frame, copy in zip((orgs, old, new), copies, strict=True):
+        pd.testing.assert_frame_equal(frame, copy)
