@@ -82,6 +82,13 @@ _EXPORTS: dict[str, str] = {
     # areas
     "assign_areas": "socecon_geo.areas",
     "summarise_areas": "socecon_geo.summaries",
+    # growth: births and deaths, two snapshots, the doubling trajectory
+    "births_and_deaths": "socecon_geo.growth",
+    "compare_snapshots": "socecon_geo.growth",
+    "doubling_trajectory": "socecon_geo.growth",
+    "required_rate": "socecon_geo.growth",
+    "SnapshotComparison": "socecon_geo.growth",
+    "Trajectory": "socecon_geo.growth",
     # hot spots
     "hotspots": "socecon_geo.hotspot_stats",
     "hotspot_grid": "socecon_geo.hotspot_stats",
@@ -102,6 +109,7 @@ _EXPORTS: dict[str, str] = {
     "save_map": "socecon_geo.maps",
     # outputs: the static figure and the accessible table
     "plot_deprivation": "socecon_geo.figures",
+    "plot_trajectory": "socecon_geo.figures",
     "save_figure": "socecon_geo.figures",
     "accessible_table": "socecon_geo.tables",
     "write_tables": "socecon_geo.tables",
@@ -158,6 +166,7 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     )
     from socecon_geo.figures import (  # noqa: F401
         plot_deprivation,
+        plot_trajectory,
         save_figure,
     )
     from socecon_geo.geocoding import (  # noqa: F401
@@ -174,6 +183,14 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         Geography,
         fetch_geography,
         load_geography,
+    )
+    from socecon_geo.growth import (  # noqa: F401
+        SnapshotComparison,
+        Trajectory,
+        births_and_deaths,
+        compare_snapshots,
+        doubling_trajectory,
+        required_rate,
     )
     from socecon_geo.hotspot_stats import (  # noqa: F401
         HotspotResult,

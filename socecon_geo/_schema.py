@@ -5,7 +5,8 @@ Private to socecon_geo; the vocabularies are public through the modules that use
 ``socecon_geo.areas.AREA_METHODS`` and ``AREA_STATUSES``,
 ``socecon_geo.deprivation.DEPRIVATION_STATUSES``,
 ``socecon_geo.registers.ORGANISATION_TYPES``,
-``socecon_geo.clusters.CLUSTER_STATUSES``). Every step builds its columns with the
+``socecon_geo.clusters.CLUSTER_STATUSES``, ``socecon_geo.growth.CHANGE_STATUSES``,
+``MATCH_METHODS`` and ``TRAJECTORY_STATUSES``). Every step builds its columns with the
 dtypes below, so one kind of column has one dtype all along the flow:
 
 ==========================  ====================================================
@@ -16,7 +17,10 @@ statuses and area methods   ``category`` with the fixed categories of their
                             :data:`GEOCODE_STATUS`, :data:`AREA_METHOD`,
                             :data:`AREA_STATUS`, :data:`DEPRIVATION_STATUS`,
                             :data:`RANK_STATUS`, :data:`CLUSTER_STATUS`,
-                            :data:`HOTSPOT_CLASS`, :data:`SIZE_STATUS`);
+                            :data:`HOTSPOT_CLASS`, :data:`CHANGE_STATUS`,
+                            :data:`MATCH_METHOD`,
+                            :data:`TRAJECTORY_STATUS`,
+                            :data:`SIZE_STATUS`);
                             ``org_type`` likewise (:data:`ORG_TYPE`)
 codes and names             ``string`` (:data:`CODE`, :data:`NAME`):
                             ``postcode_normalised``,
@@ -54,6 +58,8 @@ __all__ = [
     "AREA_METHODS",
     "AREA_STATUS",
     "AREA_STATUSES",
+    "CHANGE_STATUS",
+    "CHANGE_STATUSES",
     "CLUSTER_ID",
     "CLUSTER_STATUS",
     "CLUSTER_STATUSES",
@@ -69,6 +75,8 @@ __all__ = [
     "HOTSPOT_CLASSES",
     "LSOA_CODE",
     "LSOA_LEVEL_VINTAGE",
+    "MATCH_METHOD",
+    "MATCH_METHODS",
     "MEASURE",
     "NAME",
     "ORGANISATION_TYPES",
@@ -80,6 +88,8 @@ __all__ = [
     "RANK_STATUSES",
     "SIZE_STATUS",
     "SIZE_STATUSES",
+    "TRAJECTORY_STATUS",
+    "TRAJECTORY_STATUSES",
     "YEAR",
     "PathLike",
 ]
@@ -257,6 +267,50 @@ HOTSPOT_CLASSES: Final[tuple[str, ...]] = (
     the variable is missing: not tested.
 """
 
+CHANGE_STATUSES: Final[tuple[str, ...]] = ("continuing", "new", "gone")
+"""Values of ``change_status`` (added by ``socecon_geo.compare_snapshots``).
+
+``continuing``
+    in both snapshots (matched on the identifier, registered number, or name and
+    postcode).
+``new``
+    only in the later snapshot.
+``gone``
+    only in the earlier snapshot.
+"""
+
+MATCH_METHODS: Final[tuple[str, ...]] = ("org_id", "registered_number", "name_postcode")
+"""Values of ``match_method`` (``socecon_geo.compare_snapshots``), tried in this order.
+
+``org_id``
+    the same register identifier.
+``registered_number``
+    the same company or charity number (spaces and punctuation ignored).
+``name_postcode``
+    the same normalised name at the same postcode.
+"""
+
+TRAJECTORY_STATUSES: Final[tuple[str, ...]] = (
+    "on_course",
+    "behind",
+    "shrinking",
+    "no_baseline",
+    "no_rate",
+)
+"""Values of ``trajectory_status`` (``socecon_geo.doubling_trajectory``).
+
+``on_course``
+    the observed growth rate is at least the rate needed to reach the target.
+``behind``
+    growing (or flat), but more slowly than needed.
+``shrinking``
+    the observed rate is negative.
+``no_baseline``
+    the baseline is zero or missing: no target can be set from it.
+``no_rate``
+    the observed rate cannot be computed (the first value is zero or missing).
+"""
+
 SIZE_STATUSES: Final[tuple[str, ...]] = ("counted", "no_area", "inactive", "duplicate")
 """Values of ``size_status`` (added by ``social_economy_size``).
 
@@ -337,6 +391,23 @@ STATUS_MEANINGS: Final[dict[str, dict[str, str]]] = {
         "no_neighbours": "no neighbour (an island): not tested",
         "no_value": "no value: not tested",
     },
+    "change_status": {
+        "continuing": "in both snapshots of the register",
+        "new": "only in the later snapshot: registered, or first listed, since the earlier one",
+        "gone": "only in the earlier snapshot: dissolved, removed or no longer listed",
+    },
+    "match_method": {
+        "org_id": "matched on the register's identifier",
+        "registered_number": "matched on the company or charity number",
+        "name_postcode": "matched on the normalised name and the postcode",
+    },
+    "trajectory_status": {
+        "on_course": "growing at least as fast as the target needs",
+        "behind": "growing, or flat, but more slowly than the target needs",
+        "shrinking": "getting smaller",
+        "no_baseline": "no baseline (zero or missing): no target can be set",
+        "no_rate": "no observed growth rate: the first value is zero or missing",
+    },
 }
 """One line of plain English for every value of each status column, for reports and the
 command line (a test checks that every value of every vocabulary has one)."""
@@ -354,6 +425,9 @@ CLUSTER_STATUS: Final = pd.CategoricalDtype(list(CLUSTER_STATUSES))
 CLUSTER_ID: Final = pd.Int64Dtype()
 RANK_STATUS: Final = pd.CategoricalDtype(list(RANK_STATUSES))
 HOTSPOT_CLASS: Final = pd.CategoricalDtype(list(HOTSPOT_CLASSES))
+CHANGE_STATUS: Final = pd.CategoricalDtype(list(CHANGE_STATUSES))
+MATCH_METHOD: Final = pd.CategoricalDtype(list(MATCH_METHODS))
+TRAJECTORY_STATUS: Final = pd.CategoricalDtype(list(TRAJECTORY_STATUSES))
 SIZE_STATUS: Final = pd.CategoricalDtype(list(SIZE_STATUSES))
 CODE: Final = pd.StringDtype()
 NAME: Final = pd.StringDtype()
@@ -384,6 +458,9 @@ COLUMN_DTYPES: Final[dict[str, object]] = {
     "cluster_status": CLUSTER_STATUS,
     "rank_status": RANK_STATUS,
     "hotspot_class": HOTSPOT_CLASS,
+    "change_status": CHANGE_STATUS,
+    "match_method": MATCH_METHOD,
+    "trajectory_status": TRAJECTORY_STATUS,
     "expenditure": MEASURE,
     "members": MEASURE,
     "economy_year": YEAR,

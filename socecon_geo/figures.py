@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from socecon_geo.geography import Geography
 
-__all__ = ["DECILE_COLOURS", "plot_deprivation", "save_figure"]
+__all__ = ["DECILE_COLOURS", "SERIES_COLOURS", "plot_deprivation", "plot_trajectory", "save_figure"]
 
 # Ten steps of viridis, decile 1 (most deprived) darkest: its lightness rises steadily,
 # so the order survives greyscale printing and the common colour-vision deficiencies.
@@ -45,6 +45,18 @@ DECILE_COLOURS: Final[tuple[str, ...]] = (
     "#6ece58",
     "#b5de2b",
     "#fde725",
+)
+# Okabe and Ito's eight colours, told apart under the common colour-vision deficiencies;
+# black is kept for the required path.
+SERIES_COLOURS: Final[tuple[str, ...]] = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#999999",
 )
 _NO_DATA: Final = "#d9d9d9"
 _CLUSTER_EDGE: Final = "#d7301f"
@@ -269,6 +281,155 @@ def plot_deprivation(
     credits = attribution_lines(*sources)
     footer = "\n".join(textwrap.fill(line, width=150) for line in ["Sources:", *credits] if line)
     # Text from data is drawn as written: "$" never starts mathematical notation.
+    fig.text(0.02, 0.01, footer, fontsize=5.5, ha="left", va="bottom", parse_math=False)
+    return fig
+
+
+def _plain(text: Any) -> str:
+    """Text from data for a legend, drawn as written ("$" never starts mathematics)."""
+    return str(text).replace("$", r"\$")
+
+
+def plot_trajectory(
+    trajectory: Any,
+    *,
+    relative: bool = True,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Draw each area's path against the path to its target (a trajectory chart).
+
+    For every area: the data (solid line with dots), the path at its observed rate from
+    the baseline year on (dotted) and, in black dashes, the path at the rate the target
+    needs. With ``relative=True`` every area is shown as an index (baseline = 100), so
+    areas of different sizes share one axis and one required path.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+        What :func:`socecon_geo.doubling_trajectory` returned.
+    relative : bool, default True
+        Show an index (baseline = 100) rather than the measure's own values.
+    title : str, optional
+        The figure's title (default: the target and the rate it needs), drawn as written.
+    ax : matplotlib.axes.Axes, optional
+        Draw there; by default a new figure of A4 width is made.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (write it with :func:`save_figure`). Nothing given is changed.
+
+    Raises
+    ------
+    InputError
+        If ``trajectory`` is not a Trajectory, or has more areas than the chart can tell
+        apart (eight); pick some areas' rows first.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    from socecon_geo.growth import Trajectory
+
+    if not isinstance(trajectory, Trajectory):
+        msg = (
+            "plot_trajectory needs what socecon_geo.doubling_trajectory returned (a "
+            f"Trajectory), not {type(trajectory).__name__}."
+        )
+        raise InputError(msg)
+    p = trajectory.parameters
+    areas, path = trajectory.areas, trajectory.path
+    code_column, name_column = p.get("code_column"), p.get("name_column")
+    if len(areas) > len(SERIES_COLOURS):
+        msg = (
+            f"The trajectory has {len(areas)} areas; a chart tells at most "
+            f"{len(SERIES_COLOURS)} apart. Draw a few at a time: "
+            "doubling_trajectory(table[table['lad_code'].isin([...])], ...)."
+        )
+        raise InputError(msg)
+    if ax is None:
+        fig = Figure(figsize=(_FIGSIZE[0], 5.4), dpi=_DPI)
+        ax = fig.add_axes((0.09, 0.2, 0.6, 0.68))
+    else:
+        fig = ax.get_figure()  # type: ignore[assignment]
+    codes = areas[code_column].tolist() if code_column else ["all"]
+    handles: list[Any] = []
+    required_drawn = False
+    for i, code in enumerate(codes):
+        colour = SERIES_COLOURS[i]
+        rows = path[path[code_column] == code] if code_column else path
+        base = float(areas["baseline"].iloc[i])
+        scale = 100.0 / base if relative and np.isfinite(base) and base > 0 else 1.0
+        if relative and scale == 1.0 and not (np.isfinite(base) and base == 100.0):
+            continue  # no baseline: nothing to index
+        label = code if code_column else p["measure"]
+        if name_column and pd.notna(areas[name_column].iloc[i]):
+            label = str(areas[name_column].iloc[i])
+        years = rows["year"].to_numpy()
+        actual = rows["actual"].to_numpy(dtype="float64") * scale
+        known = np.isfinite(actual)
+        ax.plot(years[known], actual[known], color=colour, linewidth=1.8, marker="o", ms=3)
+        ax.plot(
+            years,
+            rows["projected"].to_numpy(dtype="float64") * scale,
+            color=colour,
+            linewidth=1.2,
+            linestyle=":",
+        )
+        if not relative or not required_drawn:
+            ax.plot(
+                years,
+                rows["required"].to_numpy(dtype="float64") * scale,
+                color="black",
+                linewidth=1.2,
+                linestyle="--",
+                zorder=1,
+            )
+            required_drawn = True
+        status = str(areas["trajectory_status"].iloc[i]).replace("_", " ")
+        rate = areas["observed_rate"].iloc[i]
+        shown = f"{rate:+.1%} a year" if pd.notna(rate) else "no rate"
+        handles.append(
+            Line2D(
+                [], [], color=colour, marker="o", ms=3, label=_plain(f"{label}: {shown}, {status}")
+            )
+        )
+    needed = p["required_rate"]
+    handles += [
+        Line2D(
+            [],
+            [],
+            color="black",
+            linestyle="--",
+            label=f"needed: {needed:.2%} a year (x{p['target_multiple']:g} by {p['target_year']})",
+        ),
+        Line2D([], [], color="grey", linestyle=":", label="at the observed rate"),
+        Line2D([], [], color="grey", marker="o", ms=3, label="observed"),
+    ]
+    ax.axvline(p["baseline_year"], color="grey", linewidth=0.6)
+    ax.set_xlabel("year")
+    ax.set_ylabel(
+        f"{p['measure']} (baseline {p['baseline_year']} = 100)" if relative else str(p["measure"])
+    )
+    ax.grid(True, color="#e0e0e0", linewidth=0.5)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7, frameon=False
+    )
+    heading = (
+        title
+        if title is not None
+        else (
+            f"On course for x{p['target_multiple']:g} by {p['target_year']}? "
+            f"{p['measure']} from {p['baseline_year']}"
+        )
+    )
+    fig.suptitle(heading, fontsize=12, y=0.97, parse_math=False)
+    fig.text(
+        0.5, 0.915, f"observed rate: {p['observed']}", ha="center", fontsize=8, parse_math=False
+    )
+    credits = attribution_lines(areas)
+    footer = "\n".join(textwrap.fill(line, width=150) for line in ["Sources:", *credits] if line)
     fig.text(0.02, 0.01, footer, fontsize=5.5, ha="left", va="bottom", parse_math=False)
     return fig
 

@@ -409,6 +409,9 @@ def test_every_status_value_has_a_meaning() -> None:
         "cluster_status": _schema.CLUSTER_STATUSES,
         "rank_status": _schema.RANK_STATUSES,
         "hotspot_class": _schema.HOTSPOT_CLASSES,
+        "change_status": _schema.CHANGE_STATUSES,
+        "match_method": _schema.MATCH_METHODS,
+        "trajectory_status": _schema.TRAJECTORY_STATUSES,
         "size_status": _schema.SIZE_STATUSES,
     }
     assert set(STATUS_MEANINGS) == set(vocabularies)
