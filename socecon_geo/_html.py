@@ -67,7 +67,7 @@ def escape_text(value: object, *, missing: str = "") -> str:
     return html.escape(str(value), quote=True)
 
 
-def escape_markdown(value: object, *, missing: str = "") -> str:
+def escape_markdown(value: object, *, missing: str = "", line_start: bool = True) -> str:
     r"""Return a value as Markdown text that renders as written and runs nothing.
 
     ``&``, ``<`` and ``>`` become entities, so ``<script>`` shows as text in a viewer that
@@ -82,6 +82,9 @@ def escape_markdown(value: object, *, missing: str = "") -> str:
         Anything; ``None``, ``NaN`` and ``pd.NA`` give ``missing``.
     missing : str
         What to show for a missing value (already Markdown, not escaped).
+    line_start : bool, default True
+        Whether the text may begin a line, where ``#``, ``-`` or ``1.`` start a heading
+        or a list; False for a table cell, where they mean nothing.
 
     Returns
     -------
@@ -97,8 +100,9 @@ def escape_markdown(value: object, *, missing: str = "") -> str:
     if _is_missing(value):
         return missing
     text = _MARKDOWN_INLINE.sub(r"\\\1", single_line(str(value)))
-    text = _MARKDOWN_LEADING.sub(r"\1\\\2", text)
-    text = _MARKDOWN_ORDERED.sub(r"\1\\\2", text)
+    if line_start:
+        text = _MARKDOWN_LEADING.sub(r"\1\\\2", text)
+        text = _MARKDOWN_ORDERED.sub(r"\1\\\2", text)
     return html.escape(text, quote=False)
 
 

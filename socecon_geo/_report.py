@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+import numpy as np
 import pandas as pd
 
 from socecon_geo._html import escape_markdown
@@ -41,6 +42,7 @@ _AREA_IDS: Final = (
 )
 _TOP: Final = 10
 _EXAMPLES: Final = 5
+_GROWTH_YEARS: Final = 15
 _SUMMARY_LINES: Final = (
     ("geocode_status", "geocoded"),
     ("area_status", "areas"),
@@ -364,6 +366,8 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
             "strengths": _top(analysis.candidates.strengths, "strength"),
             "gaps": _top(analysis.candidates.gaps, "gap"),
         },
+        "size": _size_section(analysis),
+        "growth": _growth_section(analysis),
         "flags": _flags(analysis),
         "limitations": [
             "A register's address is where an organisation is registered, not always "
@@ -379,13 +383,124 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
     }
 
 
+_SIZE_COLUMNS: Final = (
+    "n_organisations",
+    "n_organisations_excl_national",
+    "income_total",
+    "income_total_excl_national",
+    "income_total_difference",
+    "income_median",
+    "income_known",
+    "income_coverage",
+    "income_top1_share",
+    "income_top10_share",
+    "employees_total",
+    "employees_known",
+    "gva_estimate",
+)
+
+
+def _records(frame: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]:
+    keep = [c for c in columns if c in frame.columns]
+    out = []
+    for _, row in frame.iterrows():
+        item: dict[str, Any] = {}
+        for column in keep:
+            value = row[column]
+            if isinstance(value, str):
+                item[column] = value
+            elif isinstance(value, int | np.integer) and not isinstance(value, bool):
+                item[column] = int(value)
+            elif isinstance(value, bool) or pd.isna(value):
+                item[column] = None if not isinstance(value, bool) and pd.isna(value) else value
+            else:
+                item[column] = _number(value, 4)
+        out.append(item)
+    return out
+
+
+def _size_section(analysis: Analysis) -> dict[str, Any] | None:
+    size = analysis.size
+    if size is None:
+        return None
+    statuses = _counts(size.organisations["size_status"])
+    return {
+        "level": size.params.get("level"),
+        "measures": list(size.params.get("measures", ())),
+        "active_only": size.params.get("active_only"),
+        "national_threshold": size.params.get("national_threshold"),
+        "statuses": {
+            "counts": statuses,
+            "meanings": {k: STATUS_MEANINGS["size_status"][k] for k in statuses},
+        },
+        "by_authority": _records(size.totals, ("lad_code", "lad_name", *_SIZE_COLUMNS)),
+    }
+
+
+def _growth_section(analysis: Analysis) -> dict[str, Any]:
+    note = dict(analysis.parameters.get("growth") or {})
+    table = analysis.growth
+    if table is None:
+        return note
+    years = (
+        table.groupby("year", sort=True)[["births", "deaths", "stock"]]
+        .sum()
+        .join(table.groupby("year")["partial_year"].any())
+        .reset_index()
+    )
+    note["by_year"] = _records(years, ("year", "births", "deaths", "stock", "partial_year"))
+    note["deaths_recorded_from"] = _number(table.attrs.get("deaths_recorded_from"), 0)
+    note["not_counted"] = {
+        str(k): int(v) for k, v in dict(table.attrs.get("not_counted") or {}).items()
+    }
+    trajectory = analysis.trajectory
+    if trajectory is not None:
+        p = trajectory.parameters
+        note["trajectory"] = {
+            "measure": p.get("measure"),
+            "baseline_year": _number(p.get("baseline_year"), 0),
+            "target_multiple": p.get("target_multiple"),
+            "years": p.get("years"),
+            "required_rate": _number(p.get("required_rate"), 6),
+            "counts": trajectory.counts,
+            "areas": _records(
+                trajectory.areas,
+                (
+                    "lad_code",
+                    "lad_name",
+                    "ward_code",
+                    "ward_name",
+                    "baseline",
+                    "observed_from",
+                    "observed_to",
+                    "observed_rate",
+                    "target",
+                    "projected",
+                    "trajectory_status",
+                ),
+            ),
+        }
+    return note
+
+
 # ---------------------------------------------------------------------- Markdown
+
+
+def _cell(value: Any) -> str:
+    """Return a table cell: numbers as numbers, text escaped (a cell never starts a line)."""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating) and not pd.isna(value):
+        return f"{int(value):,}" if float(value).is_integer() else f"{float(value):,.4g}"
+    return escape_markdown(value, missing="", line_start=False)
 
 
 def _md_table(headings: list[str], rows: Iterable[Iterable[Any]]) -> list[str]:
     lines = ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     for row in rows:
-        lines.append("| " + " | ".join(escape_markdown(v, missing="") for v in row) + " |")
+        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
     return lines
 
 
@@ -482,6 +597,8 @@ def report_markdown(report: dict[str, Any]) -> str:
             for g in cands["gaps"]
         ),
     )
+    lines += _size_markdown(report.get("size"))
+    lines += _growth_markdown(report.get("growth") or {})
     lines += ["", "## Limitations", ""]
     lines += [f"- {text}" for text in report["limitations"]]
     lines += ["", "## Sources", ""]
@@ -494,6 +611,102 @@ def report_markdown(report: dict[str, Any]) -> str:
         lines += ["", "## Files", ""]
         lines += [f"- {e(name)}" for name in report["outputs"].values()]
     return "\n".join(lines) + "\n"
+
+
+def _money(value: Any) -> str:
+    return "" if value is None else f"£{value:,.0f}"
+
+
+def _size_markdown(size: dict[str, Any] | None) -> list[str]:
+    if not size:
+        return []
+    lines = ["", f"## Size of the social economy (by {size['level']}, summed by authority)", ""]
+    lines.append(
+        "Active organisations only"
+        if size.get("active_only")
+        else "Every organisation, active or not"
+    )
+    lines[-1] += (
+        f"; organisations with income above £{size['national_threshold']:,.0f} are flagged "
+        "as possibly national (registered here, working more widely) and every total is "
+        "given without them too."
+        if size.get("national_threshold")
+        else "."
+    )
+    has_income = "income" in size.get("measures", [])
+    headings = ["authority", "organisations"]
+    if has_income:
+        headings += ["income", "without the flagged", "median", "income known", "top 10% share"]
+    lines += ["", *_md_table(headings, _size_rows(size["by_authority"], has_income))]
+    return lines
+
+
+def _size_rows(rows: list[dict[str, Any]], has_income: bool) -> Iterable[list[Any]]:
+    for row in rows:
+        cells: list[Any] = [row.get("lad_name"), f"{row.get('n_organisations') or 0:,}"]
+        if has_income:
+            share = row.get("income_top10_share")
+            cells += [
+                _money(row.get("income_total")),
+                _money(row.get("income_total_excl_national")),
+                _money(row.get("income_median")),
+                f"{row.get('income_known') or 0:,}",
+                "" if share is None else f"{share:.0%}",
+            ]
+        yield cells
+
+
+def _growth_markdown(growth: dict[str, Any]) -> list[str]:
+    lines = ["", "## Growth", ""]
+    if not growth.get("ran"):
+        lines.append(f"Not measured: {growth.get('why', 'not asked for')}.")
+        return lines
+    shown = growth["by_year"][-_GROWTH_YEARS:]
+    if len(shown) < len(growth["by_year"]):
+        lines.append(
+            f"The last {len(shown)} years (every year from {growth['by_year'][0]['year']} is "
+            "in growth.csv and report.json):"
+        )
+        lines.append("")
+    lines += _md_table(
+        ["year", "births", "deaths", "stock at the end"],
+        (
+            (
+                f"{r['year']}" + (" (part)" if r.get("partial_year") else ""),
+                r["births"],
+                r["deaths"],
+                r["stock"],
+            )
+            for r in shown
+        ),
+    )
+    if growth.get("deaths_recorded_from"):
+        lines += [
+            "",
+            f"Dissolutions are recorded from {growth['deaths_recorded_from']}: before it the "
+            "stock holds only the organisations that survived to then.",
+        ]
+    trajectory = growth.get("trajectory")
+    if trajectory:
+        lines += [
+            "",
+            f"### Doubling: x{trajectory['target_multiple']:g} in {trajectory['years']} years "
+            f"from {trajectory['baseline_year']} needs {trajectory['required_rate']:.2%} a year",
+            "",
+        ]
+        lines += _md_table(
+            ["area", "baseline", "observed rate", "status"],
+            (
+                (
+                    a.get("lad_name") or a.get("ward_name") or "all",
+                    a.get("baseline"),
+                    "" if a.get("observed_rate") is None else f"{a['observed_rate']:.2%}",
+                    a.get("trajectory_status"),
+                )
+                for a in trajectory["areas"]
+            ),
+        )
+    return lines
 
 
 # ---------------------------------------------------------------------- terminal text

@@ -35,15 +35,17 @@ from socecon_geo.areas import assign_areas
 from socecon_geo.attach import attach_deprivation
 from socecon_geo.clusters import ClusterResult, find_clusters
 from socecon_geo.deprivation import read_deprivation
-from socecon_geo.figures import plot_deprivation, save_figure
+from socecon_geo.figures import SERIES_COLOURS, plot_deprivation, plot_trajectory, save_figure
 from socecon_geo.geocoding import Geocoder, GeocodingReport, geocode, geocoding_report
 from socecon_geo.geography import GEOGRAPHY_LEVELS, Geography, Level, resolve_geography
+from socecon_geo.growth import Trajectory, births_and_deaths, doubling_trajectory
 from socecon_geo.hotspot_stats import HotspotResult
 from socecon_geo.hotspot_stats import hotspots as find_hotspots
 from socecon_geo.maps import render_map, save_map
 from socecon_geo.provenance import Provenance, combine_provenance, get_provenance
 from socecon_geo.ranking import Candidates, rank_candidates
 from socecon_geo.registers import ORGANISATION_COLUMNS, combine_registers, read_organisations
+from socecon_geo.size import SizeResult, social_economy_size
 from socecon_geo.summaries import summarise_areas
 from socecon_geo.tables import _neutralised, write_tables
 
@@ -61,6 +63,8 @@ STEPS: Final[tuple[str, ...]] = (
     "clusters",
     "hotspots",
     "ranking",
+    "size",
+    "growth",
 )
 """The steps of :func:`analyse`, in order (the keys of :attr:`Analysis.timings`)."""
 
@@ -76,23 +80,34 @@ OUTPUT_FILES: Final[dict[str, str]] = {
     "figure_svg": "figure.svg",
     "report_md": "report.md",
     "report_json": "report.json",
+    "size_csv": "size_by_authority.csv",
+    "growth_csv": "growth.csv",
+    "trajectory_csv": "trajectory.csv",
+    "trajectory_png": "trajectory.png",
+    "trajectory_svg": "trajectory.svg",
 }
 """What :meth:`Analysis.save` writes: key → file name in the output folder."""
 
-GEOPACKAGE_LAYERS: Final[tuple[str, ...]] = ("organisations", "areas", "clusters", "gaps")
-"""The layers of ``analysis.gpkg``, in order."""
+GEOPACKAGE_LAYERS: Final[tuple[str, ...]] = ("organisations", "areas", "clusters", "gaps", "size")
+"""The layers of ``analysis.gpkg``, in order (``size`` when the size step ran)."""
 
 # the keywords each step takes from the options of analyse (the rest are analyse's own)
 _OWN_KEYWORDS: Final[dict[str, frozenset[str]]] = {
     "read_options": frozenset({"source", "register"}),
     "clustering": frozenset({"points", "geography", "seed"}),
     "hotspots": frozenset({"areas", "seed"}),
+    "size": frozenset({"points", "geography"}),
+    "growth": frozenset({"points", "geography", "baseline"}),
 }
 _STEP_FUNCTIONS: Final[dict[str, Any]] = {
     "read_options": read_organisations,
     "clustering": find_clusters,
     "hotspots": find_hotspots,
+    "size": social_economy_size,
+    "growth": births_and_deaths,
 }
+# growth= also takes these keywords of doubling_trajectory
+_TRAJECTORY_KEYWORDS: Final = frozenset({"baseline_year", "target_multiple", "target_years"})
 _EDITIONS: Final = ("iod2025", "iod2019")
 _EDITION_LSOA_VINTAGE: Final = {"iod2025": 2021, "iod2019": 2011}
 
@@ -129,6 +144,16 @@ class Analysis:
         Every source used, each once.
     timings : dict
         Seconds spent in each of :data:`STEPS`.
+    size : SizeResult or None
+        The size of the social economy by area (:func:`socecon_geo.social_economy_size`);
+        None when switched off.
+    growth : pandas.DataFrame or None
+        Births, deaths and the active stock by year and area
+        (:func:`socecon_geo.births_and_deaths`); None when no organisation has a
+        registration date, or when switched off.
+    trajectory : Trajectory or None
+        The path to doubling from a baseline year (:func:`socecon_geo.doubling_trajectory`
+        on the stock); None without ``growth``.
     """
 
     organisations: pd.DataFrame
@@ -142,6 +167,9 @@ class Analysis:
     parameters: dict[str, Any] = field(default_factory=dict)
     provenance: tuple[Provenance, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    size: SizeResult | None = None
+    growth: pd.DataFrame | None = None
+    trajectory: Trajectory | None = None
 
     def __repr__(self) -> str:
         return (
@@ -171,6 +199,7 @@ class Analysis:
             "geography": self.geography,
             "deprivation": self._map_edition(),
             "title": self.parameters.get("title"),
+            "size": self.size,
             **kwargs,
         }
         return render_map(self.points, **options)
@@ -283,6 +312,7 @@ class Analysis:
             import matplotlib.pyplot as plt
 
             plt.close(figure)
+        written.update(self._write_size_and_growth(folder))
         report = self.report()
         report["outputs"] = {
             key: path.name for key, path in {**written, **_report_paths(folder)}.items()
@@ -308,6 +338,8 @@ class Analysis:
             "clusters": self.candidates.strengths,
             "gaps": self.candidates.gaps,
         }
+        if self.size is not None:
+            layers["size"] = self.size.areas
         # GeoPackage tables carry a last-change time; fix it to the run's date so that
         # the same analysis writes the same bytes.
         stamp = f"{self.parameters['date']}T00:00:00.000Z"
@@ -318,11 +350,40 @@ class Analysis:
             def write(path: Path) -> None:
                 path.unlink()  # GDAL creates the file itself
                 for name in GEOPACKAGE_LAYERS:
-                    _for_file(layers[name]).to_file(path, layer=name, driver="GPKG")
+                    if name in layers:
+                        _for_file(layers[name]).to_file(path, layer=name, driver="GPKG")
 
             return write_atomic(target, write, suffix=".gpkg")
         finally:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
+
+    def _write_size_and_growth(self, folder: Path) -> dict[str, Path]:
+        """Write the size by authority, the growth table and the trajectory (and chart)."""
+        written: dict[str, Path] = {}
+        tables = {
+            "size_csv": None if self.size is None else self.size.totals,
+            "growth_csv": self.growth,
+            "trajectory_csv": None if self.trajectory is None else self.trajectory.areas,
+        }
+        for key, frame in tables.items():
+            if frame is None:
+                continue
+            plain = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
+            written[key] = write_atomic(
+                folder / OUTPUT_FILES[key],
+                lambda p, f=plain: _neutralised(f).to_csv(p, index=False, encoding="utf-8-sig"),
+            )
+        # a chart tells at most len(SERIES_COLOURS) areas apart; the table has them all
+        if self.trajectory is not None and len(self.trajectory.areas) <= len(SERIES_COLOURS):
+            import matplotlib.pyplot as plt
+
+            chart = plot_trajectory(self.trajectory)
+            try:
+                for key in ("trajectory_png", "trajectory_svg"):
+                    written[key] = save_figure(chart, folder / OUTPUT_FILES[key])
+            finally:
+                plt.close(chart)
+        return written
 
 
 def _report_paths(folder: Path) -> dict[str, Path]:
@@ -496,6 +557,8 @@ def analyse(
     clustering: Mapping[str, Any] | None = None,
     hotspots: Mapping[str, Any] | None = None,
     weights: Mapping[str, Mapping[str, float]] | None = None,
+    size: Mapping[str, Any] | bool | None = None,
+    growth: Mapping[str, Any] | bool | None = None,
     seed: int = 0,
     title: str | None = None,
     progress: bool = True,
@@ -542,6 +605,17 @@ def analyse(
         ``weights``, ``permutations``, ``alpha``, ``fdr``, …).
     weights : dict, optional
         The ranking weights (:func:`~socecon_geo.rank_candidates`).
+    size : dict or False, optional
+        Keywords of :func:`~socecon_geo.social_economy_size` (``level``, default the
+        analysis's; ``measures``, by default the count and whichever of ``income`` and
+        ``employees`` some organisation has; ``active_only``, ``national_threshold``,
+        ``gva_ratio``, …); False skips the step.
+    growth : dict or False, optional
+        Keywords of :func:`~socecon_geo.births_and_deaths` (``level``, default
+        ``"lad"``; ``years``) and of :func:`~socecon_geo.doubling_trajectory`
+        (``baseline_year``, by default the last complete year; ``target_multiple``,
+        default 2; ``target_years``, its ``years``, default 10). The step runs when some
+        organisation has a registration date (``registered_on``); False skips it.
     seed : int, default 0
         The seed of every random step (the hot spots' permutations); the same inputs
         and seed give the same results and the same saved files.
@@ -585,6 +659,10 @@ def analyse(
     read_kwargs = _check_step_options("read_options", read_options, problems)
     cluster_kwargs = _check_step_options("clustering", clustering, problems)
     hotspot_kwargs = _check_step_options("hotspots", hotspots, problems)
+    size_kwargs = None if size is False else _check_step_options("size", _on(size), problems)
+    growth_kwargs = (
+        None if growth is False else _check_step_options("growth", _on(growth), problems)
+    )
     if deprivation_source is not None and not isinstance(deprivation_source, Path):
         _check_vintage_fits(deprivation_source, level, problems)
     problems.raise_if_any(InputError)
@@ -617,6 +695,10 @@ def analyse(
         hot = find_hotspots(areas, seed=seed, **hotspot_kwargs)
     with steps.step("ranking"):
         candidates = rank_candidates(clusters, areas, hotspots=hot, weights=weights, geography=geo)
+    with steps.step("size"):
+        size_result = None if size_kwargs is None else _size(points, level, geo, size_kwargs)
+    with steps.step("growth"):
+        growth_table, trajectory, growth_note = _growth(points, geo, growth_kwargs)
 
     edition = (
         deprivation_source
@@ -636,6 +718,8 @@ def analyse(
         "clustering": _plain(clusters.params),
         "hotspots": _plain(hot.attrs),
         "ranking": _plain(candidates.weights),
+        "size": None if size_result is None else _plain(size_result.params),
+        "growth": growth_note,
         "seed": seed,
         "title": title
         or f"Social economy of {geo.name}"
@@ -663,7 +747,52 @@ def analyse(
         parameters=parameters,
         provenance=provenance,
         timings=dict(steps.timings),
+        size=size_result,
+        growth=growth_table,
+        trajectory=trajectory,
     )
+
+
+def _on(options: Mapping[str, Any] | bool | None) -> Mapping[str, Any] | None:
+    return None if options is True else options  # type: ignore[return-value]
+
+
+def _size(
+    points: gpd.GeoDataFrame, level: str, geo: Geography, options: dict[str, Any]
+) -> SizeResult:
+    """Run the size step at the analysis's level, on the measures some organisation has."""
+    given = dict(options)
+    if "measures" not in given:
+        known = [m for m in ("income", "employees") if m in points and points[m].notna().any()]
+        given["measures"] = ("count", *known)
+    given.setdefault("level", level)
+    return social_economy_size(points, geography=geo, **given)
+
+
+def _growth(
+    points: gpd.GeoDataFrame, geo: Geography, options: dict[str, Any] | None
+) -> tuple[pd.DataFrame | None, Trajectory | None, dict[str, Any]]:
+    """Run the growth step: births, deaths and stock, and the path to doubling from them."""
+    if options is None:
+        return None, None, {"ran": False, "why": "switched off (growth=False)"}
+    if "registered_on" not in points or not points["registered_on"].notna().any():
+        why = "no organisation has a registration date (registered_on)"
+        return None, None, {"ran": False, "why": why}
+    given = dict(options)
+    trajectory_options = {k: given.pop(k) for k in list(given) if k in _TRAJECTORY_KEYWORDS}
+    table = births_and_deaths(points, geography=geo, **{"level": "lad", **given})
+    complete = table.loc[~table["partial_year"].astype(bool), "year"]
+    baseline_year = trajectory_options.pop("baseline_year", None)
+    if baseline_year is None and len(complete):
+        baseline_year = int(complete.max())
+    trajectory = None
+    if baseline_year is not None:
+        years = trajectory_options.pop("target_years", 10)
+        trajectory = doubling_trajectory(
+            table, baseline_year=int(baseline_year), years=years, **trajectory_options
+        )
+    note = {"ran": True, "level": table.attrs.get("level"), "baseline_year": baseline_year}
+    return table, trajectory, note
 
 
 def _synthetic(frame: pd.DataFrame) -> bool:

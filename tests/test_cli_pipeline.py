@@ -82,3 +82,51 @@ def test_ctrl_c_on_a_running_analysis(tmp_path, shared_data):
     assert err.strip().splitlines()[-1] == "socecon-geo: interrupted", err
     assert "Traceback" not in err, err
     assert not Path(tmp_path / "out" / "map.html").exists()
+
+
+COOPSUK_2016 = ("organisations", "coopsuk_2016")
+
+
+@pytest.mark.shared_data
+def test_size_on_the_2016_co_operatives(tmp_path, capsys, shared_data, no_network):
+    folder = shared_data.joinpath(*COOPSUK_2016)
+    out = tmp_path / "size.csv"
+    argv = [
+        "size",
+        str(folder / "2016open_data_organisations.csv"),
+        "--economy",
+        str(folder / "2016open_data_economy_final.csv"),
+        "-o",
+        str(out),
+    ]
+    assert main(argv) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[1] == "organisations: no_area 7,753, counted 224, inactive 42, duplicate 18"
+    assert printed[2].startswith("  no_area = ")  # every status printed is explained
+    table = {line.split()[0]: line for line in printed if line.startswith(("Sandwell", "all "))}
+    assert "15,313,667" in table["Sandwell"]
+    assert "2,575,590" in table["Sandwell"]
+    assert "76,006,277" in table["all"]
+    import pandas as pd
+
+    areas = pd.read_csv(out, encoding="utf-8-sig")
+    assert len(areas) == 192
+    assert int(areas["n_organisations"].sum()) == 224
+    by_authority = pd.read_csv(tmp_path / "size_by_authority.csv", encoding="utf-8-sig")
+    assert by_authority["lad_name"].tolist()[-1] == "all areas"
+
+
+def test_size_errors_are_one_line_in_command_line_words(tmp_path, capsys, shared_data):
+    register = shared_data.joinpath(*COOPSUK)
+    assert main(["size", str(register), "--economy-year", "2016"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "socecon-geo: error: --economy-year goes with --economy FILE; add the economy file"
+    ]
+    economy = shared_data.joinpath(*COOPSUK_2016, "2016open_data_economy_final.csv")
+    argv = ["size", str(register), "--economy", str(economy), "--economy-year", "2030"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "--economy-year 2030 is not in file" in err[0]
+    assert "economy_year" not in err[0]

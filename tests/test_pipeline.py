@@ -104,7 +104,8 @@ def test_progress_goes_to_standard_error(capsys: pytest.CaptureFixture[str]) -> 
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
-    assert [line.split("]")[0] for line in lines] == [f"[{i}/8" for i in range(1, 9)]
+    total = len(STEPS)
+    assert [line.split("]")[0] for line in lines] == [f"[{i}/{total}" for i in range(1, total + 1)]
     assert "geocode: 150 organisations" in captured.err
     sg.analyse(sg.sample_organisations(150, seed=2), progress=False, hotspots={"permutations": 0})
     assert capsys.readouterr().err == ""
@@ -446,3 +447,86 @@ def test_headings_differing_only_in_case_reach_the_geopackage(tmp_path: Path) ->
     assert {"src_Name", "src_name_2"} <= set(organisations.columns)
     assert organisations["src_name_2"].isna().tolist() == [True, False]
     assert organisations["src_name_2"].iloc[1] == "Digbeth Co-op"
+
+
+# ---------------------------------------------------------------------- size and growth
+
+
+def test_the_size_of_the_social_economy_is_measured(analysis: sg.Analysis) -> None:
+    size = analysis.size
+    assert size is not None
+    assert size.params["level"] == "ward"
+    assert tuple(size.params["measures"]) == ("count", "income")  # the sample has income
+    counted = size.organisations["size_status"] == "counted"
+    overall = size.totals.set_index("lad_code").loc["all"]
+    assert overall["n_organisations"] == counted.sum()
+    income = size.organisations.loc[counted, "income"].sum()
+    assert overall["income_total"] == pytest.approx(income)
+    report = analysis.report()["size"]
+    assert sum(report["statuses"]["counts"].values()) == len(analysis.points)
+    assert report["by_authority"][-1]["lad_code"] == "all"
+
+
+def test_growth_needs_registration_dates(analysis: sg.Analysis) -> None:
+    assert analysis.growth is None
+    assert analysis.trajectory is None
+    growth = analysis.report()["growth"]
+    assert growth == {
+        "ran": False,
+        "why": "no organisation has a registration date (registered_on)",
+    }
+    assert "Not measured: no organisation has a registration date" in report_markdown(
+        analysis.report()
+    )
+
+
+def test_size_and_growth_can_be_switched_off_and_their_options_are_checked(
+    orgs: pd.DataFrame,
+) -> None:
+    result = sg.analyse(
+        orgs.head(200), size=False, growth=False, progress=False, hotspots={"permutations": 0}
+    )
+    assert result.size is None
+    assert result.parameters["growth"]["why"] == "switched off (growth=False)"
+    with pytest.raises(sg.InputError) as info:
+        sg.analyse(orgs, size={"measure": "income"}, growth={"baseline": 2015}, progress=False)
+    assert "size has 'measure'" in str(info.value)
+    assert "growth has 'baseline'" in str(info.value)
+
+
+def test_size_and_growth_on_the_2016_cooperatives(shared_data: Path, tmp_path: Path) -> None:
+    folder = shared_data / "organisations" / "coopsuk_2016"
+    result = sg.analyse(
+        folder / "2016open_data_organisations.csv",
+        read_options={"economy": folder / "2016open_data_economy_final.csv"},
+        clustering={"min_organisations": 5},
+        hotspots={"permutations": 99},
+        progress=False,
+    )
+    size = result.size
+    assert size is not None
+    overall = size.totals.set_index("lad_code").loc["all"]
+    assert overall["n_organisations"] == 224
+    assert overall["income_total"] == pytest.approx(76_006_277)
+    growth = result.growth
+    assert growth is not None
+    by_year = growth.groupby("year")[["births", "deaths", "stock"]].sum()
+    # stock(t) = stock(t - 1) + births(t) - deaths(t)
+    change = by_year["stock"].diff().dropna()
+    assert (change == (by_year["births"] - by_year["deaths"]).iloc[1:]).all()
+    assert by_year.loc[2012].tolist() == [12, 16, 220]
+    trajectory = result.trajectory
+    assert trajectory is not None
+    assert trajectory.parameters["baseline_year"] == 2015
+    assert trajectory.parameters["required_rate"] == pytest.approx(2 ** (1 / 10) - 1)
+    assert sum(trajectory.counts.values()) == 7
+    written = result.save(tmp_path)
+    for key in ("size_csv", "growth_csv", "trajectory_csv", "trajectory_png", "trajectory_svg"):
+        assert written[key].stat().st_size > 0, key
+    assert "size" in [name for name, _ in pyogrio.list_layers(written["geopackage"])]
+    markdown = written["report_md"].read_text(encoding="utf-8")
+    assert "## Size of the social economy" in markdown
+    assert "needs 7.18% a year" in markdown
+    assert "| Sandwell | 25 | £15,313,667 | £2,575,590 |" in markdown
+    html = written["map"].read_text(encoding="utf-8")
+    assert "Size of the social economy" in html

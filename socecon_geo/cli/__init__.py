@@ -9,6 +9,10 @@ Commands
     The whole analysis on your register files (read with ``read_organisations``, then
     ``analyse``); prints what each file gave, how many rows each register filter set
     aside, the summary and where the map is.
+``socecon-geo size FILE... [--economy FILE] [--level ...] [-o FILE]``
+    The size of the social economy by area and authority (``social_economy_size``):
+    counts, income and employees, coverage, concentration, with and without the
+    organisations flagged as possibly national.
 ``socecon-geo geocode REGISTER -o FILE``
     Read a register, geocode it by postcode, add LSOA, ward and authority (and, with
     ``--deprivation``, the IMD), write every row with its statuses, print a report.

@@ -6,7 +6,7 @@ import argparse
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from socecon_geo.cli._data import fetch_data, info
 from socecon_geo.cli._errors import CliError, emit
@@ -59,10 +59,14 @@ def read_options(args: argparse.Namespace) -> dict[str, Any]:
         columns[field.strip()] = heading.strip()
     if columns:
         options["columns"] = columns
+    if args.economy_year is not None and args.economy is None:
+        raise CliError("--economy-year goes with --economy FILE; add the economy file")
     for name, value in (
         ("encoding", args.encoding),
         ("sheet_name", args.sheet),
         ("decimal", args.decimal),
+        ("economy", args.economy),
+        ("economy_year", args.economy_year),
     ):
         if value is not None:
             options[name] = value
@@ -281,3 +285,85 @@ def demo(args: argparse.Namespace) -> int:
     orgs = sample_organisations(2000, seed=0)
     _say(args, f"demo: {len(orgs):,} synthetic organisations at real West Midlands postcodes")
     return _finish(args, _analyse(args, orgs), out)
+
+
+# ---- size -----------------------------------------------------------------------------
+
+_SIZE_SHOWN: Final = (
+    ("n_organisations", "organisations", "{:,.0f}"),
+    ("income_total", "income £", "{:,.0f}"),
+    ("income_total_excl_national", "without flagged £", "{:,.0f}"),
+    ("income_known", "income known", "{:,.0f}"),
+    ("income_top10_share", "top 10%", "{:.0%}"),
+    ("employees_total", "employees", "{:,.0f}"),
+    ("gva_estimate", "GVA estimate £", "{:,.0f}"),
+)
+
+
+def size(args: argparse.Namespace) -> int:
+    """``socecon-geo size``: the size of the social economy by area and authority."""
+    import socecon_geo as sg
+
+    out = Path(args.output) if args.output else None
+    if out is not None and (problem := output_problem(out, WRITERS)):
+        raise CliError(problem)
+    geocoder = _geocoder(args)
+    frames = read_files(args, list(args.files))
+    orgs = sg.combine_registers(*frames) if len(frames) > 1 else frames[0]
+    points = sg.assign_areas(sg.geocode(orgs, geocoder=geocoder))
+    measures = ["count"] + [
+        m for m in ("income", "employees") if m in points and points[m].notna().any()
+    ]
+    result = sg.social_economy_size(
+        points,
+        level=library_level(args.level, "iod2025"),
+        measures=measures,
+        active_only=not args.all_organisations,
+        national_threshold=args.national_threshold,
+        gva_ratio=args.gva_ratio,
+    )
+    for line in counts_line("organisations", "size_status", result.organisations["size_status"]):
+        _say(args, line)
+    emit(_size_table(result.totals))
+    if out is not None:
+        _write_areas(result.areas, out)
+        beside = out.with_name(f"{out.stem}_by_authority.csv")
+        _write_areas(result.totals, beside)
+        emit(f"wrote {len(result.areas):,} areas to {out} and the authorities to {beside}")
+    return 0
+
+
+def _write_areas(areas: Any, out: Path) -> None:
+    """Write area polygons: a CSV without the geometry (text neutralised), others with it."""
+    import pandas as pd
+
+    from socecon_geo._atomic import write_atomic
+
+    if out.suffix.lower() == ".csv":
+        from socecon_geo.tables import _neutralised
+
+        table = _neutralised(pd.DataFrame(areas).drop(columns="geometry", errors="ignore"))
+        write_atomic(out, lambda p: table.to_csv(p, index=False, encoding="utf-8-sig"))
+    else:
+        write_points(areas, out)
+
+
+def _size_table(totals: pd.DataFrame) -> str:
+    """Return the totals by authority as a plain-text table."""
+    import pandas as pd
+
+    shown = [(c, h, f) for c, h, f in _SIZE_SHOWN if c in totals.columns]
+    rows = [["authority", *(h for _, h, _ in shown)]]
+    for _, row in totals.iterrows():
+        rows.append(
+            [str(row["lad_name"])]
+            + ["" if pd.isna(row[c]) else f.format(row[c]) for c, _, f in shown]
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(w) if i == 0 else cell.rjust(w)
+            for i, (cell, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    )

@@ -101,6 +101,10 @@ _OPTIONS: Final[dict[str, tuple[str, str | None]]] = {
     "deprivation": ("--deprivation", "iod2025|iod2019|PATH"),
     "authorities": ("--authority", "NAME"),
     "seed": ("--seed", "N"),
+    "economy": ("--economy", "FILE"),
+    "economy_year": ("--economy-year", "YEAR"),
+    "national_threshold": ("--national-threshold", "POUNDS"),
+    "gva_ratio": ("--gva-ratio", "RATIO"),
 }
 
 _LEVEL_OF_LAYER: Final = {

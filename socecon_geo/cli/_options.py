@@ -114,6 +114,20 @@ def _register_options(parser: argparse.ArgumentParser) -> None:
             "',' (1.234,50)"
         ),
     )
+    group.add_argument(
+        "--economy",
+        metavar="FILE",
+        help=(
+            "Co-operatives UK: the economy file (turnover, members, employees by economic "
+            "year) to join on the identifier"
+        ),
+    )
+    group.add_argument(
+        "--economy-year",
+        metavar="YEAR",
+        type=int,
+        help="with --economy: the economic year to take (default each organisation's latest)",
+    )
     filters = parser.add_argument_group(
         "register filters",
         "Charity Commission extracts keep registered main charities and Companies House "
@@ -277,6 +291,53 @@ def build_parser(commands_module: Any) -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     _register_options(run)
     _geocoder_options(run)
+
+    size = _command(
+        commands,
+        "size",
+        c.size,
+        help="the size of the social economy by area: counts, income, concentration",
+        description=(
+            "Read the register files, place the organisations (geocode, areas) and measure "
+            "the social economy of every area and authority: the count, the total and "
+            "median income and employees, how many organisations each is known for, and "
+            "the share held by the largest 1%%, 3%% and 10%%; active organisations only, "
+            "and every total also without the organisations flagged as possibly national."
+        ),
+    )
+    size.add_argument("files", nargs="+", metavar="FILE", help="register files")
+    size.add_argument(
+        "--level",
+        choices=LEVELS,
+        default="ward",
+        help="the areas measured (default ward); authorities are always totalled",
+    )
+    size.add_argument(
+        "--all-organisations",
+        action="store_true",
+        help="count inactive (dissolved, removed) organisations too",
+    )
+    size.add_argument(
+        "--national-threshold",
+        metavar="POUNDS",
+        type=float,
+        default=10_000_000.0,
+        help="flag organisations with income above this as possibly national (default 10m)",
+    )
+    size.add_argument(
+        "--gva-ratio",
+        metavar="RATIO",
+        type=float,
+        help="also give a GVA estimate: income times this ratio (you supply it; none ships)",
+    )
+    size.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the areas (.csv, .gpkg or .parquet) and, beside them, <name>_by_authority.csv",
+    )
+    _register_options(size)
+    _geocoder_options(size)
 
     geocode = _command(
         commands,

@@ -96,6 +96,7 @@ LAYER_NAMES: dict[str, str] = {
     "strengths": "Candidate clusters (strengths)",
     "gaps": "Gaps: high need, thin presence",
     "hotspots": "Hot and cold spots",
+    "size": "Size of the social economy",
 }
 """The layer-control name of each layer (``"deprivation"``: the IMD's radio choice; the
 other domains are named in :data:`DOMAIN_LABELS`)."""
@@ -303,6 +304,7 @@ def render_map(
     n_gaps: int = 20,
     search: bool = True,
     table_link: str | None = None,
+    size: Any = None,
 ) -> folium.Map:
     """Draw organisations, areas and the analysis results on one interactive map.
 
@@ -355,6 +357,10 @@ def render_map(
         :func:`socecon_geo.write_tables` writes it beside the map), linked from the title
         box. Only a relative path of letters, digits, ``.``, ``_``, ``-`` and ``/`` is
         taken.
+    size : SizeResult, optional
+        :func:`socecon_geo.social_economy_size`: its areas as a layer (off at first)
+        shaded by the first money total (income), or by the count, in five classes of
+        equal numbers of areas, with the totals and coverage in the tooltip.
 
     Returns
     -------
@@ -494,6 +500,12 @@ def render_map(
         ).add_to(fmap)
         used.append(areas_frame)
         extent(areas_frame)
+
+    if size is not None:
+        _add_size(fmap, group("size", show=False), size)
+        size_areas = size.areas if hasattr(size, "areas") else size
+        used.append(size_areas)
+        extent(size_areas)
 
     if spots_frame is not None:
         from socecon_geo.hotspot_stats import CLASS_COLOURS
@@ -683,6 +695,43 @@ def _credits(used: list[Any]) -> list[str]:
     """
     lines = list(dict.fromkeys(attribution_lines(*used)))
     return [line for line in lines if not any(line != o and line in o for o in lines)]
+
+
+def _add_size(fmap: folium.Map, fg: folium.FeatureGroup, size: Any) -> None:
+    """Add the size layer: a SizeResult's areas shaded by their first money total (or count)."""
+    from socecon_geo.maps._size import size_layer_parts
+
+    if hasattr(size, "areas") and hasattr(size, "params"):
+        areas, params = size.areas, size.params
+    elif isinstance(size, gpd.GeoDataFrame) and "n_organisations" in size.columns:
+        areas, params = size, dict(size.attrs)
+    else:
+        raise InputError(
+            "render_map: size must be the SizeResult of social_economy_size (or its .areas), "
+            f"not {type(size).__name__}"
+        )
+    level = str(params.get("level", "ward"))
+    code = next((c for c in (f"{level}_code", "ward_code", "lad_code") if c in areas), None)
+    if code is None:
+        raise InputError("render_map: the size areas have no area code column")
+    name = code.replace("_code", "_name")
+    measures = tuple(params.get("measures", ("count",)))
+    features, rows, words = size_layer_parts(
+        areas.to_crs(27700) if areas.crs is not None else areas,
+        measures,
+        code,
+        name if name in areas else None,
+    )
+    AreaLayer(features, fg).add_to(fmap)
+    active = "active " if params.get("active_only", True) else ""
+    Legend(
+        fg,
+        title=f"Size of the social economy: {words} by {level}",
+        rows=rows,
+        note=f"Totals of {active}organisations registered in each area; five classes of "
+        "equal numbers of areas. A register's address is where an organisation is "
+        "registered, not always where it works.",
+    ).add_to(fmap)
 
 
 def get_provenance_all(items: list[Any]) -> list[Any]:

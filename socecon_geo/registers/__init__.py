@@ -456,7 +456,14 @@ def read_organisations(
     record = None
     if chosen_register in _REGISTER_PROVENANCE:
         label = table.source_file or "DataFrame"
-        record = _REGISTER_PROVENANCE[chosen_register](result.attrs["source"], _file_vintage(label))
+        make = _REGISTER_PROVENANCE[chosen_register]
+        if chosen_register == "coopsuk":
+            extract_2016 = result.attrs.get("column_map", {}).get("org_id") == "CUK Organisation ID"
+            record = coopsuk.provenance(
+                result.attrs["source"], _file_vintage(label), extract_2016=extract_2016
+            )
+        else:
+            record = make(result.attrs["source"], _file_vintage(label))
     economy_record = () if economy is None else _economy_provenance(economy)
     return with_provenance(result, known or record or (), economy_record)
 

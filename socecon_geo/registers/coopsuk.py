@@ -31,8 +31,24 @@ _ESSGLOBAL_STRUCTURES: Final[dict[str, str]] = {
 }
 
 
-def provenance(source: str | None, vintage: str) -> Provenance:
-    """Return the provenance record of a Co-operatives UK open data file."""
+def provenance(source: str | None, vintage: str, *, extract_2016: bool = False) -> Provenance:
+    """Return the provenance record of a Co-operatives UK open data file.
+
+    The 2016 extract (``CUK Organisation ID`` layout) was published as open data, but
+    the copies in circulation state no licence, so its record says so rather than
+    claiming the 2023 file's ODC-By 1.0.
+    """
+    if extract_2016:
+        return Provenance(
+            name="coopsuk_open_data_2016",
+            title="Co-operatives UK open data extract (organisations, 2016)",
+            publisher="Co-operatives UK",
+            vintage="2016",
+            licence="not stated in the copy read (published by Co-operatives UK as open data)",
+            attribution="Contains Co-operatives UK open data (2016 extract)",
+            url="https://www.uk.coop/resources/open-data",
+            source=source,
+        )
     return Provenance(
         name="coopsuk_open_data",
         title="Co-operatives UK open data: the UK's co-operatives",
