@@ -20,6 +20,7 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -368,11 +369,8 @@ class Analysis:
         for key, frame in tables.items():
             if frame is None:
                 continue
-            plain = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
-            written[key] = write_atomic(
-                folder / OUTPUT_FILES[key],
-                lambda p, f=plain: _neutralised(f).to_csv(p, index=False, encoding="utf-8-sig"),
-            )
+            plain = _neutralised(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
+            written[key] = write_atomic(folder / OUTPUT_FILES[key], partial(_write_csv, plain))
         # a chart tells at most len(SERIES_COLOURS) areas apart; the table has them all
         if self.trajectory is not None and len(self.trajectory.areas) <= len(SERIES_COLOURS):
             import matplotlib.pyplot as plt
@@ -384,6 +382,10 @@ class Analysis:
             finally:
                 plt.close(chart)
         return written
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def _report_paths(folder: Path) -> dict[str, Path]:
