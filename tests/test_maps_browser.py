@@ -312,7 +312,8 @@ def real_page(shared_data: Path, assets: Path, tmp_path_factory: pytest.TempPath
     clusters = sg.find_clusters(points, min_organisations=5)
     spots = sg.hotspots(wards)
     ranked = sg.rank_candidates(clusters, spots)
-    fmap = render_map(points, areas=wards, hotspots=spots, candidates=ranked, tiles=None)
+    size = sg.social_economy_size(points, measures=("count",))
+    fmap = render_map(points, areas=wards, hotspots=spots, candidates=ranked, size=size, tiles=None)
     return save_map(fmap, tmp_path_factory.mktemp("maps") / "real.html", assets=assets)
 
 
