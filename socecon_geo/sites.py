@@ -72,7 +72,7 @@ _ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "entry": ("entrydate",),
 }
 
-# a box round Great Britain (WGS84), less Northern Ireland
+# a box round Great Britain (WGS84), less the island of Ireland
 _GB_LON: Final = (-8.75, 1.8)
 _GB_LAT: Final = (49.85, 60.9)
 _OUTSIDE_AUTHORITY_M: Final = 1_000.0
@@ -140,8 +140,8 @@ def _numbers(frame: pd.DataFrame, column: str | None, what: str) -> np.ndarray:
 
 def _in_gb(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     box = (lon >= _GB_LON[0]) & (lon <= _GB_LON[1]) & (lat >= _GB_LAT[0]) & (lat <= _GB_LAT[1])
-    northern_ireland = (lon < -5.4) & (lat > 54.0) & (lat < 55.25)
-    return box & ~northern_ireland
+    ireland = (lon < -5.4) & (lat > 51.3) & (lat < 55.25)  # west of Wales, south of Kintyre
+    return box & ~ireland
 
 
 def read_sites(path: PathLike | pd.DataFrame, *, programme: str | None = None) -> gpd.GeoDataFrame:
@@ -266,7 +266,8 @@ def read_sites(path: PathLike | pd.DataFrame, *, programme: str | None = None) -
         given |= ok
         in_gb |= inside
         projected = np.asarray(pts.to_crs(27700).to_numpy(), dtype=object)
-        geoms = np.where(ok, projected, None)
+        geoms = projected.copy()
+        geoms[~ok] = None
     if given.any() and not in_gb.any():
         rows = ", ".join(str(i + 2) for i in np.flatnonzero(given)[:5])
         msg = (
@@ -275,7 +276,8 @@ def read_sites(path: PathLike | pd.DataFrame, *, programme: str | None = None) -
             "northings are British National Grid metres (EPSG:27700)."
         )
         raise InputError(msg)
-    geoms = np.where(in_gb, geoms, None)
+    geoms = np.asarray(geoms, dtype=object).copy()
+    geoms[~in_gb] = None
 
     # ---- postcodes ----------------------------------------------------------------
     postcode = (
@@ -324,19 +326,19 @@ def read_sites(path: PathLike | pd.DataFrame, *, programme: str | None = None) -
     dwellings = np.where(np.isfinite(max_dw), max_dw, min_dw)
     size = np.zeros(n)
     size_status = np.full(n, "no_size", dtype=object)
-    for mask, values, status in (
+    for mask, values, kind in (
         (np.isfinite(value), value, "value"),
         (np.isfinite(hectares), hectares, "hectares"),
         (np.isfinite(dwellings), dwellings, "dwellings"),
     ):  # later ones win: dwellings, then hectares, then value
         size = np.where(mask, values, size)
-        size_status = np.where(mask, status, size_status)
+        size_status = np.where(mask, kind, size_status)
     negative = np.isfinite(dwellings) & (dwellings < 0)
     size = np.where(negative, 0.0, size)
     size_status = np.where(negative, "negative_dwellings", size_status)
 
     # ---- statuses -----------------------------------------------------------------
-    status = np.full(n, "no_location", dtype=object)
+    status: np.ndarray = np.full(n, "no_location", dtype=object)
     status[given & ~in_gb] = "outside_gb"
     status[geocoded] = "geocoded"
     status[given & in_gb] = "located"
@@ -389,7 +391,7 @@ def read_sites(path: PathLike | pd.DataFrame, *, programme: str | None = None) -
     sites.attrs["counts"] = {
         "site_status": counts,
         "negative_dwellings": int(negative.sum()),
-        "no_size": int((size_status == "no_size").sum()),
+        "no_size": int(np.sum(size_status == "no_size")),
     }
     sites.attrs["source"] = what
     records = list(get_provenance(frame)) if isinstance(path, pd.DataFrame) else []

@@ -252,10 +252,12 @@ def _from_frame(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(_COLUMNS))
 
 
-def _from_mapping(mapping: Mapping[str, Iterable[str]]) -> pd.DataFrame:
+def _from_mapping(mapping: Mapping[str, Iterable[str]]) -> tuple[pd.DataFrame, set[str]]:
     rows = []
+    names = set()
     for programme, prefixes in mapping.items():
         name = _clean_programme(programme, "supply_chains")
+        names.add(name)
         if isinstance(prefixes, str):
             prefixes = [prefixes]
         for prefix in prefixes:
@@ -267,7 +269,7 @@ def _from_mapping(mapping: Mapping[str, Iterable[str]]) -> pd.DataFrame:
                     "given by the user",
                 )
             )
-    return pd.DataFrame(rows, columns=list(_COLUMNS))
+    return pd.DataFrame(rows, columns=list(_COLUMNS)), names
 
 
 def supply_chain_table(
@@ -280,8 +282,9 @@ def supply_chain_table(
     overrides : mapping, DataFrame or path of a CSV file, optional
         Programmes to replace or add: ``{"housing": ["41", "43", "7111"]}``, or a table
         with ``programme`` and ``sic_prefix`` columns (``activity`` and ``source``
-        optional). Every programme named replaces its default entries whole; the others
-        are kept. A table whose only programmes are new ones adds them.
+        optional). Every programme named replaces its default entries whole (an empty
+        list removes it: ``{"all": []}`` matches no common services); the others are
+        kept. A table whose only programmes are new ones adds them.
 
     Returns
     -------
@@ -300,24 +303,25 @@ def supply_chain_table(
     if overrides is not None:
         if isinstance(overrides, pd.DataFrame):
             given = _from_frame(overrides, "supply_chains table")
+            named = set(given["programme"])
         elif isinstance(overrides, str | os.PathLike):
             from socecon_geo._tables import read_csv_text
 
+            named = set()
             given = _from_frame(
                 read_csv_text(overrides, "supply chains"),
                 f"supply chains file {os.fspath(overrides)!r}",
             )
         elif isinstance(overrides, Mapping):
-            given = _from_mapping(overrides)
+            given, named = _from_mapping(overrides)
         else:
             msg = (
                 "supply_chains must be a mapping such as {'housing': ['41', '43']}, a "
                 f"DataFrame or the path of a CSV file, not {type(overrides).__name__}."
             )
             raise InputError(msg)
-        table = pd.concat(
-            [table[~table["programme"].isin(set(given["programme"]))], given], ignore_index=True
-        )
+        named |= set(given["programme"])
+        table = pd.concat([table[~table["programme"].isin(named)], given], ignore_index=True)
     table = table.drop_duplicates(["programme", "sic_prefix"]).reset_index(drop=True)
     table["digits"] = table["sic_prefix"].str.len()
     table["fit"] = table["digits"].map(fit_of_prefix)

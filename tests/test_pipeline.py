@@ -409,6 +409,10 @@ def test_every_status_value_has_a_meaning() -> None:
         "cluster_status": _schema.CLUSTER_STATUSES,
         "rank_status": _schema.RANK_STATUSES,
         "hotspot_class": _schema.HOTSPOT_CLASSES,
+        "site_status": _schema.SITE_STATUSES,
+        "size_status": _schema.SIZE_STATUSES,
+        "supply_status": _schema.SUPPLY_STATUSES,
+        "supplier_status": _schema.SUPPLIER_STATUSES,
     }
     assert set(STATUS_MEANINGS) == set(vocabularies)
     for column, values in vocabularies.items():
