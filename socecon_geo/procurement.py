@@ -568,13 +568,15 @@ def shortlist_frame(match: SupplierMatch) -> pd.DataFrame:
         }
     )
     for band in match.bands_m:
-        head[f"n_suppliers_{band}m"] = sites[f"n_suppliers_{band}m"].to_numpy()
+        head[f"n_suppliers_{band}m"] = sites[f"n_suppliers_{band}m"].array
     pairs = match.pairs.drop(columns=["site_id", "site_name"])
     out = head.merge(pairs, on="site_row", how="left").sort_values(
         ["site_row", "rank"], kind="stable"
     )
     out["distance_m"] = out["distance_m"].round(0)
     out["rank"] = out["rank"].astype("Int64")
+    out["band_m"] = out["band_m"].astype("Int64")
+    out["approximate_position"] = out["approximate_position"].astype("boolean")
     out = out.drop(columns=["site_row", "org_row"]).reset_index(drop=True)
     for column in (
         "site_reference",
@@ -597,8 +599,21 @@ def summary_records(match: SupplierMatch) -> dict[str, Any]:
             for row in frame.to_dict(orient="records")
         ]
 
-    gaps = match.gaps()
-    top = gaps.head(10)
+    def largest(band: int) -> list[dict[str, Any]]:
+        top = match.gaps(band).head(10)
+        return [
+            {
+                "site_id": int(row["site_id"]) if "site_id" in top else None,
+                "site_name": None if pd.isna(row.get("site_name")) else str(row.get("site_name")),
+                "authority": None if pd.isna(row.get("authority")) else str(row.get("authority")),
+                "dwellings": None if pd.isna(row.get("dwellings")) else float(row["dwellings"]),
+                "nearest_supplier_m": None
+                if pd.isna(row["nearest_supplier_m"])
+                else round(float(row["nearest_supplier_m"])),
+            }
+            for _, row in top.iterrows()
+        ]
+
     return {
         "bands_m": list(match.bands_m),
         "parameters": match.parameters,
@@ -617,17 +632,6 @@ def summary_records(match: SupplierMatch) -> dict[str, Any]:
         "approximate_positions_in_shortlists": int(match.pairs["approximate_position"].sum()),
         "by_programme": records(match.by_programme),
         "by_authority": records(match.by_authority),
-        "largest_gaps": [
-            {
-                "site_id": int(row["site_id"]) if "site_id" in top else None,
-                "site_name": None if pd.isna(row.get("site_name")) else str(row.get("site_name")),
-                "authority": None if pd.isna(row.get("authority")) else str(row.get("authority")),
-                "dwellings": None if pd.isna(row.get("dwellings")) else float(row["dwellings"]),
-                "nearest_supplier_m": None
-                if pd.isna(row["nearest_supplier_m"])
-                else round(float(row["nearest_supplier_m"])),
-            }
-            for _, row in top.iterrows()
-        ],
+        "largest_gaps": {f"{band}m": largest(band) for band in match.bands_m},
         "limitations": [LIMITATION],
     }

@@ -169,6 +169,9 @@ def test_every_site_and_organisation_is_in_the_outputs(tmp_path: Path) -> None:
     json.dumps(report)  # JSON-ready
     assert report["supply_status"] == {"reached": 2, "gap": 0, "not_located": 1}
     assert set(report["supplier_status"]) == set(SUPPLIER_STATUSES)
+    assert list(report["largest_gaps"]) == ["1000m", "3000m", "5000m", "10000m"]
+    assert table["n_suppliers_3000m"].dtype == "Int64"
+    assert table["approximate_position"].dtype == "boolean"
 
 
 def test_programme_argument_overrides_the_column_and_all_is_common_services() -> None:
@@ -444,3 +447,6 @@ def test_the_wmca_brownfield_sites_against_the_coops(shared_data: Path) -> None:
     assert largest["dwellings"] == 1_195
     table = shortlist_frame(match)
     assert set(table["site_id"]) == set(range(1, 2_116))
+    report = summary_records(match)
+    assert report["largest_gaps"]["3000m"][0]["dwellings"] == 1_195
+    json.dumps(report)
