@@ -68,10 +68,10 @@ __all__ = [
     "QUALITY",
     "RANK_STATUS",
     "RANK_STATUSES",
+    "SITE_SIZE_STATUS",
+    "SITE_SIZE_STATUSES",
     "SITE_STATUS",
     "SITE_STATUSES",
-    "SIZE_STATUS",
-    "SIZE_STATUSES",
     "SUPPLIER_STATUS",
     "SUPPLIER_STATUSES",
     "SUPPLY_STATUS",
@@ -264,14 +264,14 @@ SITE_STATUSES: Final[tuple[str, ...]] = (
 """Values of ``site_status`` (added by ``read_sites``); only ``located`` and ``geocoded``
 sites are matched to suppliers. See :data:`STATUS_MEANINGS` for each."""
 
-SIZE_STATUSES: Final[tuple[str, ...]] = (
+SITE_SIZE_STATUSES: Final[tuple[str, ...]] = (
     "dwellings",
     "hectares",
     "value",
     "negative_dwellings",
     "no_size",
 )
-"""Values of ``size_status`` (``read_sites``): what the site's ``size`` weight is."""
+"""Values of ``site_size_status`` (``read_sites``): what the site's ``size`` weight is."""
 
 SUPPLY_STATUSES: Final[tuple[str, ...]] = ("reached", "gap", "not_located")
 """Values of ``supply_status`` of a site (``match_suppliers``)."""
@@ -341,7 +341,7 @@ STATUS_MEANINGS: Final[dict[str, dict[str, str]]] = {
         "is matched in its place",
         "ended": "the register gives an end date: no longer on the register; not matched",
     },
-    "size_status": {
+    "site_size_status": {
         "dwellings": "weighted by its net dwellings (the maximum the register gives)",
         "hectares": "no dwellings given; weighted by its area in hectares",
         "value": "weighted by the value column given",
@@ -397,7 +397,7 @@ CLUSTER_ID: Final = pd.Int64Dtype()
 RANK_STATUS: Final = pd.CategoricalDtype(list(RANK_STATUSES))
 HOTSPOT_CLASS: Final = pd.CategoricalDtype(list(HOTSPOT_CLASSES))
 SITE_STATUS: Final = pd.CategoricalDtype(list(SITE_STATUSES))
-SIZE_STATUS: Final = pd.CategoricalDtype(list(SIZE_STATUSES))
+SITE_SIZE_STATUS: Final = pd.CategoricalDtype(list(SITE_SIZE_STATUSES))
 SUPPLY_STATUS: Final = pd.CategoricalDtype(list(SUPPLY_STATUSES))
 SUPPLIER_STATUS: Final = pd.CategoricalDtype(list(SUPPLIER_STATUSES))
 CODE: Final = pd.StringDtype()
@@ -426,7 +426,7 @@ COLUMN_DTYPES: Final[dict[str, object]] = {
     "rank_status": RANK_STATUS,
     "hotspot_class": HOTSPOT_CLASS,
     "site_status": SITE_STATUS,
-    "size_status": SIZE_STATUS,
+    "site_size_status": SITE_SIZE_STATUS,
     "supply_status": SUPPLY_STATUS,
     "supplier_status": SUPPLIER_STATUS,
 }

@@ -2,7 +2,7 @@
 
 :func:`read_sites` returns one row per input row, in EPSG:27700, with ``site_status``
 (why a site is or is not matched: :data:`SITE_STATUSES`) and its size for weighting
-(``site_size`` with ``size_status``). Nothing is dropped: a row without coordinates, with
+(``site_size`` with ``site_size_status``). Nothing is dropped: a row without coordinates, with
 coordinates outside Great Britain, with a negative number of dwellings or with a
 reference another row repeats is kept and says so.
 """
@@ -21,9 +21,9 @@ import shapely
 from socecon_geo._errors import InputError
 from socecon_geo._headings import heading_key
 from socecon_geo._schema import (
+    SITE_SIZE_STATUS,
     SITE_STATUS,
     SITE_STATUSES,
-    SIZE_STATUS,
     PathLike,
 )
 from socecon_geo._tables import parse_numbers, read_csv_text
@@ -44,7 +44,7 @@ SITE_COLUMNS: Final[tuple[str, ...]] = (
     "dwellings",
     "value",
     "site_size",
-    "size_status",
+    "site_size_status",
     "postcode",
     "site_status",
     "duplicate_of",
@@ -182,7 +182,7 @@ def read_sites(path: PathLike | pd.DataFrame, *, programme: str | None = None) -
             a bundled authority), ``duplicate_reference`` (the council and reference
             of another row: the most recent entry is kept, the others point to it in
             ``duplicate_of``) or ``ended`` (the register gives an end date).
-        ``site_size`` and ``size_status``
+        ``site_size`` and ``site_size_status``
             the weight of the site: its net dwellings (the maximum given, else the
             minimum), else its hectares, else the ``value``; a negative number of net
             dwellings (a scheme that loses homes) weighs 0 (``negative_dwellings``).
@@ -325,17 +325,17 @@ def read_sites(path: PathLike | pd.DataFrame, *, programme: str | None = None) -
     value = _numbers(frame, found["value"], what)
     dwellings = np.where(np.isfinite(max_dw), max_dw, min_dw)
     size = np.zeros(n)
-    size_status = np.full(n, "no_size", dtype=object)
+    site_size_status = np.full(n, "no_size", dtype=object)
     for mask, values, kind in (
         (np.isfinite(value), value, "value"),
         (np.isfinite(hectares), hectares, "hectares"),
         (np.isfinite(dwellings), dwellings, "dwellings"),
     ):  # later ones win: dwellings, then hectares, then value
         size = np.where(mask, values, size)
-        size_status = np.where(mask, kind, size_status)
+        site_size_status = np.where(mask, kind, site_size_status)
     negative = np.isfinite(dwellings) & (dwellings < 0)
     size = np.where(negative, 0.0, size)
-    size_status = np.where(negative, "negative_dwellings", size_status)
+    site_size_status = np.where(negative, "negative_dwellings", site_size_status)
 
     # ---- statuses -----------------------------------------------------------------
     status: np.ndarray = np.full(n, "no_location", dtype=object)
@@ -377,7 +377,7 @@ def read_sites(path: PathLike | pd.DataFrame, *, programme: str | None = None) -
             "dwellings": dwellings,
             "value": value,
             "site_size": size,
-            "size_status": pd.Categorical(size_status, dtype=SIZE_STATUS),
+            "site_size_status": pd.Categorical(site_size_status, dtype=SITE_SIZE_STATUS),
             "postcode": postcode.astype("string"),
             "site_status": pd.Categorical(status, dtype=SITE_STATUS),
             "duplicate_of": duplicate_of,
@@ -391,7 +391,7 @@ def read_sites(path: PathLike | pd.DataFrame, *, programme: str | None = None) -
     sites.attrs["counts"] = {
         "site_status": counts,
         "negative_dwellings": int(negative.sum()),
-        "no_size": int(np.sum(size_status == "no_size")),
+        "no_size": int(np.sum(site_size_status == "no_size")),
     }
     sites.attrs["source"] = what
     records = list(get_provenance(frame)) if isinstance(path, pd.DataFrame) else []

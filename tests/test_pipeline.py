@@ -410,7 +410,7 @@ def test_every_status_value_has_a_meaning() -> None:
         "rank_status": _schema.RANK_STATUSES,
         "hotspot_class": _schema.HOTSPOT_CLASSES,
         "site_status": _schema.SITE_STATUSES,
-        "size_status": _schema.SIZE_STATUSES,
+        "site_size_status": _schema.SITE_SIZE_STATUSES,
         "supply_status": _schema.SUPPLY_STATUSES,
         "supplier_status": _schema.SUPPLIER_STATUSES,
     }

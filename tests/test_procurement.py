@@ -302,7 +302,7 @@ def test_a_brownfield_register_keeps_every_row_with_a_status(tmp_path: Path) -> 
     assert sites["site_status"].dtype == COLUMN_DTYPES["site_status"]
     assert list(sites["site_status"].cat.categories) == list(SITE_STATUSES)
     assert sites["programme"].unique().tolist() == ["housing"]
-    assert sites["size_status"].astype(str).tolist()[:3] == [
+    assert sites["site_size_status"].astype(str).tolist()[:3] == [
         "dwellings",
         "negative_dwellings",
         "hectares",
@@ -324,7 +324,7 @@ def test_generic_csv_with_postcodes_and_eastings(tmp_path: Path) -> None:
     sites = sg.read_sites(_csv(tmp_path, text))
     assert sites["site_status"].astype(str).tolist() == ["geocoded", "no_location"]
     assert sites["programme"].tolist() == ["retrofit", "retrofit"]
-    assert sites["size_status"].astype(str).tolist() == ["value", "no_size"]
+    assert sites["site_size_status"].astype(str).tolist() == ["value", "no_size"]
     assert sites.geometry.iloc[0].distance(Point(406_523, 286_448)) < 50
     bng = sg.read_sites(_csv(tmp_path, "site,easting,northing\nDepot,406000,286000\n", "b.csv"))
     assert bng["site_status"].astype(str).tolist() == ["located"]
