@@ -113,6 +113,11 @@ _EXPORTS: dict[str, str] = {
     "save_figure": "socecon_geo.figures",
     "accessible_table": "socecon_geo.tables",
     "write_tables": "socecon_geo.tables",
+    # social procurement: investment sites and the suppliers that can reach them
+    "read_sites": "socecon_geo.sites",
+    "supply_chain_table": "socecon_geo.supply_chains",
+    "match_suppliers": "socecon_geo.procurement",
+    "SupplierMatch": "socecon_geo.procurement",
     # the whole pipeline
     "analyse": "socecon_geo.pipeline",
     "Analysis": "socecon_geo.pipeline",
@@ -219,6 +224,10 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         postcode_district,
         postcode_sector,
     )
+    from socecon_geo.procurement import (  # noqa: F401
+        SupplierMatch,
+        match_suppliers,
+    )
     from socecon_geo.provenance import (  # noqa: F401
         Provenance,
         attribution_lines,
@@ -238,12 +247,18 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     from socecon_geo.sample import (  # noqa: F401
         sample_organisations,
     )
+    from socecon_geo.sites import (  # noqa: F401
+        read_sites,
+    )
     from socecon_geo.size import (  # noqa: F401
         SizeResult,
         social_economy_size,
     )
     from socecon_geo.summaries import (  # noqa: F401
         summarise_areas,
+    )
+    from socecon_geo.supply_chains import (  # noqa: F401
+        supply_chain_table,
     )
     from socecon_geo.tables import (  # noqa: F401
         accessible_table,

@@ -86,8 +86,16 @@ __all__ = [
     "QUALITY",
     "RANK_STATUS",
     "RANK_STATUSES",
+    "SITE_SIZE_STATUS",
+    "SITE_SIZE_STATUSES",
+    "SITE_STATUS",
+    "SITE_STATUSES",
     "SIZE_STATUS",
     "SIZE_STATUSES",
+    "SUPPLIER_STATUS",
+    "SUPPLIER_STATUSES",
+    "SUPPLY_STATUS",
+    "SUPPLY_STATUSES",
     "TRAJECTORY_STATUS",
     "TRAJECTORY_STATUSES",
     "YEAR",
@@ -326,6 +334,40 @@ SIZE_STATUSES: Final[tuple[str, ...]] = ("counted", "no_area", "inactive", "dupl
     ``org_id``), which counts in its place.
 """
 
+SITE_STATUSES: Final[tuple[str, ...]] = (
+    "located",
+    "geocoded",
+    "no_location",
+    "outside_gb",
+    "outside_authority",
+    "duplicate_reference",
+    "ended",
+)
+"""Values of ``site_status`` (added by ``read_sites``); only ``located`` and ``geocoded``
+sites are matched to suppliers. See :data:`STATUS_MEANINGS` for each."""
+
+SITE_SIZE_STATUSES: Final[tuple[str, ...]] = (
+    "dwellings",
+    "hectares",
+    "value",
+    "negative_dwellings",
+    "no_size",
+)
+"""Values of ``site_size_status`` (``read_sites``): what the site's ``size`` weight is."""
+
+SUPPLY_STATUSES: Final[tuple[str, ...]] = ("reached", "gap", "not_located")
+"""Values of ``supply_status`` of a site (``match_suppliers``)."""
+
+SUPPLIER_STATUSES: Final[tuple[str, ...]] = (
+    "in_reach",
+    "out_of_reach",
+    "not_in_supply_chain",
+    "no_sic",
+    "no_location",
+    "duplicate",
+)
+"""Values of ``supplier_status`` of an organisation (``match_suppliers``)."""
+
 STATUS_MEANINGS: Final[dict[str, dict[str, str]]] = {
     "geocode_status": {
         "matched": "the postcode was found; placed at its point",
@@ -375,6 +417,41 @@ STATUS_MEANINGS: Final[dict[str, dict[str, str]]] = {
         "inactive": "left out of the size: no longer active on its register",
         "duplicate": "left out of the size: the same organisation as another row, which "
         "counts in its place",
+    },
+    "site_status": {
+        "located": "the site's coordinates or shape are in Great Britain; matched",
+        "geocoded": "no coordinates; placed at its postcode (offline table); matched",
+        "no_location": "no coordinates and no postcode the table knows; not matched",
+        "outside_gb": "the coordinates lie outside Great Britain (a typing or projection "
+        "error); not matched",
+        "outside_authority": "the coordinates lie more than 1 km outside the council that "
+        "registered the site; not matched",
+        "duplicate_reference": "the same council and site reference as another row, which "
+        "is matched in its place",
+        "ended": "the register gives an end date: no longer on the register; not matched",
+    },
+    "site_size_status": {
+        "dwellings": "weighted by its net dwellings (the maximum the register gives)",
+        "hectares": "no dwellings given; weighted by its area in hectares",
+        "value": "weighted by the value column given",
+        "negative_dwellings": "the register gives a net loss of dwellings; weight 0",
+        "no_size": "no dwellings, hectares or value; weight 0",
+    },
+    "supply_status": {
+        "reached": "at least one matching supplier within the largest distance band",
+        "gap": "no matching supplier within the largest distance band: a coverage gap",
+        "not_located": "not matched: the site has no usable location, or is a duplicate or "
+        "ended entry",
+    },
+    "supplier_status": {
+        "in_reach": "in a site's supply chain and within the largest band of at least one "
+        "such site",
+        "out_of_reach": "in a site's supply chain, but farther than the largest band from "
+        "every such site",
+        "not_in_supply_chain": "its SIC code is in no supply chain of the sites' programmes",
+        "no_sic": "no SIC code, so its activity is not known",
+        "no_location": "not placed, so no distance",
+        "duplicate": "the same organisation as another row, which is matched in its place",
     },
     "hotspot_class": {
         "hot_99": "hot spot, 99% confidence",
@@ -429,6 +506,10 @@ CHANGE_STATUS: Final = pd.CategoricalDtype(list(CHANGE_STATUSES))
 MATCH_METHOD: Final = pd.CategoricalDtype(list(MATCH_METHODS))
 TRAJECTORY_STATUS: Final = pd.CategoricalDtype(list(TRAJECTORY_STATUSES))
 SIZE_STATUS: Final = pd.CategoricalDtype(list(SIZE_STATUSES))
+SITE_STATUS: Final = pd.CategoricalDtype(list(SITE_STATUSES))
+SITE_SIZE_STATUS: Final = pd.CategoricalDtype(list(SITE_SIZE_STATUSES))
+SUPPLY_STATUS: Final = pd.CategoricalDtype(list(SUPPLY_STATUSES))
+SUPPLIER_STATUS: Final = pd.CategoricalDtype(list(SUPPLIER_STATUSES))
 CODE: Final = pd.StringDtype()
 NAME: Final = pd.StringDtype()
 QUALITY: Final = pd.Int64Dtype()
@@ -471,6 +552,10 @@ COLUMN_DTYPES: Final[dict[str, object]] = {
     "size_status": SIZE_STATUS,
     "size_national": FLAG,
     "size_national_reason": NAME,
+    "site_status": SITE_STATUS,
+    "site_size_status": SITE_SIZE_STATUS,
+    "supply_status": SUPPLY_STATUS,
+    "supplier_status": SUPPLIER_STATUS,
 }
 """The dtype of each standard column the steps add (see the module documentation)."""
 

@@ -249,7 +249,9 @@ def flow(shared_data: Path) -> dict:
     clusters = sg.find_clusters(points, min_organisations=5)
     spots = sg.hotspots(wards)
     ranked = sg.rank_candidates(clusters, spots)
+    sites = sg.read_sites(shared_data / "sites" / "wmca_brownfield_land_registers.csv")
     return {
+        "sites": sg.match_suppliers(sites, points),
         "points": points,
         "wards": wards,
         "clusters": clusters,
@@ -270,6 +272,7 @@ def test_the_real_flow_maps_every_layer_without_changing_the_frames(
         areas=flow["wards"],
         hotspots=flow["spots"],
         candidates=flow["ranked"],
+        sites=flow["sites"],
     )
     path = save_map(fmap, tmp_path / "map.html")
     text = path.read_text(encoding="utf-8")

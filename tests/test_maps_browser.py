@@ -313,7 +313,17 @@ def real_page(shared_data: Path, assets: Path, tmp_path_factory: pytest.TempPath
     spots = sg.hotspots(wards)
     ranked = sg.rank_candidates(clusters, spots)
     size = sg.social_economy_size(points, measures=("count",))
-    fmap = render_map(points, areas=wards, hotspots=spots, candidates=ranked, size=size, tiles=None)
+    sites = sg.read_sites(shared_data / "sites" / "wmca_brownfield_land_registers.csv")
+    match = sg.match_suppliers(sites, points)
+    fmap = render_map(
+        points,
+        areas=wards,
+        hotspots=spots,
+        candidates=ranked,
+        size=size,
+        sites=match,
+        tiles=None,
+    )
     return save_map(fmap, tmp_path_factory.mktemp("maps") / "real.html", assets=assets)
 
 
@@ -566,4 +576,61 @@ def test_a_planner_opens_it_cold_screenshot(browser: Any, sample_page: Path) -> 
         LAYER_NAMES["strengths"],
         LAYER_NAMES["organisations"],
     }
+    assert _severe(browser) == []
+
+
+@pytest.fixture(scope="module")
+def sites_page(assets: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site and suppliers with hostile names, matched, on the map."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import Point
+
+    points = _points()
+    points = points.assign(sic_code=pd.array(["43210"] * len(points), dtype="string"))
+    sites = sg.read_sites(
+        gpd.GeoDataFrame(
+            {"site_name": [HOSTILE[6], "Far away"], "programme": ["housing", "housing"]},
+            geometry=[Point(406_200, 286_100), Point(406_200, 346_100)],
+            crs=27700,
+        )
+    )
+    match = sg.match_suppliers(sites, points)
+    fmap = render_map(points, sites=match, deprivation=None, tiles=None, max_markers=0)
+    return save_map(fmap, tmp_path_factory.mktemp("maps") / "sites.html", assets=assets)
+
+
+def test_site_popups_list_suppliers_as_text_and_the_legend_follows(
+    browser: Any, sites_page: Path
+) -> None:
+    map_name = _open(browser, sites_page)
+    popups = browser.execute_script(
+        """
+        var map = window[arguments[0]], out = [];
+        map.eachLayer(function(l) {
+            if (l instanceof L.CircleMarker && l.feature && l.feature.properties._popup) {
+                l.openPopup();
+                var el = l.getPopup().getElement();
+                out.push([el.querySelector('strong').textContent,
+                          Array.from(el.querySelectorAll('th')).map(t => t.textContent)]);
+            }
+        });
+        return out;
+        """,
+        map_name,
+    )
+    titles = sorted(p[0] for p in popups)
+    assert titles == sorted([HOSTILE[6], "Far away"])
+    near = next(p[1] for p in popups if p[0] == HOSTILE[6])
+    listed = [t for t in near if re.match(r"^\d+\. ", t)]
+    assert len(listed) == 5
+    assert all(t.split(". ", 1)[1] in HOSTILE for t in listed)
+    assert browser.execute_script("return window.__pwned") is None
+    assert browser.execute_script("return document.querySelectorAll('img[src=x]').length") == 0
+    label = LAYER_NAMES["sites"]
+    assert label in _legends(browser)
+    _toggle(browser, label)
+    assert label not in _legends(browser)
+    _toggle(browser, label)
+    assert label in _legends(browser)
     assert _severe(browser) == []

@@ -414,6 +414,10 @@ def test_every_status_value_has_a_meaning() -> None:
         "match_method": _schema.MATCH_METHODS,
         "trajectory_status": _schema.TRAJECTORY_STATUSES,
         "size_status": _schema.SIZE_STATUSES,
+        "site_status": _schema.SITE_STATUSES,
+        "site_size_status": _schema.SITE_SIZE_STATUSES,
+        "supply_status": _schema.SUPPLY_STATUSES,
+        "supplier_status": _schema.SUPPLIER_STATUSES,
     }
     assert set(STATUS_MEANINGS) == set(vocabularies)
     for column, values in vocabularies.items():

@@ -33,6 +33,7 @@ __all__ = [
 class AreaLayer(MacroElement):
     """Polygons of one layer as one ``L.geoJSON``, styled and labelled per feature.
 
+    Point features are drawn as circle markers with their ``_style`` (``radius`` too).
     Each feature's properties carry ``_style`` (Leaflet path options), ``_tooltip``
     and ``_popup`` (escaped HTML), and ``_label`` (a permanent label, escaped).
     ``pane`` (name, z-index) draws the layer in its own map pane.
@@ -49,6 +50,9 @@ class AreaLayer(MacroElement):
             var layer = L.geoJSON(data, {
                 pane: pane ? pane[0] : "overlayPane",
                 style: function(f) { return f.properties._style; },
+                pointToLayer: function(f, latlng) {
+                    return L.circleMarker(latlng, f.properties._style);
+                },
                 onEachFeature: function(f, l) {
                     var p = f.properties;
                     if (p._tooltip) { l.bindTooltip(p._tooltip, {sticky: true}); }

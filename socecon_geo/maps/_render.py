@@ -97,6 +97,7 @@ LAYER_NAMES: dict[str, str] = {
     "gaps": "Gaps: high need, thin presence",
     "hotspots": "Hot and cold spots",
     "size": "Size of the social economy",
+    "sites": "Investment sites: suppliers in reach",
 }
 """The layer-control name of each layer (``"deprivation"``: the IMD's radio choice; the
 other domains are named in :data:`DOMAIN_LABELS`)."""
@@ -305,6 +306,8 @@ def render_map(
     search: bool = True,
     table_link: str | None = None,
     size: Any = None,
+    sites: Any = None,
+    sites_band_m: int = 3_000,
 ) -> folium.Map:
     """Draw organisations, areas and the analysis results on one interactive map.
 
@@ -361,6 +364,13 @@ def render_map(
         :func:`socecon_geo.social_economy_size`: its areas as a layer (off at first)
         shaded by the first money total (income), or by the count, in five classes of
         equal numbers of areas, with the totals and coverage in the tooltip.
+    sites : SupplierMatch or GeoDataFrame, optional
+        :func:`socecon_geo.match_suppliers` (or the sites of
+        :func:`socecon_geo.read_sites`, unmatched): a layer of the sites coloured by how
+        many matching suppliers lie within ``sites_band_m``, with a popup listing the
+        nearest suppliers, and its own legend.
+    sites_band_m : int
+        The band (one of the match's) whose counts colour the sites.
 
     Returns
     -------
@@ -627,6 +637,9 @@ def render_map(
         used.append(shown_clusters)
         extent(shown_clusters)
 
+    if sites is not None:
+        _sites_layer(fmap, group("sites"), sites, sites_band_m, used, extent)
+
     if points is not None:
         fg = group("organisations")
         data, missing = point_data(points)
@@ -685,6 +698,116 @@ def render_map(
             padding_bottom_right=(20, 0),
         )
     return fmap
+
+
+SITE_CLASSES: tuple[tuple[int, int | None, str, str], ...] = (
+    (0, 0, "#d7191c", "none: a coverage gap"),
+    (1, 2, "#fdae61", "1 or 2"),
+    (3, 9, "#abd9e9", "3 to 9"),
+    (10, None, "#2c7bb6", "10 or more"),
+)
+"""The classes of suppliers in reach: (from, to or None, colour, label)."""
+
+_SITE_UNMATCHED = "#969696"
+
+
+def _site_colour(count: Any) -> str:
+    if count is None or pd.isna(count):
+        return _SITE_UNMATCHED
+    for low, high, colour, _ in SITE_CLASSES:
+        if count >= low and (high is None or count <= high):
+            return colour
+    return _SITE_UNMATCHED
+
+
+def _sites_layer(
+    fmap: folium.Map,
+    fg: folium.FeatureGroup,
+    sites: Any,
+    band_m: int,
+    used: list[Any],
+    extent: Any,
+) -> None:
+    """Add the sites layer: coloured by suppliers within ``band_m``, popups of the nearest."""
+    match = sites if hasattr(sites, "pairs") and hasattr(sites, "bands_m") else None
+    frame = _frame(sites, "sites", "sites", "a SupplierMatch or a GeoDataFrame of sites")
+    assert frame is not None
+    if match is not None and band_m not in match.bands_m:
+        raise InputError(
+            f"render_map: sites_band_m {band_m!r} is not one of the match's bands "
+            f"{list(match.bands_m)}"
+        )
+    column = f"n_suppliers_{band_m}m"
+    counts = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index)
+    by_site: dict[int, pd.DataFrame] = {}
+    if match is not None:
+        by_site = {int(k): v for k, v in match.pairs.groupby("site_row")}
+    styles, popups = [], []
+    for i, (_, row) in enumerate(frame.iterrows()):
+        colour = _site_colour(counts.iloc[i])
+        styles.append(
+            {
+                "radius": 5,
+                "fill": True,
+                "fillColor": colour,
+                "fillOpacity": 0.8,
+                "color": "#252525",
+                "weight": 0.8,
+            }
+        )
+        rows: list[tuple[str, Any]] = [
+            ("reference", row.get("site_reference")),
+            ("authority", row.get("authority")),
+            ("programme", row.get("programme")),
+            ("net dwellings", fmt(row.get("dwellings"), 0)),
+            ("status", row.get("site_status")),
+        ]
+        if match is not None:
+            for band in match.bands_m:
+                rows.append(
+                    (
+                        f"suppliers within {band / 1000:g} km",
+                        fmt(row.get(f"n_suppliers_{band}m"), 0),
+                    )
+                )
+            nearest = by_site.get(i)
+            if nearest is not None:
+                for _, pair in nearest.head(5).iterrows():
+                    where = f"{pair['distance_m'] / 1000:.1f} km, SIC {pair['sic_code']}"
+                    if pair["approximate_position"]:
+                        where += " (approximate position)"
+                    rows.append(
+                        (f"{int(pair['rank'])}. {display_text(pair['organisation'])}", where)
+                    )
+        popups.append(html_table(display_text(row.get("site_name")) or "Site", rows))
+    features = area_features(frame, styles=styles, popups=popups, tooltips=None)
+    AreaLayer(features, fg).add_to(fmap)
+    if match is not None:
+        legend_rows = [
+            (colour, f"{label} ({int(_count_in(counts, low, high)):,})")
+            for low, high, colour, label in SITE_CLASSES
+        ]
+        legend_rows.append((_SITE_UNMATCHED, f"not matched ({int(counts.isna().sum()):,})"))
+        note = (
+            f"Matching social economy suppliers within {band_m / 1000:g} km in a straight "
+            "line (not travel distance); click a site for the nearest."
+        )
+    else:
+        legend_rows = [(_SITE_UNMATCHED, f"site ({len(features):,}); not matched to suppliers")]
+        note = None
+    Legend(fg, title="Investment sites: suppliers in reach", rows=legend_rows, note=note).add_to(
+        fmap
+    )
+    used.append(frame)
+    extent(frame)
+
+
+def _count_in(counts: pd.Series, low: int, high: int | None) -> int:
+    values = counts.astype("float64")
+    inside = values >= low
+    if high is not None:
+        inside &= values <= high
+    return int(inside.sum())
 
 
 def _credits(used: list[Any]) -> list[str]:
