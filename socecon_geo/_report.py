@@ -18,6 +18,7 @@ import pandas as pd
 
 from socecon_geo._html import escape_markdown
 from socecon_geo._schema import STATUS_MEANINGS
+from socecon_geo.procurement import summary_records
 from socecon_geo.ranking import Candidates
 
 if TYPE_CHECKING:
@@ -368,6 +369,7 @@ def build_report(analysis: Analysis) -> dict[str, Any]:
         },
         "size": _size_section(analysis),
         "growth": _growth_section(analysis),
+        "suppliers": None if analysis.suppliers is None else summary_records(analysis.suppliers),
         "flags": _flags(analysis),
         "limitations": [
             "A register's address is where an organisation is registered, not always "
@@ -599,6 +601,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     )
     lines += _size_markdown(report.get("size"))
     lines += _growth_markdown(report.get("growth") or {})
+    lines += _suppliers_markdown(report.get("suppliers"))
     lines += ["", "## Limitations", ""]
     lines += [f"- {text}" for text in report["limitations"]]
     lines += ["", "## Sources", ""]
@@ -706,6 +709,39 @@ def _growth_markdown(growth: dict[str, Any]) -> list[str]:
                 for a in trajectory["areas"]
             ),
         )
+    return lines
+
+
+def _suppliers_markdown(suppliers: dict[str, Any] | None) -> list[str]:
+    if not suppliers:
+        return []
+    bands = suppliers["bands_m"]
+    lines = ["", "## Social procurement: suppliers within reach of the sites", ""]
+    lines.append(
+        "Straight-line distance from each site (to its edge, for a polygon) to the social "
+        "economy organisations whose SIC code is in the site's programme's supply chain; "
+        "travel distance is longer."
+    )
+    lines += [""]
+    headings = ["programme", "sites matched", "dwellings"]
+    headings += [f"within {b / 1000:g} km: sites / dwellings" for b in bands]
+    rows = []
+    for item in suppliers.get("by_programme", []):
+        cells: list[Any] = [item["programme"], item["sites_matched"], item["matched_dwellings"]]
+        cells += [f"{item[f'sites_k1_{b}m']:,} / {item[f'dwellings_k1_{b}m']:,.0f}" for b in bands]
+        rows.append(cells)
+    lines += _md_table(headings, rows)
+    gaps = suppliers.get("largest_gaps") or {}
+    band = bands[1] if len(bands) > 1 else bands[0]
+    shown = gaps.get(f"{band}m") or []
+    if shown:
+        lines += ["", f"Largest gaps: no matching supplier within {band / 1000:g} km", ""]
+        keys = [
+            k
+            for k in ("site_name", "authority", "dwellings", "nearest_supplier_m")
+            if k in shown[0]
+        ]
+        lines += _md_table(keys, ([g.get(k) for k in keys] for g in shown))
     return lines
 
 

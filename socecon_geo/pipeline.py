@@ -43,9 +43,11 @@ from socecon_geo.growth import Trajectory, births_and_deaths, doubling_trajector
 from socecon_geo.hotspot_stats import HotspotResult
 from socecon_geo.hotspot_stats import hotspots as find_hotspots
 from socecon_geo.maps import render_map, save_map
+from socecon_geo.procurement import SupplierMatch, match_suppliers, shortlist_frame
 from socecon_geo.provenance import Provenance, combine_provenance, get_provenance
 from socecon_geo.ranking import Candidates, rank_candidates
 from socecon_geo.registers import ORGANISATION_COLUMNS, combine_registers, read_organisations
+from socecon_geo.sites import read_sites
 from socecon_geo.size import SizeResult, social_economy_size
 from socecon_geo.summaries import summarise_areas
 from socecon_geo.tables import _neutralised, write_tables
@@ -66,6 +68,7 @@ STEPS: Final[tuple[str, ...]] = (
     "ranking",
     "size",
     "growth",
+    "suppliers",
 )
 """The steps of :func:`analyse`, in order (the keys of :attr:`Analysis.timings`)."""
 
@@ -86,11 +89,19 @@ OUTPUT_FILES: Final[dict[str, str]] = {
     "trajectory_csv": "trajectory.csv",
     "trajectory_png": "trajectory.png",
     "trajectory_svg": "trajectory.svg",
+    "shortlist_csv": "shortlist.csv",
 }
 """What :meth:`Analysis.save` writes: key → file name in the output folder."""
 
-GEOPACKAGE_LAYERS: Final[tuple[str, ...]] = ("organisations", "areas", "clusters", "gaps", "size")
-"""The layers of ``analysis.gpkg``, in order (``size`` when the size step ran)."""
+GEOPACKAGE_LAYERS: Final[tuple[str, ...]] = (
+    "organisations",
+    "areas",
+    "clusters",
+    "gaps",
+    "size",
+    "sites",
+)
+"""The layers of ``analysis.gpkg``, in order (``size`` and ``sites`` when those steps ran)."""
 
 # the keywords each step takes from the options of analyse (the rest are analyse's own)
 _OWN_KEYWORDS: Final[dict[str, frozenset[str]]] = {
@@ -99,6 +110,7 @@ _OWN_KEYWORDS: Final[dict[str, frozenset[str]]] = {
     "hotspots": frozenset({"areas", "seed"}),
     "size": frozenset({"points", "geography"}),
     "growth": frozenset({"points", "geography", "baseline"}),
+    "suppliers": frozenset({"sites", "organisations"}),
 }
 _STEP_FUNCTIONS: Final[dict[str, Any]] = {
     "read_options": read_organisations,
@@ -106,6 +118,7 @@ _STEP_FUNCTIONS: Final[dict[str, Any]] = {
     "hotspots": find_hotspots,
     "size": social_economy_size,
     "growth": births_and_deaths,
+    "suppliers": match_suppliers,
 }
 # growth= also takes these keywords of doubling_trajectory
 _TRAJECTORY_KEYWORDS: Final = frozenset({"baseline_year", "target_multiple", "target_years"})
@@ -155,6 +168,9 @@ class Analysis:
     trajectory : Trajectory or None
         The path to doubling from a baseline year (:func:`socecon_geo.doubling_trajectory`
         on the stock); None without ``growth``.
+    suppliers : SupplierMatch or None
+        The social suppliers within reach of each investment site
+        (:func:`socecon_geo.match_suppliers`); None without ``sites``.
     """
 
     organisations: pd.DataFrame
@@ -171,6 +187,7 @@ class Analysis:
     size: SizeResult | None = None
     growth: pd.DataFrame | None = None
     trajectory: Trajectory | None = None
+    suppliers: SupplierMatch | None = None
 
     def __repr__(self) -> str:
         return (
@@ -201,6 +218,7 @@ class Analysis:
             "deprivation": self._map_edition(),
             "title": self.parameters.get("title"),
             "size": self.size,
+            "sites": self.suppliers,
             **kwargs,
         }
         return render_map(self.points, **options)
@@ -341,6 +359,8 @@ class Analysis:
         }
         if self.size is not None:
             layers["size"] = self.size.areas
+        if self.suppliers is not None:
+            layers["sites"] = self.suppliers.sites
         # GeoPackage tables carry a last-change time; fix it to the run's date so that
         # the same analysis writes the same bytes.
         stamp = f"{self.parameters['date']}T00:00:00.000Z"
@@ -371,6 +391,11 @@ class Analysis:
                 continue
             plain = _neutralised(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
             written[key] = write_atomic(folder / OUTPUT_FILES[key], partial(_write_csv, plain))
+        if self.suppliers is not None:
+            shortlist = shortlist_frame(self.suppliers)  # neutralised for spreadsheets
+            written["shortlist_csv"] = write_atomic(
+                folder / OUTPUT_FILES["shortlist_csv"], partial(_write_csv, shortlist)
+            )
         # a chart tells at most len(SERIES_COLOURS) areas apart; the table has them all
         if self.trajectory is not None and len(self.trajectory.areas) <= len(SERIES_COLOURS):
             import matplotlib.pyplot as plt
@@ -561,6 +586,8 @@ def analyse(
     weights: Mapping[str, Mapping[str, float]] | None = None,
     size: Mapping[str, Any] | bool | None = None,
     growth: Mapping[str, Any] | bool | None = None,
+    sites: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
+    suppliers: Mapping[str, Any] | None = None,
     seed: int = 0,
     title: str | None = None,
     progress: bool = True,
@@ -618,6 +645,14 @@ def analyse(
         (``baseline_year``, by default the last complete year; ``target_multiple``,
         default 2; ``target_years``, its ``years``, default 10). The step runs when some
         organisation has a registration date (``registered_on``); False skips it.
+    sites : path or GeoDataFrame, optional
+        Investment sites (a brownfield land register, GeoJSON / GeoPackage, a CSV with
+        coordinates or postcodes: :func:`~socecon_geo.read_sites`, or its frame): the
+        social suppliers within reach of each are found
+        (:func:`~socecon_geo.match_suppliers`).
+    suppliers : dict, optional
+        Keywords of :func:`~socecon_geo.match_suppliers` (``programme``, also given to
+        ``read_sites``; ``bands_m``; ``supply_chains``; ``max_per_site``; ``k``).
     seed : int, default 0
         The seed of every random step (the hot spots' permutations); the same inputs
         and seed give the same results and the same saved files.
@@ -662,6 +697,11 @@ def analyse(
     cluster_kwargs = _check_step_options("clustering", clustering, problems)
     hotspot_kwargs = _check_step_options("hotspots", hotspots, problems)
     size_kwargs = None if size is False else _check_step_options("size", _on(size), problems)
+    supplier_kwargs = _check_step_options("suppliers", suppliers, problems)
+    if sites is not None and not isinstance(sites, str | os.PathLike | gpd.GeoDataFrame):
+        problems.add(
+            f"sites must be a path or a GeoDataFrame from read_sites, not {type(sites).__name__}"
+        )
     growth_kwargs = (
         None if growth is False else _check_step_options("growth", _on(growth), problems)
     )
@@ -701,6 +741,8 @@ def analyse(
         size_result = None if size_kwargs is None else _size(points, level, geo, size_kwargs)
     with steps.step("growth"):
         growth_table, trajectory, growth_note = _growth(points, geo, growth_kwargs)
+    with steps.step("suppliers"):
+        supplier_match = None if sites is None else _suppliers(sites, points, supplier_kwargs)
 
     edition = (
         deprivation_source
@@ -722,6 +764,7 @@ def analyse(
         "ranking": _plain(candidates.weights),
         "size": None if size_result is None else _plain(size_result.params),
         "growth": growth_note,
+        "suppliers": None if supplier_match is None else _plain(supplier_match.parameters),
         "seed": seed,
         "title": title
         or f"Social economy of {geo.name}"
@@ -736,6 +779,7 @@ def analyse(
         candidates.strengths,
         candidates.gaps,
         *geo.provenance,
+        *(() if supplier_match is None else (supplier_match.sites,)),
     )
     return Analysis(
         organisations=orgs,
@@ -752,6 +796,7 @@ def analyse(
         size=size_result,
         growth=growth_table,
         trajectory=trajectory,
+        suppliers=supplier_match,
     )
 
 
@@ -795,6 +840,20 @@ def _growth(
         )
     note = {"ran": True, "level": table.attrs.get("level"), "baseline_year": baseline_year}
     return table, trajectory, note
+
+
+def _suppliers(
+    sites: str | os.PathLike[str] | gpd.GeoDataFrame,
+    points: gpd.GeoDataFrame,
+    options: dict[str, Any],
+) -> SupplierMatch:
+    """Run the suppliers step: read the sites (unless a frame) and match them."""
+    frame = (
+        sites
+        if isinstance(sites, gpd.GeoDataFrame)
+        else read_sites(sites, programme=options.get("programme"))
+    )
+    return match_suppliers(frame, points, **options)
 
 
 def _synthetic(frame: pd.DataFrame) -> bool:

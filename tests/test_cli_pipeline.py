@@ -130,3 +130,43 @@ def test_size_errors_are_one_line_in_command_line_words(tmp_path, capsys, shared
     assert len(err) == 1
     assert "--economy-year 2030 is not in file" in err[0]
     assert "economy_year" not in err[0]
+
+
+SITES = ("sites", "wmca_brownfield_land_registers.csv")
+
+
+@pytest.mark.shared_data
+def test_suppliers_for_the_brownfield_sites(tmp_path, capsys, shared_data, no_network):
+    out = tmp_path / "shortlist.csv"
+    argv = [
+        "suppliers",
+        str(shared_data.joinpath(*SITES)),
+        str(shared_data.joinpath(*COOPSUK)),
+        "--programme",
+        "housing",
+        "-o",
+        str(out),
+    ]
+    assert main(argv) == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "housing: 2,058 sites matched, 54,045 dwellings" in printed
+    assert "within 3,000 m of at least one supplier: 508 sites, 16,356 dwellings" in printed
+    assert "  located = " in printed  # every status printed is explained
+    import pandas as pd
+
+    shortlist = pd.read_csv(out, encoding="utf-8-sig")
+    assert shortlist["site_id"].nunique() == 2115  # every site, gaps included
+
+
+def test_suppliers_refuses_an_unknown_programme_in_one_line(capsys, shared_data):
+    argv = [
+        "suppliers",
+        str(shared_data.joinpath(*SITES)),
+        str(shared_data.joinpath(*COOPSUK)),
+        "--programme",
+        "spaceports",
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "spaceports" in err[0]

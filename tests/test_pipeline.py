@@ -534,3 +534,28 @@ def test_size_and_growth_on_the_2016_cooperatives(shared_data: Path, tmp_path: P
     assert "| Sandwell | 25 | £15,313,667 | £2,575,590 |" in markdown
     html = written["map"].read_text(encoding="utf-8")
     assert "Size of the social economy" in html
+
+
+def test_sites_reach_the_report_the_map_and_the_folder(shared_data: Path, tmp_path: Path) -> None:
+    result = sg.analyse(
+        shared_data / "organisations" / "coopsuk_open_data_2023-03-02.csv",
+        sites=shared_data / "sites" / "wmca_brownfield_land_registers.csv",
+        suppliers={"programme": "housing"},
+        hotspots={"permutations": 0},
+        progress=False,
+    )
+    match = result.suppliers
+    assert match is not None
+    assert len(match.sites) == 2115
+    assert len(match.organisations) == len(result.points)
+    report = result.report()["suppliers"]
+    housing = report["by_programme"][0]
+    assert (housing["sites_k1_3000m"], housing["dwellings_k1_3000m"]) == (508, 16356)
+    written = result.save(tmp_path)
+    assert "sites" in [name for name, _ in pyogrio.list_layers(written["geopackage"])]
+    shortlist = pd.read_csv(written["shortlist_csv"], encoding="utf-8-sig")
+    assert shortlist["site_id"].nunique() == 2115
+    markdown = written["report_md"].read_text(encoding="utf-8")
+    assert "## Social procurement" in markdown
+    assert "Wholesale markets, Barford St" in markdown
+    assert "Investment sites" in written["map"].read_text(encoding="utf-8")

@@ -13,6 +13,9 @@ Commands
     The size of the social economy by area and authority (``social_economy_size``):
     counts, income and employees, coverage, concentration, with and without the
     organisations flagged as possibly national.
+``socecon-geo suppliers SITES FILE... [--programme ...] [-o FILE.csv]``
+    The social suppliers within reach of each investment site (``match_suppliers``),
+    the coverage of each programme by distance band and the largest gaps.
 ``socecon-geo geocode REGISTER -o FILE``
     Read a register, geocode it by postcode, add LSOA, ward and authority (and, with
     ``--deprivation``, the IMD), write every row with its statuses, print a report.

@@ -270,6 +270,8 @@ def run(args: argparse.Namespace) -> int:
         geography=geography,
         deprivation=deprivation,
         level=library_level(args.level, deprivation),
+        sites=args.sites,
+        suppliers=_supplier_options(args),
         geocoder=geocoder,
         seed=args.seed,
     )
@@ -367,3 +369,75 @@ def _size_table(totals: pd.DataFrame) -> str:
         )
         for r in rows
     )
+
+
+# ---- suppliers ------------------------------------------------------------------------
+
+
+def _supplier_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Return the match_suppliers keywords of --programme and --band."""
+    options: dict[str, Any] = {}
+    if args.programme:
+        options["programme"] = args.programme
+    if args.band:
+        options["bands_m"] = tuple(sorted(set(args.band)))
+    return options
+
+
+def _printable(value: Any) -> str:
+    """Text from a file as one line a terminal shows as written (no control characters)."""
+    import re
+
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", str(value)).strip()
+
+
+def suppliers(args: argparse.Namespace) -> int:
+    """``socecon-geo suppliers``: the social suppliers within reach of each site."""
+    import socecon_geo as sg
+    from socecon_geo._atomic import write_atomic
+    from socecon_geo.procurement import shortlist_frame, summary_records
+
+    out = Path(args.output) if args.output else None
+    if out is not None and out.suffix.lower() != ".csv":
+        raise CliError(f"--output {out}: the shortlist is written as .csv; name a .csv file")
+    options = _supplier_options(args)
+    sites = sg.read_sites(args.sites, programme=options.get("programme"))
+    geocoder = _geocoder(args)
+    frames = read_files(args, list(args.files))
+    orgs = sg.combine_registers(*frames) if len(frames) > 1 else frames[0]
+    points = sg.assign_areas(sg.geocode(orgs, geocoder=geocoder))
+    match = sg.match_suppliers(sites, points, **options)
+    records = summary_records(match)
+    for line in counts_line("sites", "site_status", match.sites["site_status"]):
+        _say(args, line)
+    for line in counts_line("suppliers", "supplier_status", match.organisations["supplier_status"]):
+        _say(args, line)
+    for item in records["by_programme"]:
+        emit(
+            f"{item['programme']}: {item['sites_matched']:,} sites matched, "
+            f"{item['matched_dwellings']:,.0f} dwellings"
+        )
+        for band in records["bands_m"]:
+            emit(
+                f"  within {band:,} m of at least one supplier: {item[f'sites_k1_{band}m']:,} "
+                f"sites, {item[f'dwellings_k1_{band}m']:,.0f} dwellings; gaps "
+                f"{item[f'gaps_{band}m']:,} sites, {item[f'gap_dwellings_{band}m']:,.0f} dwellings"
+            )
+    band = records["bands_m"][1] if len(records["bands_m"]) > 1 else records["bands_m"][0]
+    gaps = records["largest_gaps"].get(f"{band}m") or []
+    if gaps:
+        emit(f"largest gaps within {band:,} m:")
+        for gap in gaps[:5]:
+            nearest = gap.get("nearest_supplier_m")
+            emit(
+                f"  {_printable(gap.get('site_name'))} ({_printable(gap.get('authority'))}): "
+                f"{gap.get('dwellings') or 0:,.0f} dwellings, nearest supplier "
+                + ("none" if nearest is None else f"{nearest:,} m")
+            )
+    if out is not None:
+        shortlist = shortlist_frame(match)
+        write_atomic(out, lambda p: shortlist.to_csv(p, index=False, encoding="utf-8-sig"))
+        emit(
+            f"wrote the shortlist of {len(match.sites):,} sites ({len(shortlist):,} rows) to {out}"
+        )
+    return 0

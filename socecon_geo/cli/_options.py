@@ -73,6 +73,23 @@ def _command(
     return parser
 
 
+def _site_options(parser: argparse.ArgumentParser) -> None:
+    """Add the options of the investment sites (``suppliers``, ``run``)."""
+    parser.add_argument(
+        "--programme",
+        metavar="NAME",
+        help="the programme of every site (housing, retrofit, transport); default: the "
+        "file's own programme column, else housing",
+    )
+    parser.add_argument(
+        "--band",
+        action="append",
+        type=int,
+        metavar="METRES",
+        help="a distance band in metres (repeatable; default 1000 3000 5000 10000)",
+    )
+
+
 def _register_options(parser: argparse.ArgumentParser) -> None:
     """Add the options of read_organisations a command-line user needs."""
     group = parser.add_argument_group("reading the register")
@@ -248,6 +265,12 @@ def build_parser(commands_module: Any) -> argparse.ArgumentParser:
         "--out", metavar="DIR", default=RUN_OUT, help=f"output folder (default {RUN_OUT}/)"
     )
     run.add_argument(
+        "--sites",
+        metavar="FILE",
+        help="investment sites: find the social suppliers within reach of each (see suppliers)",
+    )
+    _site_options(run)
+    run.add_argument(
         "--map-assets",
         metavar="DIR",
         help="a folder of the Leaflet files (see .ci/map-assets): written into map.html, "
@@ -291,6 +314,32 @@ def build_parser(commands_module: Any) -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     _register_options(run)
     _geocoder_options(run)
+
+    suppliers = _command(
+        commands,
+        "suppliers",
+        c.suppliers,
+        help="the social suppliers within reach of each investment site, and the gaps",
+        description=(
+            "Read the investment sites (a brownfield land register, GeoJSON / GeoPackage, "
+            "or a CSV with coordinates or postcodes) and the register files, place the "
+            "organisations, and find for every site the organisations whose SIC code is in "
+            "its programme's supply chain within each distance band (straight line), "
+            "ranked by band, fit and distance; print the coverage by programme and the "
+            "largest gaps."
+        ),
+    )
+    suppliers.add_argument("sites", metavar="SITES", help="the investment sites file")
+    suppliers.add_argument("files", nargs="+", metavar="FILE", help="register files")
+    _site_options(suppliers)
+    suppliers.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the shortlist (.csv: every site, its nearest matching suppliers)",
+    )
+    _register_options(suppliers)
+    _geocoder_options(suppliers)
 
     size = _command(
         commands,
