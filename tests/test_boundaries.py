@@ -15,7 +15,12 @@ import pytest
 from shapely.geometry import box, mapping, shape
 
 from socecon_geo import _http, datasets
-from socecon_geo._errors import DataUnavailableError, InputError, UnknownAreaError
+from socecon_geo._errors import (
+    DataUnavailableError,
+    InputError,
+    SocEconGeoWarning,
+    UnknownAreaError,
+)
 from socecon_geo.boundaries import fetch_boundaries, read_boundaries
 from socecon_geo.provenance import get_provenance
 
@@ -579,7 +584,8 @@ def test_cached_lsoas_keep_their_selection_and_a_bad_cache_is_replaced(
     cached = list((_http.cache_dir() / "datasets" / "boundaries").glob("lsoa21-*.parquet"))
     assert len(cached) == 1
     cached[0].write_bytes(b"not parquet")
-    repaired = fetch_boundaries("lsoa21", authorities=[ALPHA, GAMMA])
+    with pytest.warns(SocEconGeoWarning, match="not usable: its checksum does not match"):
+        repaired = fetch_boundaries("lsoa21", authorities=[ALPHA, GAMMA])
     assert len(arcgis.requests) > seen
     assert sorted(repaired["lsoa21_code"]) == sorted(first["lsoa21_code"])
 

@@ -569,9 +569,10 @@ def build_postcode_table(
     if not refresh and target.exists():
         try:
             meta = _table_metadata(pq.read_schema(target))
+            rows = pq.read_metadata(target).num_rows
         except (OSError, pa.ArrowInvalid):
-            meta = {}
-        if meta.get("signature") == signature:
+            meta, rows = {}, None
+        if meta.get("signature") == signature and meta.get("rows") == rows:
             return target
 
     found = _identify_source(source_path)
@@ -601,9 +602,12 @@ def build_postcode_table(
         {**(arrow.schema.metadata or {}), b"socecon_geo": json.dumps(meta).encode()}
     )
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    pq.write_table(arrow, tmp, row_group_size=250_000, compression="zstd")
-    tmp.replace(target)
+    tmp = target.with_name(f".{target.name}.pid{os.getpid()}.part")  # one per process
+    try:
+        pq.write_table(arrow, tmp, row_group_size=250_000, compression="zstd")
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 
