@@ -443,3 +443,23 @@ def test_temporaries_of_killed_processes_are_removed(tmp_path: Path) -> None:
     mine.write_bytes(b"in progress")
     assert _http.remove_stale_partials(tmp_path) == [stale]
     assert mine.exists()
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated"])
+def test_a_damaged_built_postcode_table_is_built_again(tmp_path: Path, how: str) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "_geocode_tests", Path(__file__).with_name("test_geocode.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    source = module.write_cpo_zip(tmp_path / "codepo_gb.zip")
+    built = sg.build_postcode_table(source)
+    good = pd.read_parquet(built)
+    data = built.read_bytes()
+    built.write_bytes(b"garbage" if how == "garbage" else data[: len(data) // 2])
+    with pytest.warns(SocEconGeoWarning, match="not usable: it cannot be read") as caught:
+        assert sg.build_postcode_table(source) == built
+    assert len(caught) == 1
+    pd.testing.assert_frame_equal(pd.read_parquet(built), good)

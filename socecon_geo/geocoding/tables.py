@@ -570,10 +570,18 @@ def build_postcode_table(
         try:
             meta = _table_metadata(pq.read_schema(target))
             rows = pq.read_metadata(target).num_rows
-        except (OSError, pa.ArrowInvalid):
-            meta, rows = {}, None
-        if meta.get("signature") == signature and meta.get("rows") == rows:
+            problem = (
+                None
+                if meta.get("rows") == rows
+                else f"it has {rows:,} rows, not {meta.get('rows')}"
+            )
+        except (OSError, pa.ArrowInvalid) as exc:
+            meta, problem = {}, f"it cannot be read ({type(exc).__name__})"
+        if problem is None and meta.get("signature") == signature:
             return target
+        if problem is not None:
+            msg = f"The built postcode table {target} is not usable: {problem}; building it again."
+            warnings.warn(msg, SocEconGeoWarning, stacklevel=2)
 
     found = _identify_source(source_path)
     raw = found.read()
