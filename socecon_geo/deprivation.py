@@ -925,11 +925,11 @@ def fetch_deprivation(
 
     cached = dataset.cache_path()
     if cached.is_file() and not refresh:
-        frame, problem = _read_cached(cached, key, dataset)
-        if frame is not None:
-            frame.attrs["source"] = f"{cached} (cached download of {dataset.urls[0]})"
-            frame.attrs[PROVENANCE_KEY] = [dataset.provenance(str(cached)).to_dict()]
-            return frame
+        from_cache, problem = _read_cached(cached, key, dataset)
+        if from_cache is not None:
+            from_cache.attrs["source"] = f"{cached} (cached download of {dataset.urls[0]})"
+            from_cache.attrs[PROVENANCE_KEY] = [dataset.provenance(str(cached)).to_dict()]
+            return from_cache
         msg = f"The cached {key} file {cached} is not usable: {problem}; downloading it again."
         warnings.warn(msg, SocEconGeoWarning, stacklevel=2)
         discard_cached_file(cached)

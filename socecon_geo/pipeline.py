@@ -15,6 +15,7 @@ flagged and why.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import inspect
 import json
@@ -415,12 +416,8 @@ class Analysis:
             if frame is None:
                 continue
             plain = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
-            written[key] = write_atomic(
-                folder / OUTPUT_FILES[key],
-                lambda p, f=plain: (csv_text or _neutralised)(f).to_csv(
-                    p, index=False, encoding="utf-8-sig"
-                ),
-            )
+            text = (csv_text or _neutralised)(plain)
+            written[key] = write_atomic(folder / OUTPUT_FILES[key], functools.partial(_csv, text))
         # a chart tells at most len(SERIES_COLOURS) areas apart; the table has them all
         if self.trajectory is not None and len(self.trajectory.areas) <= len(SERIES_COLOURS):
             import matplotlib.pyplot as plt
@@ -440,6 +437,10 @@ def _report_paths(folder: Path) -> dict[str, Path]:
 
 def _raw(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

@@ -19,6 +19,7 @@ time out of all proportion to the organisations in it. Each is refused with one
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
@@ -169,18 +170,24 @@ def guarded(
     """
     if info is not None:
         check_member(info, label)
+    return functools.partial(_open_guarded, opener, label, info=info, lines=lines)
 
-    def open_guarded() -> IO[bytes]:
-        guard = _Guard(
-            opener(),
-            label,
-            compressed=None if info is None else info.compress_size,
-            member=None if info is None else info.filename,
-            lines=lines,
-        )
-        return io.BufferedReader(guard, buffer_size=1 << 20)
 
-    return open_guarded
+def _open_guarded(
+    opener: Callable[[], IO[bytes]],
+    label: str,
+    *,
+    info: zipfile.ZipInfo | None = None,
+    lines: bool = False,
+) -> io.BufferedReader:
+    guard = _Guard(
+        opener(),
+        label,
+        compressed=None if info is None else info.compress_size,
+        member=None if info is None else info.filename,
+        lines=lines,
+    )
+    return io.BufferedReader(guard, buffer_size=1 << 20)
 
 
 def _column_number(letters: str) -> int:
@@ -216,7 +223,7 @@ def _scan_sheet(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> 
     import defusedxml.ElementTree as SafeET
     from defusedxml import DefusedXmlException
 
-    with guarded(lambda: archive.open(info), label, info=info)() as stream:
+    with _open_guarded(functools.partial(archive.open, info), label, info=info) as stream:
         head = stream.peek(_XML_HEAD)[:_XML_HEAD]
         if found := _DIMENSION.search(head):
             rows, cols = _span(found.group(1).decode())
@@ -282,7 +289,7 @@ def check_workbook(content: bytes, label: str) -> None:
         for info in parts:
             if not info.filename.endswith((".xml", ".rels")):
                 continue
-            with guarded(lambda i=info: archive.open(i), label, info=info)() as stream:
+            with _open_guarded(functools.partial(archive.open, info), label, info=info) as stream:
                 head = stream.read(_XML_HEAD)
             if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                 msg = (
