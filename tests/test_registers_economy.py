@@ -199,7 +199,7 @@ def test_economy_join_latest_and_given_year(tmp_path: Path) -> None:
     assert summary["years"] == [2014, 2015]
     assert (summary["joined"], summary["without_year"], summary["not_in_economy"]) == (2, 0, 1)
     assert summary["economy_ids_not_in_register"] == 1  # the N/a aggregate rows
-    assert [p.name for p in get_provenance(latest)] == ["coopsuk_open_data", "coopsuk_economy"]
+    assert [p.name for p in get_provenance(latest)] == ["coopsuk_open_data_2016", "coopsuk_economy"]
     given = read_organisations(orgs, economy=economy, economy_year=2014)
     assert given["income"].tolist()[:2] == [1000.0, 700.0]
     assert given["employees"].tolist()[0] == 3.0
