@@ -37,7 +37,9 @@ import urllib3
 from socecon_geo._errors import DownloadError, NetworkUnreachableError, SocEconGeoWarning
 
 __all__ = [
+    "NO_CHECKSUM",
     "HttpSettings",
+    "adopt_cached_file",
     "cache_dir",
     "cached_file_problem",
     "discard_cached_file",
@@ -420,7 +422,7 @@ def cached_file_problem(path: str | os.PathLike[str]) -> str | None:
     try:
         expected = _sidecar(path).read_text(encoding="utf-8").split()[0]
     except (OSError, IndexError, UnicodeDecodeError):
-        return "it has no checksum file"
+        return NO_CHECKSUM
     try:
         actual = _sha256(path)
     except OSError as exc:
@@ -428,6 +430,21 @@ def cached_file_problem(path: str | os.PathLike[str]) -> str | None:
     if actual != expected:
         return "its checksum does not match its content (damaged, cut short or replaced)"
     return None
+
+
+NO_CHECKSUM = "it has no checksum file"
+"""What :func:`cached_file_problem` says of a file cached before checksums were kept."""
+
+
+def adopt_cached_file(path: str | os.PathLike[str]) -> None:
+    """Write the checksum of a file cached before checksums were kept.
+
+    For a caller that has just checked the file's content in full (the IoD File 7 as a
+    download is checked; a boundary file read back), so that an older cache is kept,
+    not fetched again (which would fail offline).
+    """
+    path = Path(path)
+    _write_whole(_sidecar(path), f"{_sha256(path)}  {path.name}\n".encode())
 
 
 def discard_cached_file(path: str | os.PathLike[str]) -> None:

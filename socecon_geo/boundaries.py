@@ -59,6 +59,8 @@ from socecon_geo._errors import (
 )
 from socecon_geo._headings import find_area_columns
 from socecon_geo._http import (
+    NO_CHECKSUM,
+    adopt_cached_file,
     cache_dir,
     cached_file_problem,
     discard_cached_file,
@@ -754,9 +756,11 @@ def fetch_boundaries(
     if cached.is_file() and not refresh:
         problem = cached_file_problem(cached)
         try:
-            stored = None if problem else gpd.read_parquet(cached)
+            stored = None if problem not in (None, NO_CHECKSUM) else gpd.read_parquet(cached)
         except Exception as exc:  # pyarrow raises many kinds for a damaged file
-            problem = f"it cannot be read ({type(exc).__name__})"
+            stored, problem = None, f"it cannot be read ({type(exc).__name__})"
+        if stored is not None and problem == NO_CHECKSUM:  # cached by an older version
+            adopt_cached_file(cached)
         if stored is None:  # an unusable cache file is replaced by a new download
             msg = f"The cached boundaries {cached} are not usable: {problem}; downloading again."
             warnings.warn(msg, SocEconGeoWarning, stacklevel=2)

@@ -64,6 +64,8 @@ from socecon_geo._errors import (
 )
 from socecon_geo._headings import find_area_columns, normalise_heading
 from socecon_geo._http import (
+    NO_CHECKSUM,
+    adopt_cached_file,
     cached_file_problem,
     discard_cached_file,
     download_file,
@@ -864,14 +866,18 @@ def _read_cached(
 ) -> tuple[pd.DataFrame | None, str]:
     """Return the cached File 7 checked as a download is, or why it cannot be used."""
     problem = cached_file_problem(cached)
-    if problem is not None:
+    if problem is not None and problem != NO_CHECKSUM:
         return None, problem
     try:
         frame = read_deprivation(cached, vintage=key)  # type: ignore[arg-type]
         issues = _validate_download(frame, dataset)
     except InputError as exc:
         return None, str(exc).splitlines()[0]
-    return (None, "; ".join(issues)) if issues else (frame, "")
+    if issues:
+        return None, "; ".join(issues)
+    if problem == NO_CHECKSUM:  # cached by an older version and valid: kept
+        adopt_cached_file(cached)
+    return frame, ""
 
 
 def fetch_deprivation(

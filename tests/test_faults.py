@@ -324,6 +324,10 @@ def test_a_damaged_cached_download_fails_its_checksum(tmp_path: Path, how: str) 
     problem = _http.cached_file_problem(cached)
     assert problem is not None
     assert "checksum" in problem
+    if how == "no checksum":  # cached by an older version: the caller checks the content
+        assert problem == _http.NO_CHECKSUM
+        _http.adopt_cached_file(cached)
+        assert _http.cached_file_problem(cached) is None
     assert "\n" not in problem
 
 
