@@ -6,6 +6,14 @@ the functions at a local server; nothing in the test suite touches the internet.
 
 The cache directory is, in order of precedence, the ``SOCECON_GEO_CACHE_DIR``
 environment variable, ``$XDG_CACHE_HOME/socecon_geo``, or ``~/.cache/socecon_geo``.
+
+Everything written to the cache is written whole: to a temporary file of its own (named
+by the process, so two processes sharing the cache never write to one file) and renamed
+into place. A cached JSON response carries the request it answers and the SHA-256 of its
+body, and a cached download (:func:`store_cached_file`) a ``.sha256`` file beside it; a
+cached file that fails its check (garbage, cut short, another file put in its place) is
+never used: :func:`cached_file_problem` says why, and the caller fetches it again with
+one :class:`~socecon_geo.SocEconGeoWarning`.
 """
 
 from __future__ import annotations
@@ -13,8 +21,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
+import tempfile
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,15 +34,24 @@ from typing import Any
 import requests
 import urllib3
 
-from socecon_geo._errors import DownloadError, NetworkUnreachableError
+from socecon_geo._errors import DownloadError, NetworkUnreachableError, SocEconGeoWarning
 
 __all__ = [
+    "NO_CHECKSUM",
     "HttpSettings",
+    "adopt_cached_file",
     "cache_dir",
+    "cached_file_problem",
+    "discard_cached_file",
     "download_file",
+    "remove_stale_partials",
     "request_json",
     "settings",
+    "store_cached_file",
 ]
+
+_CACHE_FORMAT = 1  # the envelope of a cached JSON response
+_PARTIAL_PID = re.compile(r"\.pid(\d+)\.")
 
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
@@ -238,14 +258,17 @@ def request_json(
     key = _cache_key(method, url, dict(params or {}), payload)
     path = cache_dir() / "http" / f"{key}.json"
     if use_cache and path.exists():
-        try:
-            cached = json.loads(path.read_text(encoding="utf-8"))
-            if validate is not None:
+        cached, problem = _read_cached_json(path, key)
+        if problem is None and validate is not None:
+            try:
                 validate(cached)
-        except (OSError, json.JSONDecodeError, DownloadError):
-            path.unlink(missing_ok=True)
-        else:
+            except DownloadError:
+                problem = ""  # valid but stale for this caller: asked for again, quietly
+        if problem is None:
             return cached
+        if problem:
+            _warn_unusable(path, problem, "asking for it again")
+        path.unlink(missing_ok=True)
     response = _send(method, url, params=params, payload=payload, timeout=timeout, retries=retries)
     try:
         data = response.json()
@@ -258,11 +281,177 @@ def request_json(
     if validate is not None:
         validate(data)
     if use_cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(path)
+        body = json.dumps(data, sort_keys=True)
+        envelope = {
+            "socecon_geo_cache": _CACHE_FORMAT,
+            "request": key,
+            "sha256": hashlib.sha256(body.encode()).hexdigest(),
+            "body": data,
+        }
+        _write_whole(path, json.dumps(envelope).encode())
     return data
+
+
+def _read_cached_json(path: Path, key: str) -> tuple[Any, str | None]:
+    """Return a cached body, or why the file cannot be used."""
+    try:
+        envelope = json.loads(path.read_bytes())
+    except OSError as exc:
+        return None, f"it cannot be read ({exc.strerror or exc})"
+    except ValueError:
+        return None, "it is not JSON (damaged or cut short)"
+    if not isinstance(envelope, dict) or envelope.get("socecon_geo_cache") != _CACHE_FORMAT:
+        return None, "it is not a socecon_geo cached response"
+    if envelope.get("request") != key:
+        return None, "it answers another request"
+    body = envelope.get("body")
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    if envelope.get("sha256") != digest:
+        return None, "its checksum does not match its content"
+    return body, None
+
+
+def _warn_unusable(path: Path, problem: str, action: str) -> None:
+    msg = f"The cached file {path} is not usable: {problem}; {action}."
+    warnings.warn(msg, SocEconGeoWarning, stacklevel=4)
+
+
+def _temporary(target: Path) -> Path:
+    """Make a new empty file beside ``target``, private to this process (its id in the name)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(
+        prefix=f".{target.name}.pid{os.getpid()}.", suffix=".part", dir=target.parent
+    )
+    os.close(handle)
+    return Path(name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process, or no permission to ask: assume alive
+        return True
+    return True
+
+
+def remove_stale_partials(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files that processes killed while writing left in a folder.
+
+    A temporary file of this layer is hidden and named ``.<target>.pid<pid>.<...>.part``;
+    one whose process no longer runs can never be completed, so it is removed.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files removed.
+    """
+    removed = []
+    for path in Path(folder).glob(".*.part"):
+        found = _PARTIAL_PID.search(path.name)
+        pid = int(found.group(1)) if found else None
+        if pid is not None and pid != os.getpid() and not _alive(pid):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _write_whole(target: Path, data: bytes) -> None:
+    tmp = _temporary(target)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def store_cached_file(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """Move a complete file into the cache with its checksum beside it.
+
+    The checksum file ``<target>.sha256`` is written first and the file renamed over
+    ``target`` second, each whole, so a process killed between the two leaves a file
+    whose checksum does not match: it is fetched again, never used half-checked.
+
+    Parameters
+    ----------
+    source : path
+        The complete file (in the cache's folder, so the rename is atomic).
+    target : path
+        Where it is cached.
+
+    Returns
+    -------
+    pathlib.Path
+        ``target``.
+    """
+    source, target = Path(source), Path(target)
+    _write_whole(_sidecar(target), f"{_sha256(source)}  {target.name}\n".encode())
+    os.replace(source, target)
+    return target
+
+
+def cached_file_problem(path: str | os.PathLike[str]) -> str | None:
+    """Say why a cached file cannot be used, or None when its checksum matches.
+
+    Parameters
+    ----------
+    path : path
+        A file stored with :func:`store_cached_file`.
+
+    Returns
+    -------
+    str or None
+        ``"it has no checksum file"``, ``"its checksum does not match its content
+        (damaged, cut short or replaced)"``, or None.
+    """
+    path = Path(path)
+    try:
+        expected = _sidecar(path).read_text(encoding="utf-8").split()[0]
+    except (OSError, IndexError, UnicodeDecodeError):
+        return NO_CHECKSUM
+    try:
+        actual = _sha256(path)
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or exc})"
+    if actual != expected:
+        return "its checksum does not match its content (damaged, cut short or replaced)"
+    return None
+
+
+NO_CHECKSUM = "it has no checksum file"
+"""What :func:`cached_file_problem` says of a file cached before checksums were kept."""
+
+
+def adopt_cached_file(path: str | os.PathLike[str]) -> None:
+    """Write the checksum of a file cached before checksums were kept.
+
+    For a caller that has just checked the file's content in full (the IoD File 7 as a
+    download is checked; a boundary file read back), so that an older cache is kept,
+    not fetched again (which would fail offline).
+    """
+    path = Path(path)
+    _write_whole(_sidecar(path), f"{_sha256(path)}  {path.name}\n".encode())
+
+
+def discard_cached_file(path: str | os.PathLike[str]) -> None:
+    """Remove a cached file and its checksum file."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    _sidecar(path).unlink(missing_ok=True)
 
 
 def download_file(
@@ -274,9 +463,10 @@ def download_file(
 ) -> Path:
     """Download ``url`` to ``destination`` atomically.
 
-    The body is streamed to a temporary file beside ``destination`` and renamed into
-    place only when complete, so an interrupted download never leaves a partial file
-    that looks finished.
+    The body is streamed to a temporary file of this process beside ``destination`` and
+    renamed into place only when complete (all of ``Content-Length``, when the server
+    sends one), so an interrupted download (a broken connection, an error, the process
+    killed) never leaves a partial file that looks finished.
 
     Parameters
     ----------
@@ -298,18 +488,28 @@ def download_file(
         When every attempt failed or the connection broke mid-download.
     """
     destination = Path(destination)
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    tmp = destination.with_name(destination.name + ".part")
     response = _send("GET", url, stream=True, timeout=timeout, retries=retries)
+    if destination.parent.is_dir():
+        remove_stale_partials(destination.parent)
+    tmp = _temporary(destination)
     try:
+        expected = response.headers.get("Content-Length")
+        received = 0
         with tmp.open("wb") as handle:
             for chunk in response.iter_content(chunk_size=1 << 20):
                 handle.write(chunk)
+                received += len(chunk)
+        if expected is not None and expected.isdigit() and received != int(expected):
+            msg = (
+                f"GET {url} broke off mid-download ({received:,} of {int(expected):,} bytes); "
+                "try again."
+            )
+            raise DownloadError(msg)
+        os.replace(tmp, destination)
     except requests.RequestException as exc:
-        tmp.unlink(missing_ok=True)
         msg = f"GET {url} broke off mid-download ({exc}); try again."
         raise DownloadError(msg) from None
     finally:
         response.close()
-    tmp.replace(destination)
+        tmp.unlink(missing_ok=True)
     return destination

@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
@@ -53,10 +54,20 @@ from socecon_geo._errors import (
     DataUnavailableError,
     DownloadError,
     InputError,
+    SocEconGeoWarning,
     UnknownAreaError,
 )
 from socecon_geo._headings import find_area_columns
-from socecon_geo._http import cache_dir, request_json
+from socecon_geo._http import (
+    NO_CHECKSUM,
+    adopt_cached_file,
+    cache_dir,
+    cached_file_problem,
+    discard_cached_file,
+    remove_stale_partials,
+    request_json,
+    store_cached_file,
+)
 from socecon_geo._tables import clean_text
 from socecon_geo.provenance import PROVENANCE_KEY, Provenance, get_provenance, with_provenance
 
@@ -743,10 +754,17 @@ def fetch_boundaries(
 
     cached = _cache_file(level_key, urls, codes, names, size)
     if cached.is_file() and not refresh:
+        problem = cached_file_problem(cached)
         try:
-            stored = gpd.read_parquet(cached)
-        except Exception:  # an unreadable cache file is replaced by a new download
-            cached.unlink(missing_ok=True)
+            stored = None if problem not in (None, NO_CHECKSUM) else gpd.read_parquet(cached)
+        except Exception as exc:  # pyarrow raises many kinds for a damaged file
+            stored, problem = None, f"it cannot be read ({type(exc).__name__})"
+        if stored is not None and problem == NO_CHECKSUM:  # cached by an older version
+            adopt_cached_file(cached)
+        if stored is None:  # an unusable cache file is replaced by a new download
+            msg = f"The cached boundaries {cached} are not usable: {problem}; downloading again."
+            warnings.warn(msg, SocEconGeoWarning, stacklevel=2)
+            discard_cached_file(cached)
         else:
             url = str(stored.attrs.get("url") or urls[0])
             frame = read_boundaries(stored, level=level_key)  # type: ignore[arg-type]
@@ -813,10 +831,14 @@ def fetch_boundaries(
         raise UnknownAreaError(msg)
 
     cached.parent.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_name(cached.name + ".part")
+    remove_stale_partials(cached.parent)
+    partial = cached.with_name(f".{cached.name}.pid{os.getpid()}.part")
     raw.attrs = {"url": online.url, "lsoa_selection": selection}
-    raw.to_parquet(partial)
-    partial.replace(cached)
+    try:
+        raw.to_parquet(partial)
+        store_cached_file(partial, cached)
+    finally:
+        partial.unlink(missing_ok=True)
     frame.attrs.update(
         source=f"{online.url} (cached at {cached})",
         provenance=[_with_url(service.provenance(online.url), online.url).to_dict()],

@@ -44,6 +44,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,9 +60,18 @@ from socecon_geo._errors import (
     InputError,
     NetworkUnreachableError,
     Problems,
+    SocEconGeoWarning,
 )
 from socecon_geo._headings import find_area_columns, normalise_heading
-from socecon_geo._http import download_file
+from socecon_geo._http import (
+    NO_CHECKSUM,
+    adopt_cached_file,
+    cached_file_problem,
+    discard_cached_file,
+    download_file,
+    remove_stale_partials,
+    store_cached_file,
+)
 from socecon_geo._schema import DEPRIVATION_STATUSES
 from socecon_geo._tables import (
     clean_text,
@@ -851,6 +861,25 @@ def _validate_download(frame: pd.DataFrame, dataset: datasets.DatasetFile) -> li
     return issues
 
 
+def _read_cached(
+    cached: Path, key: str, dataset: datasets.DatasetFile
+) -> tuple[pd.DataFrame | None, str]:
+    """Return the cached File 7 checked as a download is, or why it cannot be used."""
+    problem = cached_file_problem(cached)
+    if problem is not None and problem != NO_CHECKSUM:
+        return None, problem
+    try:
+        frame = read_deprivation(cached, vintage=key)  # type: ignore[arg-type]
+        issues = _validate_download(frame, dataset)
+    except InputError as exc:
+        return None, str(exc).splitlines()[0]
+    if issues:
+        return None, "; ".join(issues)
+    if problem == NO_CHECKSUM:  # cached by an older version and valid: kept
+        adopt_cached_file(cached)
+    return frame, ""
+
+
 def fetch_deprivation(
     vintage: Vintage = "iod2025",
     *,
@@ -902,14 +931,19 @@ def fetch_deprivation(
 
     cached = dataset.cache_path()
     if cached.is_file() and not refresh:
-        frame = read_deprivation(cached, vintage=key)  # type: ignore[arg-type]
-        frame.attrs["source"] = f"{cached} (cached download of {dataset.urls[0]})"
-        frame.attrs[PROVENANCE_KEY] = [dataset.provenance(str(cached)).to_dict()]
-        return frame
+        from_cache, problem = _read_cached(cached, key, dataset)
+        if from_cache is not None:
+            from_cache.attrs["source"] = f"{cached} (cached download of {dataset.urls[0]})"
+            from_cache.attrs[PROVENANCE_KEY] = [dataset.provenance(str(cached)).to_dict()]
+            return from_cache
+        msg = f"The cached {key} file {cached} is not usable: {problem}; downloading it again."
+        warnings.warn(msg, SocEconGeoWarning, stacklevel=2)
+        discard_cached_file(cached)
 
     failures: list[str] = []
+    remove_stale_partials(cached.parent)
     for url in dataset.urls:
-        partial = cached.with_name(cached.name + ".download")
+        partial = cached.with_name(f".{cached.name}.pid{os.getpid()}.download.part")
         try:
             download_file(url, partial)
         except DownloadError as exc:
@@ -926,7 +960,7 @@ def fetch_deprivation(
             partial.unlink(missing_ok=True)
             failures.append(f"{url}: downloaded, but not a valid {key} file: {'; '.join(issues)}")
             continue
-        partial.replace(cached)
+        store_cached_file(partial, cached)
         frame.attrs["source"] = f"{cached} (downloaded from {url})"
         record = dataclasses.replace(dataset.provenance(url), url=url)
         frame.attrs[PROVENANCE_KEY] = [record.to_dict()]

@@ -15,12 +15,13 @@ flagged and why.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import inspect
 import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -90,8 +91,14 @@ OUTPUT_FILES: Final[dict[str, str]] = {
     "trajectory_png": "trajectory.png",
     "trajectory_svg": "trajectory.svg",
     "shortlist_csv": "shortlist.csv",
+    "run": "run.json",
 }
-"""What :meth:`Analysis.save` writes: key → file name in the output folder."""
+"""What :meth:`Analysis.save` writes: key → file name in the output folder.
+
+``run.json`` is written last, once every other file is complete: it names the library
+version, the date, the inputs (name, size, SHA-256), the parameters and every file
+written with its size and SHA-256, so its presence means the folder is complete.
+"""
 
 GEOPACKAGE_LAYERS: Final[tuple[str, ...]] = (
     "organisations",
@@ -257,7 +264,11 @@ class Analysis:
         return summary_text(self)
 
     def save(
-        self, directory: str | os.PathLike[str], *, map_assets: str | os.PathLike[str] | None = None
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        map_assets: str | os.PathLike[str] | None = None,
+        raw_csv: bool = False,
     ) -> dict[str, Path]:
         """Write the folder of outputs a planner opens.
 
@@ -266,10 +277,13 @@ class Analysis:
         ``areas.csv``, ``candidates.csv`` (both lenses in one table),
         ``analysis.gpkg`` (layers ``organisations``, ``areas``, ``clusters``,
         ``gaps``), ``figure.png`` and ``figure.svg``, ``report.md`` and
-        ``report.json``. Each is written whole through a temporary file and renamed,
-        so a reader never sees half of one. The same analysis gives byte-identical
-        files (the map's element ids are numbered, the GeoPackage's timestamps are
-        the run's date).
+        ``report.json``, and last ``run.json`` (the version, date, inputs with their
+        SHA-256, parameters, and every file written with its SHA-256: present only
+        when the folder is complete). Each is written whole through a temporary file
+        and renamed, so a reader (or a run killed at any moment) never sees half of
+        one. The same analysis gives byte-identical files (the map's element ids are
+        numbered, the GeoPackage's timestamps are the run's date; ``run.json`` holds
+        no times of day).
 
         Parameters
         ----------
@@ -279,6 +293,10 @@ class Analysis:
         map_assets : path, optional
             A folder of the Leaflet files (see :func:`socecon_geo.save_map`): written into
             ``map.html``, which then needs no network with ``tiles=None``.
+        raw_csv : bool, default False
+            Write text in the CSV files as it is. By default text a spreadsheet would
+            run as a formula (beginning ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+            return) is prefixed with ``'``; the GeoPackage always keeps the raw text.
 
         Returns
         -------
@@ -299,6 +317,9 @@ class Analysis:
         except OSError as exc:
             msg = f"Cannot create the output folder {folder}: {exc.strerror or exc}."
             raise InputError(msg) from exc
+        # a run.json from an earlier save says that save's files were complete; these
+        # are about to be replaced one by one, so it goes first and comes back last
+        (folder / OUTPUT_FILES["run"]).unlink(missing_ok=True)
         written: dict[str, Path] = {}
         save_map(
             self.map(table_link=OUTPUT_FILES["tables"]),
@@ -306,14 +327,15 @@ class Analysis:
             assets=map_assets,
         )
         written["map"] = folder / OUTPUT_FILES["map"]
-        tables = write_tables(self.candidates, self.hotspots, folder)
+        csv_text = _raw if raw_csv else _neutralised
+        tables = write_tables(self.candidates, self.hotspots, folder, raw_csv=raw_csv)
         written["tables"] = tables["html"]
         for part in ("strengths", "gaps", "areas"):
             if part in tables:
                 written[f"{part}_csv"] = tables[part]
         written["candidates"] = write_atomic(
             folder / OUTPUT_FILES["candidates"],
-            lambda p: _neutralised(candidates_frame(self.candidates)).to_csv(
+            lambda p: csv_text(candidates_frame(self.candidates)).to_csv(
                 p, index=False, encoding="utf-8-sig"
             ),
         )
@@ -331,7 +353,7 @@ class Analysis:
             import matplotlib.pyplot as plt
 
             plt.close(figure)
-        written.update(self._write_size_and_growth(folder))
+        written.update(self._write_size_and_growth(folder, csv_text))
         report = self.report()
         report["outputs"] = {
             key: path.name for key, path in {**written, **_report_paths(folder)}.items()
@@ -346,7 +368,31 @@ class Analysis:
             folder / OUTPUT_FILES["report_md"],
             lambda p: p.write_text(report_markdown(report), encoding="utf-8"),
         )
+        written["run"] = write_atomic(  # last: its presence means every file is complete
+            folder / OUTPUT_FILES["run"],
+            lambda p: p.write_text(
+                json.dumps(self._run_record(written, raw_csv), indent=2, ensure_ascii=False) + "\n",
+                encoding="utf-8",
+            ),
+        )
         return written
+
+    def _run_record(self, written: Mapping[str, Path], raw_csv: bool) -> dict[str, Any]:
+        """Return what ``run.json`` holds: which run wrote the folder, from what, every file."""
+        params = self.parameters
+        return {
+            "complete": True,
+            "socecon_geo": params.get("socecon_geo", __version__),
+            "date": params.get("date"),
+            "inputs": params.get("input_files", []),
+            "parameters": {k: v for k, v in params.items() if k != "input_files"},
+            "raw_csv": raw_csv,
+            "files": {
+                path.name: {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
+                for key, path in written.items()
+                if key != "run"
+            },
+        }
 
     def _write_geopackage(self, target: Path) -> Path:
         import pyogrio
@@ -378,7 +424,7 @@ class Analysis:
         finally:
             pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
 
-    def _write_size_and_growth(self, folder: Path) -> dict[str, Path]:
+    def _write_size_and_growth(self, folder: Path, csv_text: Any = None) -> dict[str, Path]:
         """Write the size by authority, the growth table and the trajectory (and chart)."""
         written: dict[str, Path] = {}
         tables = {
@@ -389,12 +435,13 @@ class Analysis:
         for key, frame in tables.items():
             if frame is None:
                 continue
-            plain = _neutralised(pd.DataFrame(frame).drop(columns="geometry", errors="ignore"))
-            written[key] = write_atomic(folder / OUTPUT_FILES[key], partial(_write_csv, plain))
+            plain = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
+            text = (csv_text or _neutralised)(plain)
+            written[key] = write_atomic(folder / OUTPUT_FILES[key], functools.partial(_csv, text))
         if self.suppliers is not None:
             shortlist = shortlist_frame(self.suppliers)  # neutralised for spreadsheets
             written["shortlist_csv"] = write_atomic(
-                folder / OUTPUT_FILES["shortlist_csv"], partial(_write_csv, shortlist)
+                folder / OUTPUT_FILES["shortlist_csv"], functools.partial(_csv, shortlist)
             )
         # a chart tells at most len(SERIES_COLOURS) areas apart; the table has them all
         if self.trajectory is not None and len(self.trajectory.areas) <= len(SERIES_COLOURS):
@@ -409,12 +456,49 @@ class Analysis:
         return written
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+def _report_paths(folder: Path) -> dict[str, Path]:
+    return {key: folder / OUTPUT_FILES[key] for key in ("report_json", "report_md", "run")}
+
+
+def _raw(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8-sig")
 
 
-def _report_paths(folder: Path) -> dict[str, Path]:
-    return {key: folder / OUTPUT_FILES[key] for key in ("report_json", "report_md")}
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _input_files(
+    sources: Sequence[Any], deprivation: Any, read_options: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Name, size and SHA-256 of every file the analysis read (frames: their rows)."""
+    given: list[tuple[str, Any]] = [("register", source) for source in sources]
+    if isinstance(deprivation, Path):
+        given.append(("deprivation", deprivation))
+    if isinstance(read_options.get("economy"), str | os.PathLike):
+        given.append(("economy", read_options["economy"]))
+    out: list[dict[str, Any]] = []
+    for role, item in given:
+        if isinstance(item, pd.DataFrame):
+            out.append({"role": role, "name": "DataFrame", "rows": len(item)})
+            continue
+        if not isinstance(item, str | os.PathLike):
+            continue  # reading it says what is wrong
+        path = Path(item)
+        record: dict[str, Any] = {"role": role, "name": path.name, "path": str(item)}
+        if path.is_file():
+            record.update(bytes=path.stat().st_size, sha256=file_sha256(path))
+        out.append(record)
+    return out
 
 
 def _for_file(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -709,6 +793,7 @@ def analyse(
         _check_vintage_fits(deprivation_source, level, problems)
     problems.raise_if_any(InputError)
     sources = _sources(organisations)
+    input_files = _input_files(sources, deprivation_source, read_kwargs)
     geo = resolve_geography(geography)
     steps = Progress(len(STEPS), enabled=progress)
 
@@ -766,6 +851,7 @@ def analyse(
         "growth": growth_note,
         "suppliers": None if supplier_match is None else _plain(supplier_match.parameters),
         "seed": seed,
+        "input_files": input_files,
         "title": title
         or f"Social economy of {geo.name}"
         + (" (synthetic sample organisations)" if _synthetic(orgs) else ""),

@@ -480,7 +480,9 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8-sig")
 
 
-def write_tables(candidates: Any, areas: Any, directory: str | os.PathLike[str]) -> dict[str, Path]:
+def write_tables(
+    candidates: Any, areas: Any, directory: str | os.PathLike[str], *, raw_csv: bool = False
+) -> dict[str, Path]:
     """Write the companion table as HTML and its parts as CSV files.
 
     Parameters
@@ -492,6 +494,9 @@ def write_tables(candidates: Any, areas: Any, directory: str | os.PathLike[str])
     directory : path
         An existing folder; ``tables.html``, ``strengths.csv``, ``gaps.csv`` and
         ``areas.csv`` are written there (those with rows), each through a temporary file.
+    raw_csv : bool, default False
+        Write the CSV text as it is, without the ``'`` before text a spreadsheet would
+        run as a formula (see Notes): for programs, not for spreadsheets.
 
     Returns
     -------
@@ -518,7 +523,7 @@ def write_tables(candidates: Any, areas: Any, directory: str | os.PathLike[str])
     accessible_table(candidates, areas=areas, path=written["html"])
     for key, frame in table_frames(candidates, areas=areas).items():
         target = folder / f"{key}.csv"
-        safe = _neutralised(frame)
+        safe = frame if raw_csv else _neutralised(frame)
         write_atomic(target, functools.partial(_write_csv, safe))
         written[key] = target
     return written

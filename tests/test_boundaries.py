@@ -15,7 +15,12 @@ import pytest
 from shapely.geometry import box, mapping, shape
 
 from socecon_geo import _http, datasets
-from socecon_geo._errors import DataUnavailableError, InputError, UnknownAreaError
+from socecon_geo._errors import (
+    DataUnavailableError,
+    InputError,
+    SocEconGeoWarning,
+    UnknownAreaError,
+)
 from socecon_geo.boundaries import fetch_boundaries, read_boundaries
 from socecon_geo.provenance import get_provenance
 
@@ -575,11 +580,18 @@ def test_cached_lsoas_keep_their_selection_and_a_bad_cache_is_replaced(
     assert again.attrs["lsoa_selection"] == {ALPHA: "name", GAMMA: "envelope"}
     assert get_provenance(again)[0].url == arcgis.url("LSOA_SVC")
     assert sorted(again["lsoa21_code"]) == sorted(first["lsoa21_code"])
-    # a damaged cache file is downloaded afresh, not an error
+    # a file cached before checksums were kept is used, and its checksum written
     cached = list((_http.cache_dir() / "datasets" / "boundaries").glob("lsoa21-*.parquet"))
     assert len(cached) == 1
+    sidecar = cached[0].with_name(cached[0].name + ".sha256")
+    sidecar.unlink()
+    fetch_boundaries("lsoa21", authorities=[ALPHA, GAMMA])
+    assert len(arcgis.requests) == seen
+    assert sidecar.is_file()
+    # a damaged cache file is downloaded afresh, not an error
     cached[0].write_bytes(b"not parquet")
-    repaired = fetch_boundaries("lsoa21", authorities=[ALPHA, GAMMA])
+    with pytest.warns(SocEconGeoWarning, match="not usable: its checksum does not match"):
+        repaired = fetch_boundaries("lsoa21", authorities=[ALPHA, GAMMA])
     assert len(arcgis.requests) > seen
     assert sorted(repaired["lsoa21_code"]) == sorted(first["lsoa21_code"])
 

@@ -847,3 +847,39 @@ def test_download_cut_off_inside_its_last_row_is_not_cached(
     ):
         fetch_deprivation("iod2025")
     assert not datasets.DATASETS["iod2025"].cache_path().exists()
+
+
+@pytest.mark.parametrize("how", ["garbage", "truncated", "foreign", "no checksum"])
+def test_a_damaged_cached_file_7_is_downloaded_again_with_one_warning(
+    serve, monkeypatch: pytest.MonkeyPatch, iod25_sample: Path, how: str
+) -> None:
+    import warnings
+
+    from socecon_geo._errors import SocEconGeoWarning
+
+    server = serve({"/f7.csv": (200, iod25_sample.read_bytes())})
+    _register(monkeypatch, "iod2025", server.url + "/f7.csv", rows=5)
+    first = fetch_deprivation("iod2025")
+    cached = datasets.DATASETS["iod2025"].cache_path()
+    sidecar = cached.with_name(cached.name + ".sha256")
+    if how == "no checksum":  # cached by an older version, and valid: kept as it is
+        sidecar.unlink()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            pd.testing.assert_frame_equal(fetch_deprivation("iod2025"), first)
+        assert _hits(server, "/f7.csv") == 1
+        assert sidecar.is_file()
+        return
+    data = cached.read_bytes()
+    if how == "garbage":
+        cached.write_bytes(b"\x00garbage" * 50)
+    elif how == "truncated":
+        cached.write_bytes(data[: len(data) // 2])
+    else:  # a valid CSV of another kind in its place
+        cached.write_text("lsoa11_code,lsoa21_code\nE01000001,E01000001\n")
+    with pytest.warns(SocEconGeoWarning, match="cached iod2025 file .* is not usable") as caught:
+        again = fetch_deprivation("iod2025")
+    assert len(caught) == 1
+    assert _hits(server, "/f7.csv") == 2
+    pd.testing.assert_frame_equal(again.reset_index(drop=True), first.reset_index(drop=True))
+    assert cached.read_bytes() == data

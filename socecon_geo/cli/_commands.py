@@ -35,11 +35,13 @@ def sample(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if problem := output_problem(out, (".csv", ".parquet")):
         raise CliError(problem)
+    from socecon_geo._atomic import write_atomic
+
     orgs = sample_organisations(args.n, seed=args.seed, authorities=args.authority or None)
-    if out.suffix.lower() == ".csv":
-        orgs.to_csv(out, index=False)
+    if out.suffix.lower() == ".csv":  # an input for the library: its own synthetic text
+        write_atomic(out, lambda p: orgs.to_csv(p, index=False))
     else:
-        orgs.to_parquet(out, index=False)
+        write_atomic(out, lambda p: orgs.to_parquet(p, index=False), suffix=".parquet")
     emit(f"wrote {len(orgs):,} synthetic organisations to {out}")
     return 0
 
@@ -176,7 +178,7 @@ def geocode(args: argparse.Namespace) -> int:
     if args.deprivation:
         deprivation = _deprivation_source(args.deprivation)
         points = sg.attach_deprivation(points, deprivation, lsoa_lookup=args.lsoa_lookup)
-    write_points(points, out)
+    write_points(points, out, raw_csv=args.raw_csv)
     _say(args, geocoding_text(points, report))
     if "area_status" in points:
         _say(args, *counts_line("areas", "area_status", points["area_status"]))
@@ -247,7 +249,9 @@ def _check_map_assets(args: argparse.Namespace) -> None:
 def _finish(args: argparse.Namespace, analysis: Any, out: Path) -> int:
     """Save the outputs, print the summary and where the map is."""
     out.mkdir(exist_ok=True)  # its parent was checked before any work
-    written: Mapping[str, Any] = analysis.save(out, map_assets=args.map_assets)
+    written: Mapping[str, Any] = analysis.save(
+        out, map_assets=args.map_assets, raw_csv=args.raw_csv
+    )
     _say(args, analysis.summary())
     paths = [Path(p) for p in written.values()]
     the_map = next((p for p in paths if p.name == "map.html"), out / "map.html")
@@ -328,14 +332,14 @@ def size(args: argparse.Namespace) -> int:
         _say(args, line)
     emit(_size_table(result.totals))
     if out is not None:
-        _write_areas(result.areas, out)
+        _write_areas(result.areas, out, raw_csv=args.raw_csv)
         beside = out.with_name(f"{out.stem}_by_authority.csv")
-        _write_areas(result.totals, beside)
+        _write_areas(result.totals, beside, raw_csv=args.raw_csv)
         emit(f"wrote {len(result.areas):,} areas to {out} and the authorities to {beside}")
     return 0
 
 
-def _write_areas(areas: Any, out: Path) -> None:
+def _write_areas(areas: Any, out: Path, *, raw_csv: bool = False) -> None:
     """Write area polygons: a CSV without the geometry (text neutralised), others with it."""
     import pandas as pd
 
@@ -344,10 +348,11 @@ def _write_areas(areas: Any, out: Path) -> None:
     if out.suffix.lower() == ".csv":
         from socecon_geo.tables import _neutralised
 
-        table = _neutralised(pd.DataFrame(areas).drop(columns="geometry", errors="ignore"))
+        table = pd.DataFrame(areas).drop(columns="geometry", errors="ignore")
+        table = table if raw_csv else _neutralised(table)
         write_atomic(out, lambda p: table.to_csv(p, index=False, encoding="utf-8-sig"))
     else:
-        write_points(areas, out)
+        write_points(areas, out, raw_csv=raw_csv)
 
 
 def _size_table(totals: pd.DataFrame) -> str:

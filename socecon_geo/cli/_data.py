@@ -211,7 +211,7 @@ def _list_lines() -> list[str]:
         state = "cached" if dataset.cache_path().is_file() else "not cached"
         lines.append(f"  {name:<8} {state:<11} {dataset.title}")
     boundaries = cache_dir() / "datasets" / "boundaries"
-    cached = len(list(boundaries.glob("*"))) if boundaries.is_dir() else 0
+    cached = len(list(boundaries.glob("*.parquet"))) if boundaries.is_dir() else 0
     for level, service in datasets.BOUNDARY_SERVICES.items():
         lines.append(f"  {level:<8} {'':<11} {service.title}")
     lines.append(f"  ({cached:,} boundary downloads cached)")

@@ -36,6 +36,16 @@ class _Parser(argparse.ArgumentParser):
         )
 
 
+def _raw_csv(parser: argparse.ArgumentParser) -> None:
+    """Add --raw-csv: CSV text as it is, without the guard against spreadsheet formulas."""
+    parser.add_argument(
+        "--raw-csv",
+        action="store_true",
+        help="write text in CSV files as it is; by default text beginning =, +, -, @, a tab "
+        "or a carriage return gets a leading ' so that no spreadsheet runs it as a formula",
+    )
+
+
 def _sheet(value: str) -> str | int:
     """Return a sheet name, or its 0-based position when the value is a whole number."""
     return int(value) if value.strip().isdigit() else value
@@ -247,6 +257,7 @@ def build_parser(commands_module: Any) -> argparse.ArgumentParser:
         help="a folder of the Leaflet files (see .ci/map-assets): written into map.html, "
         "which then needs no network",
     )
+    _raw_csv(demo)
 
     run = _command(
         commands,
@@ -276,6 +287,7 @@ def build_parser(commands_module: Any) -> argparse.ArgumentParser:
         help="a folder of the Leaflet files (see .ci/map-assets): written into map.html, "
         "which then needs no network",
     )
+    _raw_csv(run)
     run.add_argument(
         "--deprivation",
         metavar="iod2025|iod2019|PATH",
@@ -387,6 +399,7 @@ def build_parser(commands_module: Any) -> argparse.ArgumentParser:
     )
     _register_options(size)
     _geocoder_options(size)
+    _raw_csv(size)
 
     geocode = _command(
         commands,
@@ -412,6 +425,7 @@ def build_parser(commands_module: Any) -> argparse.ArgumentParser:
     )
     _register_options(geocode)
     _geocoder_options(geocode)
+    _raw_csv(geocode)
     geocode.add_argument(
         "--deprivation",
         metavar="FILE|iod2025|iod2019",

@@ -8,25 +8,32 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
-__all__ = ["WRITERS", "output_problem", "write_points"]
+__all__ = ["WRITERS", "neutralised_text", "output_problem", "write_points"]
 
 WRITERS = (".csv", ".geojson", ".gpkg", ".parquet")
 
 
-def write_points(frame: gpd.GeoDataFrame, out: Path) -> None:
-    """Write a GeoDataFrame by the file's extension.
+def write_points(frame: gpd.GeoDataFrame, out: Path, *, raw_csv: bool = False) -> None:
+    """Write a GeoDataFrame by the file's extension, whole or not at all.
 
     CSV gets the coordinates as columns (``easting``, ``northing`` in EPSG:27700 and
-    ``longitude``, ``latitude`` in WGS84). GeoJSON is written in WGS84 (EPSG:4326), the
-    only coordinate system the GeoJSON standard (RFC 7946) allows, with ``easting`` and
-    ``northing`` kept as properties. GeoPackage and GeoParquet keep EPSG:27700.
+    ``longitude``, ``latitude`` in WGS84), and its text neutralised against spreadsheet
+    formulas (``'`` before a leading ``=``, ``+``, ``-``, ``@``, tab or carriage return)
+    unless ``raw_csv``. GeoJSON is written in WGS84 (EPSG:4326), the only coordinate
+    system the GeoJSON standard (RFC 7946) allows, with ``easting`` and ``northing`` kept
+    as properties. GeoPackage and GeoParquet keep EPSG:27700. GeoPackage, GeoParquet and
+    GeoJSON keep the text as it is. Every format is written to a temporary file and
+    renamed, so a run killed half-way leaves the previous file or none.
     """
     import pandas as pd
 
+    from socecon_geo._atomic import write_atomic
+
     suffix = out.suffix.lower()
     if suffix == ".parquet":
-        frame.to_parquet(out)
+        write_atomic(out, frame.to_parquet, suffix=".parquet")
         return
     located = frame.geometry.notna() & ~frame.geometry.is_empty
     if suffix == ".csv":
@@ -36,7 +43,9 @@ def write_points(frame: gpd.GeoDataFrame, out: Path) -> None:
         table["northing"] = frame.geometry.y.where(located)
         table["longitude"] = wgs84.x.where(located)
         table["latitude"] = wgs84.y.where(located)
-        table.to_csv(out, index=False)
+        if not raw_csv:
+            table = neutralised_text(table)
+        write_atomic(out, lambda p: table.to_csv(p, index=False))
         return
     frame = frame.copy()
     for column in frame.columns:
@@ -55,12 +64,38 @@ def write_points(frame: gpd.GeoDataFrame, out: Path) -> None:
 
     from socecon_geo._errors import InputError
 
+    def write(path: Path) -> None:
+        path.unlink()  # GDAL creates the file itself
+        # the layer is named after the file asked for, not the temporary one
+        options = {"layer": out.stem} if driver == "GPKG" else {}
+        frame.to_file(path, driver=driver, **options)
+
     try:
-        frame.to_file(out, driver=driver)
+        write_atomic(out, write, suffix=suffix)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         msg = f"could not write {out} as {driver}: {first}; try a .parquet or .csv output"
         raise InputError(msg) from exc
+
+
+def neutralised_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy whose text cells a spreadsheet would run as formulas start with ``'``.
+
+    Only the OWASP rule (:func:`socecon_geo._html.neutralise_csv_text`): line breaks and
+    every other character are kept, so the file still holds the register's text.
+    """
+    import pandas as pd
+
+    from socecon_geo._html import neutralise_csv_text
+
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+            out[column] = values.map(
+                lambda v: neutralise_csv_text(v) if isinstance(v, str) else v
+            ).astype(values.dtype if not isinstance(values.dtype, pd.CategoricalDtype) else object)
+    return out
 
 
 def _unique_ignoring_case(columns: list[str]) -> dict[str, str]:

@@ -569,10 +569,19 @@ def build_postcode_table(
     if not refresh and target.exists():
         try:
             meta = _table_metadata(pq.read_schema(target))
-        except (OSError, pa.ArrowInvalid):
-            meta = {}
-        if meta.get("signature") == signature:
+            rows = pq.read_metadata(target).num_rows
+            problem = (
+                None
+                if meta.get("rows") == rows
+                else f"it has {rows:,} rows, not {meta.get('rows')}"
+            )
+        except (OSError, pa.ArrowInvalid) as exc:
+            meta, problem = {}, f"it cannot be read ({type(exc).__name__})"
+        if problem is None and meta.get("signature") == signature:
             return target
+        if problem is not None:
+            msg = f"The built postcode table {target} is not usable: {problem}; building it again."
+            warnings.warn(msg, SocEconGeoWarning, stacklevel=2)
 
     found = _identify_source(source_path)
     raw = found.read()
@@ -601,9 +610,12 @@ def build_postcode_table(
         {**(arrow.schema.metadata or {}), b"socecon_geo": json.dumps(meta).encode()}
     )
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".part")
-    pq.write_table(arrow, tmp, row_group_size=250_000, compression="zstd")
-    tmp.replace(target)
+    tmp = target.with_name(f".{target.name}.pid{os.getpid()}.part")  # one per process
+    try:
+        pq.write_table(arrow, tmp, row_group_size=250_000, compression="zstd")
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 

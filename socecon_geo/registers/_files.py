@@ -27,6 +27,7 @@ import pandas as pd
 from socecon_geo._errors import InputError
 from socecon_geo._headings import heading_key
 from socecon_geo._tables import shown
+from socecon_geo.registers._limits import check_workbook, guarded
 from socecon_geo.registers.columns import _SIGNATURES, _STRING, _cell_text
 from socecon_geo.registers.generic import _ALIASES
 
@@ -132,7 +133,7 @@ def _open_table(
         suffix,
         label=_describe(path),
         source_file=path.name,
-        opener=opener,
+        opener=guarded(opener, _describe(path), lines=suffix in _TEXT_EXTENSIONS),
         encoding=encoding,
         sheet_name=sheet_name,
         expected=expected,
@@ -169,15 +170,21 @@ def _open_zip_member(
         )
         raise InputError(msg)
     member = members[0]
+    suffix = Path(member).suffix.lower()
 
     def opener() -> IO[bytes]:
         return archive.open(member)
 
     return _open_by_suffix(
-        Path(member).suffix.lower(),
+        suffix,
         label=_describe(path, member),
         source_file=f"{path.name}/{member}",
-        opener=opener,
+        opener=guarded(
+            opener,
+            _describe(path, member),
+            info=archive.getinfo(member),
+            lines=suffix in _TEXT_EXTENSIONS,
+        ),
         encoding=encoding,
         sheet_name=sheet_name,
         expected=expected,
@@ -472,6 +479,7 @@ def _open_excel(
 ) -> _Table:
     with opener() as handle:
         content = handle.read()
+    check_workbook(content, label)
     data = io.BytesIO(content)
     try:
         with pd.ExcelFile(data, engine="openpyxl") as book:
