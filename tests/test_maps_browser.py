@@ -29,6 +29,7 @@ import pytest
 
 import socecon_geo as sg
 from socecon_geo.maps import (
+    ASSET_FILES,
     DOMAIN_LABELS,
     LAYER_NAMES,
     MAIN_DOMAINS,
@@ -39,16 +40,7 @@ from socecon_geo.maps import (
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-ASSETS = (
-    "leaflet.js",
-    "leaflet.css",
-    "leaflet.markercluster.js",
-    "MarkerCluster.css",
-    "MarkerCluster.Default.css",
-    "Control.FullScreen.js",
-    "Control.FullScreen.css",
-    "icon-fullscreen.svg",
-)
+ASSETS = ASSET_FILES
 FLAGS = (
     "--headless",
     "--no-sandbox",

@@ -14,6 +14,7 @@ from folium.plugins import Fullscreen
 from shapely.geometry import mapping
 
 from socecon_geo._errors import InputError
+from socecon_geo.deprivation import DOMAINS
 from socecon_geo.maps._elements import (
     AreaLayer,
     DeprivationLayer,
@@ -71,16 +72,7 @@ DOMAIN_LABELS: dict[str, str] = {
 }
 """The layer-control name of each deprivation domain (one radio choice each)."""
 
-MAIN_DOMAINS: tuple[str, ...] = (
-    "imd",
-    "income",
-    "employment",
-    "education",
-    "health",
-    "crime",
-    "barriers",
-    "living_environment",
-)
+MAIN_DOMAINS: tuple[str, ...] = ("imd", *DOMAINS)
 """The domains offered by default: the IMD and its seven domains (sub-domains on request)."""
 
 NO_SHADING = "No deprivation shading"
