@@ -84,10 +84,10 @@ _EXPORTS: dict[str, str] = {
     "summarise_areas": "socecon_geo.summaries",
     # growth: births and deaths, two snapshots, the doubling trajectory
     "births_and_deaths": "socecon_geo.growth",
-    "compare_snapshots": "socecon_geo.growth",
+    "compare_snapshots": "socecon_geo.snapshots",
     "doubling_trajectory": "socecon_geo.growth",
     "required_rate": "socecon_geo.growth",
-    "SnapshotComparison": "socecon_geo.growth",
+    "SnapshotComparison": "socecon_geo.snapshots",
     "Trajectory": "socecon_geo.growth",
     # hot spots
     "hotspots": "socecon_geo.hotspot_stats",
@@ -190,10 +190,8 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
         load_geography,
     )
     from socecon_geo.growth import (  # noqa: F401
-        SnapshotComparison,
         Trajectory,
         births_and_deaths,
-        compare_snapshots,
         doubling_trajectory,
         required_rate,
     )
@@ -253,6 +251,10 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     from socecon_geo.size import (  # noqa: F401
         SizeResult,
         social_economy_size,
+    )
+    from socecon_geo.snapshots import (  # noqa: F401
+        SnapshotComparison,
+        compare_snapshots,
     )
     from socecon_geo.summaries import (  # noqa: F401
         summarise_areas,

@@ -1,6 +1,6 @@
 """What the growth steps share: checking their frames, reading dates, finding areas.
 
-Private to socecon_geo (used by :mod:`socecon_geo.growth`).
+Private to socecon_geo (used by :mod:`socecon_geo.growth` and :mod:`socecon_geo.snapshots`).
 """
 
 from __future__ import annotations

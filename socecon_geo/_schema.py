@@ -5,7 +5,7 @@ Private to socecon_geo; the vocabularies are public through the modules that use
 ``socecon_geo.areas.AREA_METHODS`` and ``AREA_STATUSES``,
 ``socecon_geo.deprivation.DEPRIVATION_STATUSES``,
 ``socecon_geo.registers.ORGANISATION_TYPES``,
-``socecon_geo.clusters.CLUSTER_STATUSES``, ``socecon_geo.growth.CHANGE_STATUSES``,
+``socecon_geo.clusters.CLUSTER_STATUSES``, ``socecon_geo.snapshots.CHANGE_STATUSES``,
 ``MATCH_METHODS`` and ``TRAJECTORY_STATUSES``). Every step builds its columns with the
 dtypes below, so one kind of column has one dtype all along the flow:
 
