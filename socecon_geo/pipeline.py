@@ -49,7 +49,7 @@ from socecon_geo.provenance import Provenance, combine_provenance, get_provenanc
 from socecon_geo.ranking import Candidates, rank_candidates
 from socecon_geo.registers import ORGANISATION_COLUMNS, combine_registers, read_organisations
 from socecon_geo.sites import read_sites
-from socecon_geo.size import SizeResult, social_economy_size
+from socecon_geo.size import SizeResult, measures_with_values, social_economy_size
 from socecon_geo.summaries import summarise_areas
 from socecon_geo.tables import _neutralised, write_tables
 
@@ -895,9 +895,7 @@ def _size(
 ) -> SizeResult:
     """Run the size step at the analysis's level, on the measures some organisation has."""
     given = dict(options)
-    if "measures" not in given:
-        known = [m for m in ("income", "employees") if m in points and points[m].notna().any()]
-        given["measures"] = ("count", *known)
+    given.setdefault("measures", measures_with_values(points))
     given.setdefault("level", level)
     return social_economy_size(points, geography=geo, **given)
 

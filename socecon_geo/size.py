@@ -34,6 +34,7 @@ __all__ = [
     "NATIONAL_ACCOUNT_CATEGORIES",
     "SIZE_STATUSES",
     "SizeResult",
+    "measures_with_values",
     "social_economy_size",
 ]
 
@@ -113,6 +114,25 @@ class SizeResult:
 
 
 # ---------------------------------------------------------------------- checks
+
+
+def measures_with_values(
+    points: pd.DataFrame, candidates: tuple[str, ...] = ("income", "employees")
+) -> tuple[str, ...]:
+    """Return ``"count"`` and each of ``candidates`` that some row of ``points`` has.
+
+    The measures :func:`social_economy_size` can take from a register as it is (a
+    measure no row has is an error there): what :func:`socecon_geo.analyse` and
+    ``socecon-geo size`` measure by default.
+    """
+    known = [
+        c
+        for c in candidates
+        if c in points.columns
+        and pd.api.types.is_numeric_dtype(points[c])
+        and points[c].notna().any()
+    ]
+    return ("count", *known)
 
 
 def _check_measures(points: pd.DataFrame, measures: Any) -> tuple[str, ...]:

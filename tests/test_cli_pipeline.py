@@ -170,3 +170,34 @@ def test_suppliers_refuses_an_unknown_programme_in_one_line(capsys, shared_data)
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "spaceports" in err[0]
+
+
+@pytest.mark.parametrize("command", ["demo", "run"])
+def test_a_missing_map_assets_folder_is_one_line_before_any_work(
+    command, tmp_path, capsys, shared_data
+):
+    argv = [command, "--out", str(tmp_path / "out"), "--map-assets", str(tmp_path / "nowhere")]
+    if command == "run":
+        argv.insert(1, str(shared_data.joinpath(*COOPSUK)))
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "--map-assets" in err[0]
+    assert "no such folder" in err[0]
+    assert not (tmp_path / "out" / "map.html").exists()
+
+
+def test_suppliers_output_must_be_csv(tmp_path, capsys, shared_data):
+    argv = [
+        "suppliers",
+        str(shared_data.joinpath(*SITES)),
+        str(shared_data.joinpath(*COOPSUK)),
+        "-o",
+        str(tmp_path / "shortlist.gpkg"),
+    ]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"socecon-geo: error: --output {tmp_path / 'shortlist.gpkg'}: the shortlist is "
+        "written as .csv; name a .csv file"
+    ]

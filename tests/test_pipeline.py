@@ -561,3 +561,16 @@ def test_sites_reach_the_report_the_map_and_the_folder(shared_data: Path, tmp_pa
     assert "## Social procurement" in markdown
     assert "Wholesale markets, Barford St" in markdown
     assert "Investment sites" in written["map"].read_text(encoding="utf-8")
+
+
+def test_bad_sites_and_supplier_options_are_input_errors(orgs: pd.DataFrame) -> None:
+    with pytest.raises(sg.InputError) as info:
+        sg.analyse(orgs, sites=42, suppliers={"band": 3000}, progress=False)  # type: ignore[arg-type]
+    message = str(info.value)
+    assert "sites must be a path or a GeoDataFrame from read_sites, not int" in message
+    assert "suppliers has 'band'" in message
+
+
+def test_save_refuses_a_missing_map_assets_folder(analysis: sg.Analysis, tmp_path: Path) -> None:
+    with pytest.raises(sg.InputError, match="assets folder"):
+        analysis.save(tmp_path / "out", map_assets=tmp_path / "nowhere")

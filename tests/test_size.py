@@ -339,3 +339,16 @@ def test_real_errors(shared_data: Path, points_2023: gpd.GeoDataFrame) -> None:
         sg.read_organisations(
             shared_data / ORGS_2023, economy=shared_data / ECONOMY_2016, economy_year=2017
         )
+
+
+def test_measures_with_values_are_the_count_and_those_some_row_has() -> None:
+    import pandas as pd
+
+    from socecon_geo.size import measures_with_values
+
+    frame = pd.DataFrame(
+        {"income": [None, 12.0], "employees": [None, None], "members": [3.0, None]}
+    )
+    assert measures_with_values(frame) == ("count", "income")
+    assert measures_with_values(frame, ("income", "members")) == ("count", "income", "members")
+    assert measures_with_values(pd.DataFrame({"name": ["A"]})) == ("count",)

@@ -317,13 +317,12 @@ def size(args: argparse.Namespace) -> int:
     frames = read_files(args, list(args.files))
     orgs = sg.combine_registers(*frames) if len(frames) > 1 else frames[0]
     points = sg.assign_areas(sg.geocode(orgs, geocoder=geocoder))
-    measures = ["count"] + [
-        m for m in ("income", "employees") if m in points and points[m].notna().any()
-    ]
+    from socecon_geo.size import measures_with_values
+
     result = sg.social_economy_size(
         points,
         level=library_level(args.level, "iod2025"),
-        measures=measures,
+        measures=measures_with_values(points),
         active_only=not args.all_organisations,
         national_threshold=args.national_threshold,
         gva_ratio=args.gva_ratio,
