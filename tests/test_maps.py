@@ -238,6 +238,21 @@ def test_save_map_writes_utf8_and_checks_its_arguments(tmp_path: Path) -> None:
         save_map("<html>", tmp_path / "x.html")  # type: ignore[arg-type]
 
 
+def test_save_map_numbers_element_ids_and_leaves_hex_in_the_data(tmp_path: Path) -> None:
+    data_hex = "0123456789abcdef" * 2
+    points = _hostile_points()
+    points.loc[points.index[0], "name"] = f"Trust_{data_hex}"
+    pages = [
+        save_map(render_map(points, deprivation=None), tmp_path / f"{n}.html").read_text(
+            encoding="utf-8"
+        )
+        for n in (1, 2)
+    ]
+    assert pages[0] == pages[1]  # two renders, two sets of random ids, one page
+    assert f"Trust_{data_hex}" in pages[0]
+    assert "map_00000000000000000000000000000001" in pages[0]
+
+
 # ---------------------------------------------------------------------- the real flow
 
 

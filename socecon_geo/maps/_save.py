@@ -7,6 +7,7 @@ import mimetypes
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import folium
 
@@ -78,17 +79,38 @@ def _inline_assets(html: str, folder: Path) -> str:
     return _LINKED.sub(inline, html)
 
 
-_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+_HEX_ID = re.compile(r"(?<![0-9A-Za-z])[0-9a-f]{32}(?![0-9A-Za-z])")
 
 
-def numbered_ids(html: str) -> str:
-    """Replace folium's random element ids with numbers, in order of appearance.
+def _element_ids(root: Any) -> set[str]:
+    """Return the random ids of every element of a rendered folium/branca tree."""
+    ids: set[str] = set()
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        element_id = getattr(element, "_id", None)
+        if isinstance(element_id, str):
+            ids.add(element_id)
+        stack.extend(getattr(element, "_children", {}).values())
+    return ids
 
-    folium names each element ``<kind>_<32 random hex digits>``; numbering them makes
-    the same map give the same page, byte for byte.
+
+def numbered_ids(html: str, ids: set[str]) -> str:
+    """Replace the elements' random ids with numbers, in order of appearance.
+
+    folium names each element ``<kind>_<32 random hex digits>``; numbering those ids
+    (and only those: a 32-digit hex string in the data is left as it is) makes the same
+    map give the same page, byte for byte.
     """
-    ids: dict[str, str] = {}
-    return _ELEMENT_ID.sub(lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:032d}"), html)
+    numbers: dict[str, str] = {}
+
+    def number(match: re.Match[str]) -> str:
+        found = match.group(0)
+        if found not in ids:
+            return found
+        return numbers.setdefault(found, f"{len(numbers) + 1:032d}")
+
+    return _HEX_ID.sub(number, html)
 
 
 def save_map(
@@ -130,8 +152,9 @@ def save_map(
             f"save_map: the assets folder {str(assets)!r} does not exist; fetch the Leaflet "
             f"files into it with {_ASSETS_HINT}"
         )
-    html = fmap.get_root().render()
+    root = fmap.get_root()
+    html = root.render()
     if assets is not None:
         html = _inline_assets(html, Path(assets))
-    html = numbered_ids(html)
+    html = numbered_ids(html, _element_ids(root))
     return write_atomic(target, lambda p: p.write_text(html, encoding="utf-8"))
