@@ -33,6 +33,7 @@ __all__ = [
     "escape_markdown",
     "escape_text",
     "neutralise_csv_text",
+    "neutralise_frame",
     "single_line",
 ]
 
@@ -123,6 +124,34 @@ def neutralise_csv_text(value: str) -> str:
     if value.startswith(CSV_FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def neutralise_frame(frame: pd.DataFrame, *, one_line: bool = False) -> pd.DataFrame:
+    """Return a copy whose text cells go through :func:`neutralise_csv_text`.
+
+    The one rule for every CSV meant for a spreadsheet. Text columns (object, string,
+    category) are neutralised cell by cell; numbers, missing values and other columns
+    are kept. ``one_line`` also turns line breaks into spaces (for summary tables; a
+    register's own rows keep them).
+    """
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
+            out[column] = [
+                None
+                if _is_missing(v)
+                else _neutral(str(v), one_line)
+                if isinstance(v, str) or isinstance(values.dtype, pd.CategoricalDtype)
+                else v
+                for v in values
+            ]
+    return out
+
+
+def _neutral(text: str, one_line: bool) -> str:
+    text = neutralise_csv_text(text)
+    return single_line(text) if one_line else text
 
 
 def single_line(value: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -28,6 +29,7 @@ __all__ = [
     "parse_numbers",
     "read_csv_text",
     "shown",
+    "unique_ignoring_case",
 ]
 
 
@@ -262,3 +264,27 @@ def parse_numbers(
         ambiguous[positions[~fits][like]] = True
     unparsed = present & np.isnan(out) & ~ambiguous
     return ParsedNumbers(out, unparsed, ambiguous)
+
+
+def unique_ignoring_case(columns: Sequence[object]) -> dict[str, str]:
+    """Return renames for headings that differ only in case from an earlier one.
+
+    A GeoPackage's (SQLite's) field names ignore case, so two registers' ``src_Name``
+    and ``src_name`` clash there; the later gets ``_2`` (``_3``, …), a name no other
+    heading has.
+    """
+    names = [str(c) for c in columns]
+    taken = {n.casefold() for n in names}
+    used: set[str] = set()
+    renames: dict[str, str] = {}
+    for name in names:
+        key = name.casefold()
+        if key not in used:
+            used.add(key)
+            continue
+        number = 2
+        while f"{key}_{number}" in taken or f"{key}_{number}" in used:
+            number += 1
+        renames[name] = f"{name}_{number}"
+        used.add(f"{key}_{number}")
+    return renames

@@ -31,8 +31,10 @@ import pandas as pd
 from socecon_geo import __version__
 from socecon_geo._atomic import write_atomic
 from socecon_geo._errors import InputError, Problems
+from socecon_geo._html import neutralise_frame
 from socecon_geo._progress import Progress
 from socecon_geo._report import build_report, candidates_frame, report_markdown, summary_text
+from socecon_geo._tables import unique_ignoring_case
 from socecon_geo.areas import assign_areas
 from socecon_geo.attach import attach_deprivation
 from socecon_geo.clusters import ClusterResult, find_clusters
@@ -51,7 +53,7 @@ from socecon_geo.registers import ORGANISATION_COLUMNS, combine_registers, read_
 from socecon_geo.sites import read_sites
 from socecon_geo.size import SizeResult, measures_with_values, social_economy_size
 from socecon_geo.summaries import summarise_areas
-from socecon_geo.tables import _neutralised, write_tables
+from socecon_geo.tables import write_tables
 
 if TYPE_CHECKING:
     import folium
@@ -327,7 +329,7 @@ class Analysis:
             assets=map_assets,
         )
         written["map"] = folder / OUTPUT_FILES["map"]
-        csv_text = _raw if raw_csv else _neutralised
+        csv_text = _raw if raw_csv else _spreadsheet
         tables = write_tables(self.candidates, self.hotspots, folder, raw_csv=raw_csv)
         written["tables"] = tables["html"]
         for part in ("strengths", "gaps", "areas"):
@@ -436,7 +438,7 @@ class Analysis:
             if frame is None:
                 continue
             plain = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
-            text = (csv_text or _neutralised)(plain)
+            text = (csv_text or _spreadsheet)(plain)
             written[key] = write_atomic(folder / OUTPUT_FILES[key], functools.partial(_csv, text))
         if self.suppliers is not None:
             shortlist = shortlist_frame(self.suppliers)  # neutralised for spreadsheets
@@ -458,6 +460,10 @@ class Analysis:
 
 def _report_paths(folder: Path) -> dict[str, Path]:
     return {key: folder / OUTPUT_FILES[key] for key in ("report_json", "report_md", "run")}
+
+
+def _spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
+    return neutralise_frame(frame, one_line=True)
 
 
 def _raw(frame: pd.DataFrame) -> pd.DataFrame:
@@ -510,17 +516,7 @@ def _for_file(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """
     out = frame.copy()
     out.attrs = {}
-    seen: set[str] = set()
-    renamed: dict[str, str] = {}
-    for column in out.columns:
-        name, number = str(column), 1
-        while name.lower() in seen:
-            number += 1
-            name = f"{column}_{number}"
-        seen.add(name.lower())
-        if name != column:
-            renamed[str(column)] = name
-    out = out.rename(columns=renamed)
+    out = out.rename(columns=unique_ignoring_case(list(out.columns)))
     for column in out.columns:
         if column == out.geometry.name:
             continue

@@ -23,7 +23,7 @@ from scipy.spatial import cKDTree
 
 from socecon_geo._checks import check_bng_extent, check_geodataframe, check_projected, has_geometry
 from socecon_geo._errors import InputError
-from socecon_geo._html import neutralise_csv_text
+from socecon_geo._html import neutralise_frame
 from socecon_geo._schema import (
     SUPPLIER_STATUS,
     SUPPLIER_STATUSES,
@@ -578,16 +578,7 @@ def shortlist_frame(match: SupplierMatch) -> pd.DataFrame:
     out["band_m"] = out["band_m"].astype("Int64")
     out["approximate_position"] = out["approximate_position"].astype("boolean")
     out = out.drop(columns=["site_row", "org_row"]).reset_index(drop=True)
-    for column in (
-        "site_reference",
-        "site_name",
-        "authority",
-        "organisation",
-        "postcode",
-        "sic_code",
-    ):
-        out[column] = out[column].map(lambda v: v if pd.isna(v) else neutralise_csv_text(str(v)))
-    return out
+    return neutralise_frame(out)
 
 
 def summary_records(match: SupplierMatch) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from socecon_geo._atomic import write_atomic
 from socecon_geo._errors import InputError
-from socecon_geo._html import escape_text, neutralise_csv_text, single_line
+from socecon_geo._html import escape_text, neutralise_frame, single_line
 from socecon_geo.provenance import attribution_lines, with_provenance
 
 __all__ = ["accessible_table", "table_frames", "write_tables"]
@@ -465,17 +465,6 @@ def table_frames(candidates: Any = None, *, areas: Any = None) -> dict[str, pd.D
     return out
 
 
-def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
-            out[column] = [
-                None if _missing(v) else single_line(neutralise_csv_text(str(v))) for v in values
-            ]
-    return out
-
-
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     frame.to_csv(path, index=False, encoding="utf-8-sig")
 
@@ -523,7 +512,7 @@ def write_tables(
     accessible_table(candidates, areas=areas, path=written["html"])
     for key, frame in table_frames(candidates, areas=areas).items():
         target = folder / f"{key}.csv"
-        safe = frame if raw_csv else _neutralised(frame)
+        safe = frame if raw_csv else neutralise_frame(frame, one_line=True)
         write_atomic(target, functools.partial(_write_csv, safe))
         written[key] = target
     return written

@@ -180,3 +180,35 @@ def test_every_status_dtype_has_its_vocabulary() -> None:
     assert geocoding.GEOCODE_STATUSES is _schema.GEOCODE_STATUSES
     assert areas.AREA_METHODS is _schema.AREA_METHODS
     assert deprivation.DEPRIVATION_STATUSES is _schema.DEPRIVATION_STATUSES
+
+
+def test_neutralise_frame_is_the_one_spreadsheet_rule() -> None:
+    import pandas as pd
+
+    from socecon_geo._html import neutralise_frame
+
+    frame = pd.DataFrame(
+        {
+            "name": pd.array(["=HYPERLINK(1)", "Aston\nArts", None], dtype="string"),
+            "kind": pd.Categorical(["-x", "ok", None]),
+            "income": [1.0, -3.0, None],
+        }
+    )
+    kept = neutralise_frame(frame)
+    assert kept["name"].tolist()[:2] == ["'=HYPERLINK(1)", "Aston\nArts"]
+    assert kept["kind"].tolist()[:2] == ["'-x", "ok"]
+    assert kept["name"].isna().tolist() == [False, False, True]  # missing stays missing
+    assert kept["kind"].isna().tolist() == [False, False, True]
+    assert kept["income"].tolist()[:2] == [1.0, -3.0]  # numbers are numbers
+    assert neutralise_frame(frame, one_line=True)["name"].tolist()[1] == "Aston Arts"
+    assert frame["name"].tolist()[0] == "=HYPERLINK(1)"  # the caller's frame unchanged
+
+
+def test_unique_ignoring_case_numbers_the_later_heading() -> None:
+    from socecon_geo._tables import unique_ignoring_case
+
+    assert unique_ignoring_case(["src_Name", "src_name", "SRC_NAME", "src_name_2"]) == {
+        "src_name": "src_name_3",
+        "SRC_NAME": "SRC_NAME_4",
+    }
+    assert unique_ignoring_case(["a", "b"]) == {}

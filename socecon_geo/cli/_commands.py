@@ -345,10 +345,10 @@ def _write_areas(areas: Any, out: Path, *, raw_csv: bool = False) -> None:
     from socecon_geo._atomic import write_atomic
 
     if out.suffix.lower() == ".csv":
-        from socecon_geo.tables import _neutralised
+        from socecon_geo._html import neutralise_frame
 
         table = pd.DataFrame(areas).drop(columns="geometry", errors="ignore")
-        table = table if raw_csv else _neutralised(table)
+        table = table if raw_csv else neutralise_frame(table, one_line=True)
         write_atomic(out, lambda p: table.to_csv(p, index=False, encoding="utf-8-sig"))
     else:
         write_points(areas, out, raw_csv=raw_csv)

@@ -8,9 +8,11 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import geopandas as gpd
-    import pandas as pd
 
-__all__ = ["WRITERS", "neutralised_text", "output_problem", "write_points"]
+from socecon_geo._html import neutralise_frame
+from socecon_geo._tables import unique_ignoring_case
+
+__all__ = ["WRITERS", "output_problem", "write_points"]
 
 WRITERS = (".csv", ".geojson", ".gpkg", ".parquet")
 
@@ -44,7 +46,7 @@ def write_points(frame: gpd.GeoDataFrame, out: Path, *, raw_csv: bool = False) -
         table["longitude"] = wgs84.x.where(located)
         table["latitude"] = wgs84.y.where(located)
         if not raw_csv:
-            table = neutralised_text(table)
+            table = neutralise_frame(table)
         write_atomic(out, lambda p: table.to_csv(p, index=False))
         return
     frame = frame.copy()
@@ -59,7 +61,7 @@ def write_points(frame: gpd.GeoDataFrame, out: Path, *, raw_csv: bool = False) -
     else:
         driver = "GPKG"
         # GeoPackage (SQLite) column names ignore case: 'src_Name' and 'src_NAME' clash
-        frame = frame.rename(columns=_unique_ignoring_case(list(frame.columns)))
+        frame = frame.rename(columns=unique_ignoring_case(list(frame.columns)))
     import pyogrio.errors
 
     from socecon_geo._errors import InputError
@@ -76,44 +78,6 @@ def write_points(frame: gpd.GeoDataFrame, out: Path, *, raw_csv: bool = False) -
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         msg = f"could not write {out} as {driver}: {first}; try a .parquet or .csv output"
         raise InputError(msg) from exc
-
-
-def neutralised_text(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return a copy whose text cells a spreadsheet would run as formulas start with ``'``.
-
-    Only the OWASP rule (:func:`socecon_geo._html.neutralise_csv_text`): line breaks and
-    every other character are kept, so the file still holds the register's text.
-    """
-    import pandas as pd
-
-    from socecon_geo._html import neutralise_csv_text
-
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if values.dtype == object or isinstance(values.dtype, pd.StringDtype | pd.CategoricalDtype):
-            out[column] = values.map(
-                lambda v: neutralise_csv_text(v) if isinstance(v, str) else v
-            ).astype(values.dtype if not isinstance(values.dtype, pd.CategoricalDtype) else object)
-    return out
-
-
-def _unique_ignoring_case(columns: list[str]) -> dict[str, str]:
-    """Rename columns that differ only in case from an earlier one: add ``_2``, ``_3``, ...."""
-    seen = {str(c).casefold() for c in columns}
-    used: set[str] = set()
-    renames: dict[str, str] = {}
-    for column in columns:
-        key = str(column).casefold()
-        if key not in used:
-            used.add(key)
-            continue
-        number = 2
-        while f"{key}_{number}" in seen or f"{key}_{number}" in used:
-            number += 1
-        renames[column] = f"{column}_{number}"
-        used.add(f"{key}_{number}")
-    return renames
 
 
 def output_problem(out: Path, suffixes: Sequence[str]) -> str | None:
