@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import folium
@@ -199,7 +199,7 @@ def _deprivation_data(
 
 def _ward_tooltips(wards: gpd.GeoDataFrame, classes: pd.Series | None) -> list[str]:
     out = []
-    for i, (_, row) in enumerate(wards.iterrows()):
+    for i, row in enumerate(wards.to_dict("records")):
         rows = [
             ("authority", row.get("lad_name")),
             ("organisations", fmt(row.get("n_organisations"), 0)),
@@ -231,7 +231,7 @@ def _hot_classes(areas: gpd.GeoDataFrame, spots: gpd.GeoDataFrame | None) -> pd.
     return None
 
 
-def _strength_popup(row: pd.Series) -> str:
+def _strength_popup(row: Mapping[str, Any]) -> str:
     rows: list[tuple[str, Any]] = [
         ("score (0–1)", fmt(row.get("score"), 3)),
         ("organisations", fmt(row.get("n_organisations"), 0)),
@@ -248,7 +248,7 @@ def _strength_popup(row: pd.Series) -> str:
     return table.replace("</div>", f"<p>{_escape(text)}</p></div>") if pd.notna(text) else table
 
 
-def _gap_popup(row: pd.Series) -> str:
+def _gap_popup(row: Mapping[str, Any]) -> str:
     rows: list[tuple[str, Any]] = [
         ("score (0–1)", fmt(row.get("score"), 3)),
         ("authority", row.get("lad_name")),
@@ -569,7 +569,7 @@ def render_map(
         styles = [
             {"fillColor": "#e66101", "fillOpacity": 0.45, "color": "#b35806", "weight": 2}
         ] * len(top)
-        popups = [_gap_popup(row) for _, row in top.iterrows()]
+        popups = [_gap_popup(row) for row in top.to_dict("records")]
         labels = [f"G{int(r)}" for r in top["rank"]]
         features = area_features(top, styles=styles, popups=popups, labels=labels, tooltips=None)
         AreaLayer(features, fg, label_class="socecon-label socecon-label-gap").add_to(fmap)
@@ -595,7 +595,7 @@ def render_map(
             {"fillColor": "#2171b5", "fillOpacity": 0.3, "color": "#08306b", "weight": 2}
         ] * len(frame)
         if ranked:
-            popups = [_strength_popup(row) for _, row in frame.iterrows()]
+            popups = [_strength_popup(row) for row in frame.to_dict("records")]
             labels = [fmt(r, 0) for r in frame["rank"]]
         else:
             popups = [
@@ -607,7 +607,7 @@ def render_map(
                         ("top sector", row.get("top_sector")),
                     ],
                 )
-                for _, row in frame.iterrows()
+                for row in frame.to_dict("records")
             ]
             labels = [fmt(r, 0) for r in frame["cluster_id"]]
         AreaLayer(area_features(frame, styles=styles, popups=popups, labels=labels), fg).add_to(
@@ -731,11 +731,15 @@ def _sites_layer(
         )
     column = f"n_suppliers_{band_m}m"
     counts = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index)
-    by_site: dict[int, pd.DataFrame] = {}
-    if match is not None:
-        by_site = {int(k): v for k, v in match.pairs.groupby("site_row")}
+    by_site: dict[int, list[dict[str, Any]]] = {}
+    if match is not None:  # the five nearest of each site, in rank order
+        nearest_five = match.pairs[match.pairs["rank"] <= 5].sort_values(
+            ["site_row", "rank"], kind="stable"
+        )
+        for pair in nearest_five.to_dict("records"):
+            by_site.setdefault(int(pair["site_row"]), []).append(pair)
     styles, popups = [], []
-    for i, (_, row) in enumerate(frame.iterrows()):
+    for i, row in enumerate(frame.to_dict("records")):
         colour = _site_colour(counts.iloc[i])
         styles.append(
             {
@@ -762,15 +766,11 @@ def _sites_layer(
                         fmt(row.get(f"n_suppliers_{band}m"), 0),
                     )
                 )
-            nearest = by_site.get(i)
-            if nearest is not None:
-                for _, pair in nearest.head(5).iterrows():
-                    where = f"{pair['distance_m'] / 1000:.1f} km, SIC {pair['sic_code']}"
-                    if pair["approximate_position"]:
-                        where += " (approximate position)"
-                    rows.append(
-                        (f"{int(pair['rank'])}. {display_text(pair['organisation'])}", where)
-                    )
+            for pair in by_site.get(i, []):
+                where = f"{pair['distance_m'] / 1000:.1f} km, SIC {pair['sic_code']}"
+                if pair["approximate_position"]:
+                    where += " (approximate position)"
+                rows.append((f"{int(pair['rank'])}. {display_text(pair['organisation'])}", where))
         popups.append(html_table(display_text(row.get("site_name")) or "Site", rows))
     features = area_features(frame, styles=styles, popups=popups, tooltips=None)
     AreaLayer(features, fg).add_to(fmap)
