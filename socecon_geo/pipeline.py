@@ -420,7 +420,9 @@ class Analysis:
                 path.unlink()  # GDAL creates the file itself
                 for name in GEOPACKAGE_LAYERS:
                     if name in layers:
-                        _for_file(layers[name]).to_file(path, layer=name, driver="GPKG")
+                        _for_file(layers[name]).to_file(
+                            path, layer=name, driver="GPKG", use_arrow=True
+                        )
 
             return write_atomic(target, write, suffix=".gpkg")
         finally:
