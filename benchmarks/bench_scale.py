@@ -65,7 +65,8 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-BROWNFIELD = REPO.parent / "shared" / "data" / "sites" / "wmca_brownfield_land_registers.csv"
+SHARED = Path(os.environ.get("SOCECON_GEO_SHARED_DATA") or REPO.parent / "shared" / "data")
+BROWNFIELD = SHARED / "sites" / "wmca_brownfield_land_registers.csv"
 START, END = "<!-- bench_scale:start -->", "<!-- bench_scale:end -->"
 TARGETS = {100_000: (30.0, None), 1_000_000: (300.0, 8 * 1024.0)}  # seconds, MiB
 STEPS = (
