@@ -784,6 +784,11 @@ def analyse(
         problems.add(
             f"sites must be a path or a GeoDataFrame from read_sites, not {type(sites).__name__}"
         )
+    elif isinstance(sites, str | os.PathLike) and not Path(sites).is_file():
+        problems.add(  # found before the other steps run, not after them
+            f"sites={os.fspath(sites)!r} names no file; pass the path of the investment "
+            "sites (a brownfield land register, GeoJSON, GeoPackage or CSV)"
+        )
     growth_kwargs = (
         None if growth is False else _check_step_options("growth", _on(growth), problems)
     )

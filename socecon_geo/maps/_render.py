@@ -103,6 +103,7 @@ _POSITRON_ATTR = (
 _EDITION_LAYER = {"iod2025": "lsoa21", "iod2019": "lsoa11"}
 _EDITION_CODE = {"iod2025": "lsoa21_code", "iod2019": "lsoa11_code"}
 _EDITION_TITLE = {"iod2025": "IoD2025", "iod2019": "IoD2019"}
+_DEFAULT_SITES_BAND_M = 3_000  # the band that colours the sites unless told otherwise
 
 _CLASS_LABELS = {
     "hot_99": "hot spot, 99% confidence",
@@ -299,7 +300,7 @@ def render_map(
     table_link: str | None = None,
     size: Any = None,
     sites: Any = None,
-    sites_band_m: int = 3_000,
+    sites_band_m: int | None = None,
 ) -> folium.Map:
     """Draw organisations, areas and the analysis results on one interactive map.
 
@@ -361,8 +362,9 @@ def render_map(
         :func:`socecon_geo.read_sites`, unmatched): a layer of the sites coloured by how
         many matching suppliers lie within ``sites_band_m``, with a popup listing the
         nearest suppliers, and its own legend.
-    sites_band_m : int
-        The band (one of the match's) whose counts colour the sites.
+    sites_band_m : int, optional
+        The band (one of the match's) whose counts colour the sites; by default 3,000 m,
+        or when the match has no such band, its band nearest to 3 km.
 
     Returns
     -------
@@ -716,7 +718,7 @@ def _sites_layer(
     fmap: folium.Map,
     fg: folium.FeatureGroup,
     sites: Any,
-    band_m: int,
+    band_m: int | None,
     used: list[Any],
     extent: Any,
 ) -> None:
@@ -724,6 +726,9 @@ def _sites_layer(
     match = sites if hasattr(sites, "pairs") and hasattr(sites, "bands_m") else None
     frame = _frame(sites, "sites", "sites", "a SupplierMatch or a GeoDataFrame of sites")
     assert frame is not None
+    if band_m is None:
+        bands = list(match.bands_m) if match is not None else [_DEFAULT_SITES_BAND_M]
+        band_m = min(bands, key=lambda b: (abs(b - _DEFAULT_SITES_BAND_M), b))
     if match is not None and band_m not in match.bands_m:
         raise InputError(
             f"render_map: sites_band_m {band_m!r} is not one of the match's bands "
