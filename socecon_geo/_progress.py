@@ -93,8 +93,8 @@ class ReadProgress:
     >>> import io
     >>> out = io.StringIO()
     >>> bar = ReadProgress("register.csv", total=2048, stream=out)
-    >>> bar.update(2048, rows=100, kept=40)
-    >>> bar.finish()
+    >>> bar.update(1024, rows=50, kept=20)
+    >>> bar.finish(rows=100, kept=40)
     >>> print(out.getvalue().split(": ", 1)[1].split(" in ")[0])
     2.0 KiB of 2.0 KiB (100%), 100 rows read, 40 kept
     """
@@ -156,12 +156,13 @@ class ReadProgress:
         self.stream.write("\r" + text + padding)
         self.stream.flush()
 
-    def finish(self) -> None:
-        """Write the final line (the whole file read)."""
-        if not self.enabled:
-            return
+    def finish(self, *, rows: int, kept: int) -> None:
+        """Write the last line: the whole file read, ``rows`` rows read, ``kept`` kept."""
+        self.rows, self.kept = rows, kept
         if self.total is not None:
             self.done = self.total
+        if not self.enabled:
+            return
         if self.terminal:
             self._write_in_place(self._text())
             self.stream.write("\n")

@@ -177,8 +177,7 @@ def _read_rows(
     else:
         found = _read_frame_rows(table, usecols=usecols, row_filter=row_filter)
     if progress is not None:
-        progress.update(progress.done, rows=found.rows_read, kept=len(found.rows))
-        progress.finish()
+        progress.finish(rows=found.rows_read, kept=len(found.rows))
     return found
 
 
