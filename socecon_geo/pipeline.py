@@ -374,12 +374,15 @@ def _sources(organisations: Any) -> list[Any]:
     raise InputError(msg)
 
 
-def _read(source: Any, register: str | None, options: dict[str, Any]) -> pd.DataFrame:
+def _read(
+    source: Any, register: str | None, options: dict[str, Any], progress: bool = False
+) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         if set(ORGANISATION_COLUMNS) <= set(source.columns):
             return source  # already read
         return read_organisations(source, register=register, **options)  # type: ignore[arg-type]
     if isinstance(source, str | os.PathLike):
+        options = {"progress": progress, **options}
         return read_organisations(source, register=register, **options)  # type: ignore[arg-type]
     msg = (
         "analyse needs each register as a path or a DataFrame; item "
@@ -510,7 +513,8 @@ def analyse(
         The title of the map, the figure and the report; by default one naming the
         geography.
     progress : bool, default True
-        Report each step on standard error as it starts.
+        Report each step on standard error as it starts, and the reading of each
+        register file as it goes (``read_organisations(..., progress=True)``).
 
     Returns
     -------
@@ -569,7 +573,7 @@ def analyse(
     steps = Progress(len(STEPS), enabled=progress)
 
     with steps.step("read", f"{len(sources)} register{'s' if len(sources) > 1 else ''}"):
-        frames = [_read(source, register, read_kwargs) for source in sources]
+        frames = [_read(source, register, read_kwargs, progress) for source in sources]
         orgs = combine_registers(*_distinct_row_ids(frames)) if len(frames) > 1 else frames[0]
         if isinstance(deprivation_source, Path):
             deprivation_source = read_deprivation(deprivation_source)
