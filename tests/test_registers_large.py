@@ -139,10 +139,27 @@ def test_a_malformed_line_is_named_whatever_the_chunks(tmp_path: Path) -> None:
     lines[4_321] = row + ',"an extra field"'
     path = tmp_path / "BasicCompanyData.csv"
     path.write_text(head + "\n" + "\n".join(lines) + "\n")
-    for chunksize in (1_000, 10**6):
+    # with the reader's column subset too: pandas would drop the extra field silently
+    for chunksize, all_columns in ((1_000, True), (10**6, True), (1_000, False), (10**6, False)):
         with pytest.raises(InputError, match=r"line 4323 has 56") as caught:
-            read_organisations(path, chunksize=chunksize, all_columns=True)
+            read_organisations(path, chunksize=chunksize, all_columns=all_columns)
         assert "the heading row has 55" in str(caught.value)
+
+
+def test_rows_longer_than_the_headings_are_found_in_any_encoding(tmp_path: Path) -> None:
+    """The check for extra fields keeps quoted line breaks whole and follows the encoding."""
+    head, row = FIXTURE.read_text().splitlines()[:2]
+    broken = row.replace('"14 Placeholder Lane"', '"14 Placeholder Lane\nRear yard"')
+    good = tmp_path / "good.csv"  # a line break inside a quoted field is one field
+    good.write_text(head + "\n" + broken + "\n" + row + "\n")
+    read = read_organisations(good)
+    assert read["address"].iloc[0].startswith("14 Placeholder Lane")
+    assert len(read) == 2
+    long = tmp_path / "long.csv"  # Windows-1252 text, the extra field on line 4
+    text = head + "\n" + row.replace("BIRMINGHAM", "BIRMINGHAM CAFÉ") + "\n" + broken + ',"x"\n'
+    long.write_bytes(text.encode("cp1252"))
+    with pytest.raises(InputError, match=r"the heading row has 55, but line 3 has 56"):
+        read_organisations(long, encoding="cp1252")
 
 
 class _Terminal(io.StringIO):
