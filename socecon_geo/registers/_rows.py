@@ -413,7 +413,7 @@ def _has_long_rows(table: _Table, encoding: str, quoting_none: bool) -> bool:
         column_names=names,
         skip_rows=table.skip_lines + 1,
         encoding=arrow_encoding,
-        block_size=1 << 24,
+        block_size=1 << 20,  # small blocks: a few MiB in memory, whatever the file
     )
     convert = pa_csv.ConvertOptions(include_columns=names[:1], column_types={names[0]: pa.string()})
     try:
