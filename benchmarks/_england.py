@@ -135,9 +135,7 @@ def _build() -> dict[str, gpd.GeoDataFrame]:
     generators = shapely.points(xy)
     every = shapely.multipoints(postcodes[["easting", "northing"]].to_numpy()[::7])
     hull = shapely.buffer(shapely.concave_hull(every, ratio=0.01), 1_000.0)
-    cells = shapely.voronoi_polygons(
-        shapely.multipoints(generators), extend_to=hull, ordered=True
-    )
+    cells = shapely.voronoi_polygons(shapely.multipoints(generators), extend_to=hull, ordered=True)
     polygons = np.asarray(shapely.get_parts(cells))
     polygons = shapely.intersection(polygons, hull)
     polygons = shapely.make_valid(polygons)
@@ -164,14 +162,19 @@ def _folder(cache: str | Path | None) -> Path:
 def england_layers(cache: str | Path | None = None) -> dict[str, gpd.GeoDataFrame]:
     """The stand-in layers (``lsoa21``, ``ward``, ``lad``), built once and kept in ``cache``."""
     folder = _folder(cache)
-    files = {level: folder / f"england_standin_{STANDIN_VERSION}_{level}.parquet" for level in _LEVELS}
+    files = {
+        level: folder / f"england_standin_{STANDIN_VERSION}_{level}.parquet" for level in _LEVELS
+    }
     if not all(path.is_file() for path in files.values()):
         folder.mkdir(parents=True, exist_ok=True)
         for level, frame in _build().items():
             partial = files[level].with_suffix(".part")
             frame.to_parquet(partial)
             partial.replace(files[level])
-    return {level: with_provenance(gpd.read_parquet(path), _record(level)) for level, path in files.items()}
+    return {
+        level: with_provenance(gpd.read_parquet(path), _record(level))
+        for level, path in files.items()
+    }
 
 
 @functools.cache

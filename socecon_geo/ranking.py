@@ -669,7 +669,7 @@ def _strengths(
 
 
 def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """The rows of ``frame`` without its geometry, as dicts, for the explanations.
+    """Return the rows of ``frame`` without its geometry, as dicts, for the explanations.
 
     Not ``iterrows``: each of its rows copies the frame's ``attrs`` (the provenance), which
     took 20 s over the 33,755 LSOAs of England.
