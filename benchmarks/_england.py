@@ -62,11 +62,22 @@ def _record(level: str) -> Provenance:
     )
 
 
-def _english_postcodes() -> pd.DataFrame:
-    """Live English postcodes with a point, from the national table."""
+@functools.cache
+def _national() -> pd.DataFrame:
     from socecon_geo.geocoding.national import national_table
 
-    table = national_table()
+    return national_table()
+
+
+def _national_version() -> str:
+    from socecon_geo.geocoding.national import _package_files
+
+    return _package_files().version
+
+
+def _english_postcodes() -> pd.DataFrame:
+    """Live English postcodes with a point, from the national table."""
+    table = _national()
     lad = table["lad_code"].astype("string")
     keep = (~table["terminated"]) & table["easting"].notna() & lad.str.startswith("E").fillna(False)
     return table.loc[keep.to_numpy(dtype=bool)].reset_index(drop=True)
@@ -162,9 +173,8 @@ def _folder(cache: str | Path | None) -> Path:
 def england_layers(cache: str | Path | None = None) -> dict[str, gpd.GeoDataFrame]:
     """The stand-in layers (``lsoa21``, ``ward``, ``lad``), built once and kept in ``cache``."""
     folder = _folder(cache)
-    files = {
-        level: folder / f"england_standin_{STANDIN_VERSION}_{level}.parquet" for level in _LEVELS
-    }
+    stem = f"england_standin_{STANDIN_VERSION}_national_{_national_version()}"
+    files = {level: folder / f"{stem}_{level}.parquet" for level in _LEVELS}
     if not all(path.is_file() for path in files.values()):
         folder.mkdir(parents=True, exist_ok=True)
         for level, frame in _build().items():
@@ -201,9 +211,7 @@ def england_geography(cache: str | Path | None = None) -> sg.Geography:
 @functools.cache
 def _live_english() -> tuple[np.ndarray, np.ndarray]:
     postcodes = _english_postcodes()["postcode"].to_numpy(dtype=object)
-    from socecon_geo.geocoding.national import national_table
-
-    table = national_table()
+    table = _national()
     lad = table["lad_code"].astype("string").str.startswith("E").fillna(False)
     gone = table.loc[(table["terminated"] & lad).to_numpy(dtype=bool), "postcode"]
     return postcodes, gone.to_numpy(dtype=object)
