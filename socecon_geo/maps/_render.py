@@ -214,7 +214,7 @@ def _deprivation_data(
 
 def _ward_tooltips(wards: gpd.GeoDataFrame, classes: pd.Series | None) -> list[str]:
     out = []
-    for i, (_, row) in enumerate(wards.iterrows()):
+    for i, row in enumerate(_records(wards)):
         rows = [
             ("authority", row.get("lad_name")),
             ("organisations", fmt(row.get("n_organisations"), 0)),
@@ -228,6 +228,18 @@ def _ward_tooltips(wards: gpd.GeoDataFrame, classes: pd.Series | None) -> list[s
         name = row.get("ward_name", row.get("area_name", row.get("ward_code")))
         out.append(html_table(str(name) if pd.notna(name) else "", rows))
     return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows of ``frame`` as dicts, without its geometry and attrs.
+
+    Not ``iterrows``: each of its rows copies the frame's attrs (the provenance), which
+    was most of the time of the tooltips of England's 33,755 LSOAs.
+    """
+    geometry = getattr(frame, "_geometry_column_name", None)
+    plain = pd.DataFrame(frame.drop(columns=[geometry]) if geometry in frame else frame)
+    plain.attrs = {}
+    return plain.to_dict("records")
 
 
 def _hot_classes(areas: gpd.GeoDataFrame, spots: gpd.GeoDataFrame | None) -> pd.Series | None:
@@ -562,26 +574,28 @@ def render_map(
             for v in values
         ]
         names = spots_frame.get("ward_name", spots_frame.get("area_name"))
+        # the columns taken once: each column taken from the frame copies its attrs
+        name_list = [None] * len(values) if names is None else names.tolist()
+        z_list = (
+            spots_frame["hotspot_z"].tolist()
+            if "hotspot_z" in spots_frame
+            else [None] * len(values)
+        )
+        p_list = (
+            spots_frame["hotspot_p_fdr"].tolist()
+            if "hotspot_p_fdr" in spots_frame
+            else [None] * len(values)
+        )
         tooltips = [
             html_table(
-                str(names.iloc[i]) if names is not None and pd.notna(names.iloc[i]) else None,
+                str(name) if name is not None and pd.notna(name) else None,
                 [
                     ("class", _CLASS_LABELS.get(str(v), v)),
-                    (
-                        "z",
-                        fmt(spots_frame["hotspot_z"].iloc[i], 2)
-                        if "hotspot_z" in spots_frame
-                        else "",
-                    ),
-                    (
-                        "p (FDR-adjusted)",
-                        fmt(spots_frame["hotspot_p_fdr"].iloc[i], 3)
-                        if "hotspot_p_fdr" in spots_frame
-                        else "",
-                    ),
+                    ("z", fmt(z, 2) if "hotspot_z" in spots_frame else ""),
+                    ("p (FDR-adjusted)", fmt(p, 3) if "hotspot_p_fdr" in spots_frame else ""),
                 ],
             )
-            for i, v in enumerate(values)
+            for v, name, z, p in zip(values, name_list, z_list, p_list, strict=True)
         ]
         AreaLayer(
             area_features(spots_frame, styles=styles, tooltips=tooltips), fg, pane=_SPOTS_PANE
