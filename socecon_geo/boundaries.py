@@ -71,7 +71,14 @@ from socecon_geo._http import (
 from socecon_geo._tables import clean_text
 from socecon_geo.provenance import PROVENANCE_KEY, Provenance, get_provenance, with_provenance
 
-__all__ = ["LEVELS", "fetch_boundaries", "read_boundaries"]
+__all__ = [
+    "ENGLAND_CODE",
+    "LEVELS",
+    "Places",
+    "expand_places",
+    "fetch_boundaries",
+    "read_boundaries",
+]
 
 Level = Literal["lsoa21", "lsoa11", "msoa21", "ward", "lad"]
 FetchLevel = Literal["lsoa21", "lsoa11", "msoa21", "ward", "lad"]
@@ -407,6 +414,117 @@ def _split_authorities(authorities: Iterable[str] | str | None) -> tuple[list[st
     return list(dict.fromkeys(codes)), list(dict.fromkeys(names))
 
 
+ENGLAND_CODE = "E92000001"
+"""The ONS code of England (``fetch_boundaries(..., authorities="England")`` takes it too)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Places:
+    """What ``authorities=`` asked for, with England and regions expanded.
+
+    Attributes
+    ----------
+    codes, names : list of str
+        Authority codes and exact ONS names (a region's authorities among the codes).
+    england : bool
+        Whether all England was asked for (then ``codes`` and ``names`` are empty).
+    regions : list of str
+        The names of the regions asked for, in the order given.
+    """
+
+    codes: list[str]
+    names: list[str]
+    england: bool = False
+    regions: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def label(self) -> str | None:
+        """``"England"``, or the regions' names when only regions were asked for."""
+        if self.england:
+            return "England"
+        return ", ".join(self.regions) if self.regions and not self.names else None
+
+
+def expand_places(authorities: Iterable[str] | str | None) -> Places:
+    """Split ``authorities`` into codes and names, expanding England and English regions.
+
+    ``"England"`` (or ``"E92000001"``) stands for every English authority; a region's
+    name (``"West Midlands"``, any letter case) or code (``"E12000005"``) for the
+    authorities the bundled LAD → region table (:func:`socecon_geo.load_regions`) puts in
+    it. Anything else is an authority code or exact ONS name.
+
+    Parameters
+    ----------
+    authorities : str or iterable of str, or None
+
+    Returns
+    -------
+    Places
+
+    Raises
+    ------
+    InputError
+        If nothing is given, or England is given together with other places.
+
+    Examples
+    --------
+    >>> places = expand_places(["West Midlands", "Bristol, City of"])
+    >>> len(places.codes), places.names, places.regions
+    (30, ['Bristol, City of'], ['West Midlands'])
+    >>> expand_places("england").england
+    True
+    """
+    from socecon_geo.bundle import load_regions
+
+    codes, names = _split_authorities(authorities)
+    regions = load_regions()
+    by_code = regions.groupby("region_code")["lad_code"].agg(list).to_dict()
+    region_names = dict(zip(regions["region_code"], regions["region_name"], strict=True))
+    by_name = {str(name).casefold(): code for code, name in region_names.items()}
+    england = ENGLAND_CODE in codes or any(n.casefold() == "england" for n in names)
+    if england:
+        others = [c for c in codes if c != ENGLAND_CODE]
+        others += [n for n in names if n.casefold() != "england"]
+        if others:
+            msg = (
+                f"authorities: 'England' already holds every English authority; pass it "
+                f"alone, not with {', '.join(map(repr, others))}."
+            )
+            raise InputError(msg)
+        return Places([], [], england=True)
+    out_codes: list[str] = []
+    out_names: list[str] = []
+    chosen: list[str] = []
+    for code in codes:
+        if code in by_code:
+            chosen.append(str(region_names[code]))
+            out_codes.extend(by_code[code])
+        else:
+            out_codes.append(code)
+    for name in names:
+        region = by_name.get(name.casefold())
+        if region is not None:
+            chosen.append(str(region_names[region]))
+            out_codes.extend(by_code[region])
+        else:
+            out_names.append(name)
+    return Places(
+        list(dict.fromkeys(out_codes)),
+        list(dict.fromkeys(out_names)),
+        regions=list(dict.fromkeys(chosen)),
+    )
+
+
+def _english(frame: gpd.GeoDataFrame, level: str) -> gpd.GeoDataFrame:
+    """Keep the English rows of an England and Wales (or UK) layer, and its attrs."""
+    attrs = frame.attrs
+    codes = frame[_LEVEL_CODE[level]].astype("string")
+    out = frame.loc[codes.str.startswith("E").fillna(False).to_numpy(dtype=bool)]
+    out = out.reset_index(drop=True)
+    out.attrs = attrs
+    return out
+
+
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -649,9 +767,16 @@ def _filter_local(
 
 
 def _cache_file(
-    level: str, urls: Sequence[str], codes: list[str], names: list[str], page_size: int
+    level: str,
+    urls: Sequence[str],
+    codes: list[str],
+    names: list[str],
+    page_size: int,
+    *,
+    england: bool = False,
 ) -> Path:
-    key = json.dumps([level, list(urls), sorted(codes), sorted(names), page_size])
+    parts: list[Any] = [level, list(urls), sorted(codes), sorted(names), page_size]
+    key = json.dumps([*parts, "England"] if england else parts)
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return cache_dir() / "datasets" / "boundaries" / f"{level}-{digest}.parquet"
 
@@ -674,8 +799,11 @@ def fetch_boundaries(
         or local authority districts December 2024 (all generalised, clipped: BGC).
     authorities : sequence of str, optional
         Local authority district codes (``"E08000025"``) or exact ONS names
-        (``"Birmingham"``). None fetches the whole layer (England and Wales for LSOAs, the
-        UK for wards and authorities).
+        (``"Birmingham"``); English regions by name or code (``"West Midlands"``,
+        ``"E12000005"``: their authorities, from :func:`socecon_geo.load_regions`); or
+        ``"England"`` (``"E92000001"``) alone, for every English area of the level (the
+        service is asked for codes starting ``E`` only). None fetches the whole layer
+        (England and Wales for LSOAs, the UK for wards and authorities).
     path : path-like, optional
         A local boundary file to use instead of downloading; it is read with
         :func:`read_boundaries` and filtered to ``authorities`` by its LAD columns.
@@ -698,7 +826,8 @@ def fetch_boundaries(
     Raises
     ------
     InputError
-        For an unknown level, a malformed authority, or a local file that does not exist.
+        For an unknown level, a malformed authority, ``"England"`` given with other
+        places, or a local file that does not exist.
     UnknownAreaError
         If an authority is not found.
     DataUnavailableError
@@ -728,7 +857,8 @@ def fetch_boundaries(
     """
     service = datasets.get_boundary_service(level)
     level_key = service.level
-    codes, names = _split_authorities(authorities)
+    places = expand_places(authorities)
+    codes, names = places.codes, places.names
     size = int(service.page_size if page_size is None else page_size)
     if size < 1:
         msg = f"page_size must be a positive number of features, got {page_size!r}"
@@ -748,11 +878,14 @@ def fetch_boundaries(
         if local is not None:
             frame = read_boundaries(local, level=level_key)  # type: ignore[arg-type]
             attrs = dict(frame.attrs)
-            frame = _filter_local(frame, codes, names, f"'{local.name}'")
+            if places.england:
+                frame = _english(frame, level_key)
+            else:
+                frame = _filter_local(frame, codes, names, f"'{local.name}'")
             frame.attrs = {**attrs, PROVENANCE_KEY: [service.provenance(str(local)).to_dict()]}
             return frame
 
-    cached = _cache_file(level_key, urls, codes, names, size)
+    cached = _cache_file(level_key, urls, codes, names, size, england=places.england)
     if cached.is_file() and not refresh:
         problem = cached_file_problem(cached)
         try:
@@ -768,6 +901,8 @@ def fetch_boundaries(
         else:
             url = str(stored.attrs.get("url") or urls[0])
             frame = read_boundaries(stored, level=level_key)  # type: ignore[arg-type]
+            if places.england:
+                frame = _english(frame, level_key)
             frame.attrs.update(
                 source=f"{cached} (cached download of {url})",
                 provenance=[_with_url(service.provenance(str(cached)), url).to_dict()],
@@ -795,7 +930,9 @@ def fetch_boundaries(
             raw, selection = _fetch_small_areas_by_authority(online, lads, size)
         else:
             where = "1=1"
-            if codes or names:
+            if places.england:  # pushed down: the service sends only English areas
+                where = f"{online.fields['code']} LIKE 'E%'"
+            elif codes or names:
                 if not online.fields["lad_code"]:
                     msg = (
                         f"the layer at {online.url} has no authority field, so it cannot be "
@@ -815,18 +952,22 @@ def fetch_boundaries(
         raise DataUnavailableError(msg) from None
 
     if raw.empty and not (codes or names):
-        msg = f"the feature service at {online.url} returned no {level_key} boundaries."
+        where_to = " of England" if places.england else ""
+        msg = f"the feature service at {online.url} returned no {level_key} boundaries{where_to}."
         raise DataUnavailableError(msg)
     if raw.empty:
         missing = [*codes, *names]
     else:
         frame = read_boundaries(raw, level=level_key)  # type: ignore[arg-type]
+        if places.england:
+            frame = _english(frame, level_key)
         missing = _missing_authorities(frame, codes, names)
     if missing:
         msg = (
             f"no {level_key} boundaries found for the authorities "
             f"{', '.join(map(repr, missing))} in {online.url}; check the codes (e.g. "
-            "'E08000025') or the exact ONS names."
+            "'E08000025') or the exact ONS names, or name a region ('West Midlands', "
+            "'E12000005') or 'England'."
         )
         raise UnknownAreaError(msg)
 

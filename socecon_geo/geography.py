@@ -674,9 +674,13 @@ def fetch_geography(
     ----------
     authorities : str or iterable of str
         Local authority district codes (``"E06000023"``) or exact ONS names
-        (``"Bristol, City of"``).
+        (``"Bristol, City of"``); English regions by name or code (``"West Midlands"``,
+        ``"E12000005"``), meaning their authorities; or ``"England"`` alone, for all
+        33,755 LSOAs, about 6,900 wards and 296 authorities (each layer one paged
+        download of the English areas, then cached).
     name : str, optional
-        What the study area is called; by default the authorities' names joined.
+        What the study area is called; by default ``"England"``, the regions' names
+        (when only regions are given), or the authorities' names joined.
     levels : iterable of str
         Which layers to fetch, among ``"lsoa21"``, ``"lsoa11"``, ``"msoa21"``,
         ``"ward"`` and ``"lad"``.
@@ -690,14 +694,15 @@ def fetch_geography(
     Raises
     ------
     InputError
-        If no authority or an unknown level is given.
+        If no authority or an unknown level is given, or ``"England"`` is given with
+        other places.
     UnknownAreaError
         If an authority is not found.
     DataUnavailableError
         If a layer is neither cached nor downloadable (offline); the message says how
         to pass local files instead (:meth:`Geography.from_files`).
     """
-    from socecon_geo.boundaries import fetch_boundaries
+    from socecon_geo.boundaries import expand_places, fetch_boundaries
 
     wanted = [authorities] if isinstance(authorities, str) else list(authorities)
     if not wanted or not all(isinstance(a, str) and a.strip() for a in wanted):
@@ -710,11 +715,14 @@ def fetch_geography(
     if not chosen:
         msg = "fetch_geography needs at least one level, e.g. levels=('ward',)."
         raise InputError(msg)
+    places = expand_places(wanted)
     layers = {
         level: fetch_boundaries(level, authorities=wanted, refresh=refresh)  # type: ignore[arg-type]
         for level in chosen
     }
     layers = _read_layers(layers)
+    if name is None:
+        name = places.label
     if name is None:
         names: list[str] = []
         for frame in layers.values():

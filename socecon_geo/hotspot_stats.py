@@ -413,6 +413,34 @@ def _esda_numpy_path() -> Iterator[None]:
                 setattr(module, function, value)
 
 
+@contextlib.contextmanager
+def _permutations_drawn_once() -> Iterator[None]:
+    """Let esda draw its permuted neighbour ids once for the two tails of one call.
+
+    Each tail is one ``crand`` run with the same seed, so the same ids
+    (``esda.crand.vec_permutations``: for each permutation, ids drawn without
+    replacement from all the areas, which costs the number of areas each time); the
+    second run is given the first one's. Over the 33,755 LSOAs of England with 9,999
+    permutations that drawing took 5 s of each run's 13 s. Held under ``_ESDA_LOCK``.
+    """
+    import esda.crand
+
+    original = esda.crand.vec_permutations
+    drawn: dict[tuple[Any, ...], np.ndarray] = {}
+
+    def once(max_card: int, n: int, k_replications: int, seed: int) -> np.ndarray:
+        key = (int(max_card), int(n), int(k_replications), int(seed))
+        if key not in drawn:
+            drawn[key] = original(max_card, n, k_replications, seed)
+        return drawn[key]
+
+    esda.crand.vec_permutations = once
+    try:
+        yield
+    finally:
+        esda.crand.vec_permutations = original
+
+
 def _run_esda(
     y: np.ndarray, w: Any, method: str, permutations: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
@@ -433,7 +461,7 @@ def _run_esda(
 
     state = np.random.get_state()  # noqa: NPY002  (esda reseeds NumPy's global generator)
     try:
-        with _esda_numpy_path(), warnings.catch_warnings():
+        with _esda_numpy_path(), _permutations_drawn_once(), warnings.catch_warnings():
             # esda warns that Gi* fills the diagonal and of sparse-efficiency details;
             # neither changes what is used here
             warnings.simplefilter("ignore")

@@ -668,6 +668,17 @@ def _strengths(
     return out, used, unavailable, support
 
 
+def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Return the rows of ``frame`` without its geometry, as dicts, for the explanations.
+
+    Not ``iterrows``: each of its rows copies the frame's ``attrs`` (the provenance), which
+    took 20 s over the 33,755 LSOAs of England.
+    """
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    plain.attrs = {}
+    return plain.to_dict("records")
+
+
 # ---------------------------------------------------------------------- gaps
 
 

@@ -185,7 +185,11 @@ def _area_identity(frame: pd.DataFrame) -> tuple[str | None, str | None, str]:
 
 def _labels(frame: pd.DataFrame, code: str | None, name: str | None) -> list[str]:
     labels = []
-    for position, (label, row) in enumerate(frame.iterrows()):
+    # not frame.iterrows(): each of its rows copies the frame's attrs (the provenance)
+    plain = pd.DataFrame(frame[list(dict.fromkeys(c for c in (name, code) if c is not None))])
+    plain.attrs = {}
+    rows = zip(frame.index, plain.to_dict("records"), strict=True)
+    for position, (label, row) in enumerate(rows):
         parts = [row[c] for c in (name, code) if c is not None and not _missing(row[c])]
         if name is not None and code is not None and len(parts) == 2:
             labels.append(f"{parts[0]} ({parts[1]})")

@@ -25,6 +25,7 @@ __all__ = [
     "TYPE_LABELS",
     "area_features",
     "display_geometries",
+    "grouped_point_data",
     "html_table",
     "point_data",
 ]
@@ -217,3 +218,60 @@ def point_data(points: gpd.GeoDataFrame) -> tuple[dict[str, Any], int]:
         "values": values,
     }
     return data, int((~located).sum())
+
+
+def grouped_point_data(
+    points: gpd.GeoDataFrame, cell_m: float
+) -> tuple[dict[str, Any], int, list[int]]:
+    """Return the located organisations counted on hexagons of ``cell_m`` metres.
+
+    The same column arrays as :func:`point_data`, one entry per hexagon holding
+    organisations: at the mean position of its organisations, coloured by its most
+    common type (the first in :data:`TYPE_COLOURS` order on a tie), named by its count,
+    with the count of each type in the popup. Also returns how many organisations have
+    no location and how many of each type (in :data:`TYPE_COLOURS` order) were counted.
+    """
+    from socecon_geo._hexagons import hexagon_of
+
+    geoms = points.geometry
+    located = ~(geoms.isna() | geoms.is_empty).to_numpy()
+    shown = points.loc[located]
+    metres = shown.geometry
+    if shown.crs is not None and not shown.crs.is_projected:
+        metres = metres.to_crs(27700)
+    x, y = metres.x.to_numpy(), metres.y.to_numpy()
+    q, r = hexagon_of(x, y, cell_m)
+    cells, cell = np.unique(np.stack([q, r], axis=1), axis=0, return_inverse=True)
+    cell = np.asarray(cell).ravel()
+    types = list(TYPE_COLOURS)
+    if "org_type" in shown.columns:
+        index = {t: i for i, t in enumerate(types)}
+        names = shown["org_type"].astype("string").fillna("other").to_numpy(dtype=object)
+        kind = np.array([index.get(t, index["other"]) for t in names], dtype="int64")
+    else:
+        kind = np.full(len(shown), types.index("other"), dtype="int64")
+    counts = np.zeros((len(cells), len(types)), dtype="int64")
+    np.add.at(counts, (cell, kind), 1)
+    total = counts.sum(axis=1)
+    mean_x = np.bincount(cell, weights=x, minlength=len(cells)) / total
+    mean_y = np.bincount(cell, weights=y, minlength=len(cells)) / total
+    centre = gpd.GeoSeries(gpd.points_from_xy(mean_x, mean_y), crs=metres.crs)
+    degrees = centre.to_crs(4326) if metres.crs is not None else centre
+    by_type = [
+        ", ".join(
+            f"{TYPE_LABELS[types[k]]} {int(row[k]):,}"
+            for k in np.argsort(-row, kind="stable")
+            if row[k]
+        )
+        for row in counts
+    ]
+    data = {
+        "lat": np.round(degrees.y.to_numpy(), 6).tolist(),
+        "lon": np.round(degrees.x.to_numpy(), 6).tolist(),
+        "type": counts.argmax(axis=1).tolist(),
+        "colours": [TYPE_COLOURS[t] for t in types],
+        "name": [f"{int(n):,} organisation{'s' if n != 1 else ''}" for n in total],
+        "fields": ["by type", "area"],
+        "values": [by_type, [f"a hexagon {cell_m:,.0f} m across"] * len(cells)],
+    }
+    return data, int((~located).sum()), counts.sum(axis=0).tolist()

@@ -33,6 +33,7 @@ from socecon_geo.maps._layers import (
     area_features,
     display_geometries,
     fmt,
+    grouped_point_data,
     html_table,
     point_data,
 )
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 __all__ = [
     "BASEMAP",
     "DEFAULT_MAX_MARKERS",
+    "DEFAULT_MAX_POINTS",
+    "DEFAULT_POINT_CELL_M",
     "DOMAIN_LABELS",
     "LAYER_NAMES",
     "MAIN_DOMAINS",
@@ -53,6 +56,18 @@ __all__ = [
 
 DEFAULT_MAX_MARKERS = 5_000
 """Above this many organisations the markers are drawn on a canvas, not clustered."""
+
+DEFAULT_MAX_POINTS = 100_000
+"""Above this many located organisations the map counts them on hexagons instead.
+
+Each organisation drawn adds about 190 bytes to the page (position, name and popup):
+measured on England-wide synthetic organisations, 19 MB per 100,000, so 1,000,000 would
+make a page of about 200 MB that browsers struggle to open. Above the threshold one dot
+per hexagon of :data:`DEFAULT_POINT_CELL_M` stands for the organisations in it; every
+organisation stays in the analysis's tables and GeoPackage."""
+
+DEFAULT_POINT_CELL_M = 1_000
+"""Width in metres of the hexagons organisations are counted on above ``max_points``."""
 
 DOMAIN_LABELS: dict[str, str] = {
     "imd": "Index of Multiple Deprivation (all domains)",
@@ -200,7 +215,7 @@ def _deprivation_data(
 
 def _ward_tooltips(wards: gpd.GeoDataFrame, classes: pd.Series | None) -> list[str]:
     out = []
-    for i, row in enumerate(wards.to_dict("records")):
+    for i, row in enumerate(_records(wards)):
         rows = [
             ("authority", row.get("lad_name")),
             ("organisations", fmt(row.get("n_organisations"), 0)),
@@ -214,6 +229,18 @@ def _ward_tooltips(wards: gpd.GeoDataFrame, classes: pd.Series | None) -> list[s
         name = row.get("ward_name", row.get("area_name", row.get("ward_code")))
         out.append(html_table(str(name) if pd.notna(name) else "", rows))
     return out
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows of ``frame`` as dicts, without its geometry and attrs.
+
+    Not ``iterrows``: each of its rows copies the frame's attrs (the provenance), which
+    was most of the time of the tooltips of England's 33,755 LSOAs.
+    """
+    geometry = getattr(frame, "_geometry_column_name", None)
+    plain = pd.DataFrame(frame.drop(columns=[geometry]) if geometry in frame else frame)
+    plain.attrs = {}
+    return plain.to_dict("records")
 
 
 def _hot_classes(areas: gpd.GeoDataFrame, spots: gpd.GeoDataFrame | None) -> pd.Series | None:
@@ -295,6 +322,8 @@ def render_map(
     subtitle: str | None = None,
     tiles: str | None = "CartoDB positron",
     max_markers: int = DEFAULT_MAX_MARKERS,
+    max_points: int = DEFAULT_MAX_POINTS,
+    point_cell_m: float = DEFAULT_POINT_CELL_M,
     n_gaps: int = 20,
     search: bool = True,
     table_link: str | None = None,
@@ -313,7 +342,8 @@ def render_map(
     points : geopandas.GeoDataFrame, optional
         Organisations (``geocode`` … ``attach_deprivation``): circle markers coloured by
         ``org_type`` with a popup of name, type, sector, postcode, geocode status and
-        position quality; clustered up to ``max_markers``, drawn on a canvas above.
+        position quality; clustered up to ``max_markers``, drawn on a canvas above, and
+        above ``max_points`` counted on hexagons (one dot per hexagon).
     areas : geopandas.GeoDataFrame, optional
         An area summary (``summarise_areas``, or ``hotspots(...).areas``): outlines with
         a tooltip of organisations, rates raw and smoothed, IMD and hot-spot class.
@@ -344,6 +374,15 @@ def render_map(
         background and area outlines keep the map readable).
     max_markers : int
         The largest number of organisations drawn as clustered markers.
+    max_points : int
+        The largest number of organisations drawn one by one (default 100,000: about
+        19 MB of page). Above it, each hexagon of ``point_cell_m`` metres holding
+        organisations is one dot at their mean position, coloured by its most common
+        type, with the count of each type in its popup, and the name search is left
+        out; the legend says so. The organisations themselves are unchanged (they are
+        all in the analysis's tables and GeoPackage).
+    point_cell_m : float
+        The width of those hexagons in metres (default 1,000).
     n_gaps : int
         How many of the top-ranked gaps to draw.
     search : bool
@@ -373,6 +412,17 @@ def render_map(
     if isinstance(max_markers, bool) or not isinstance(max_markers, int) or max_markers < 0:
         raise InputError(
             f"render_map: max_markers must be a whole number >= 0, not {max_markers!r}"
+        )
+    if isinstance(max_points, bool) or not isinstance(max_points, int) or max_points < 0:
+        raise InputError(f"render_map: max_points must be a whole number >= 0, not {max_points!r}")
+    if (
+        isinstance(point_cell_m, bool)
+        or not isinstance(point_cell_m, int | float)
+        or not 10 <= point_cell_m <= 100_000
+    ):
+        raise InputError(
+            f"render_map: point_cell_m must be a width in metres from 10 to 100,000 (e.g. "
+            f"1000), not {point_cell_m!r}"
         )
     if isinstance(n_gaps, bool) or not isinstance(n_gaps, int) or n_gaps < 0:
         raise InputError(f"render_map: n_gaps must be a whole number >= 0, not {n_gaps!r}")
@@ -526,26 +576,28 @@ def render_map(
             for v in values
         ]
         names = spots_frame.get("ward_name", spots_frame.get("area_name"))
+        # the columns taken once: each column taken from the frame copies its attrs
+        name_list = [None] * len(values) if names is None else names.tolist()
+        z_list = (
+            spots_frame["hotspot_z"].tolist()
+            if "hotspot_z" in spots_frame
+            else [None] * len(values)
+        )
+        p_list = (
+            spots_frame["hotspot_p_fdr"].tolist()
+            if "hotspot_p_fdr" in spots_frame
+            else [None] * len(values)
+        )
         tooltips = [
             html_table(
-                str(names.iloc[i]) if names is not None and pd.notna(names.iloc[i]) else None,
+                str(name) if name is not None and pd.notna(name) else None,
                 [
                     ("class", _CLASS_LABELS.get(str(v), v)),
-                    (
-                        "z",
-                        fmt(spots_frame["hotspot_z"].iloc[i], 2)
-                        if "hotspot_z" in spots_frame
-                        else "",
-                    ),
-                    (
-                        "p (FDR-adjusted)",
-                        fmt(spots_frame["hotspot_p_fdr"].iloc[i], 3)
-                        if "hotspot_p_fdr" in spots_frame
-                        else "",
-                    ),
+                    ("z", fmt(z, 2) if "hotspot_z" in spots_frame else ""),
+                    ("p (FDR-adjusted)", fmt(p, 3) if "hotspot_p_fdr" in spots_frame else ""),
                 ],
             )
-            for i, v in enumerate(values)
+            for v, name, z, p in zip(values, name_list, z_list, p_list, strict=True)
         ]
         AreaLayer(
             area_features(spots_frame, styles=styles, tooltips=tooltips), fg, pane=_SPOTS_PANE
@@ -636,20 +688,34 @@ def render_map(
 
     if points is not None:
         fg = group("organisations")
-        data, missing = point_data(points)
-        n = len(data["lat"])
-        cluster = n <= max_markers
+        located = int((~(points.geometry.isna() | points.geometry.is_empty)).sum())
+        grouped = located > max_points
+        types = list(TYPE_COLOURS)
+        if grouped:
+            data, missing, by_type = grouped_point_data(points, float(point_cell_m))
+            n = sum(by_type)
+            counts = pd.Series(by_type)
+            cluster = False
+            note = (
+                f"{n:,} organisations, more than {max_points:,}, so counted on hexagons "
+                f"{point_cell_m:,.0f} m across: each dot is one hexagon ({len(data['lat']):,}), "
+                "coloured by its most common type; click one for its counts (each "
+                "organisation is in the data, e.g. the saved analysis.gpkg)"
+            )
+        else:
+            data, missing = point_data(points)
+            n = len(data["lat"])
+            cluster = n <= max_markers
+            counts = pd.Series(data["type"]).value_counts()
+            note = f"{n:,} shown" + (
+                "; a white circle with a number is that many organisations close together: "
+                "click it to zoom in"
+                if cluster
+                else " (fast canvas drawing)"
+            )
         PointLayer(data, fg, cluster=cluster).add_to(fmap)
-        note = f"{n:,} shown" + (
-            "; a white circle with a number is that many organisations close together: "
-            "click it to zoom in"
-            if cluster
-            else " (fast canvas drawing)"
-        )
         if missing:
             note += f"; {missing:,} without a location not shown"
-        counts = pd.Series(data["type"]).value_counts()
-        types = list(TYPE_COLOURS)
         rows = [
             (TYPE_COLOURS[t], f"{TYPE_LABELS[t]} ({int(counts.get(i, 0)):,})")
             for i, t in enumerate(types)
@@ -658,7 +724,7 @@ def render_map(
         Legend(fg, title="Organisations by type", rows=rows, note=note, swatch="dot").add_to(fmap)
         used.append(points)
         extent(points, fallback=True)
-        if search and n:
+        if search and n and not grouped:
             SearchControl().add_to(fmap)
 
     for record in get_provenance_all(used):

@@ -66,8 +66,10 @@ def size_layer_parts(
     ]
     money = column.startswith("income")
     tooltips = []
-    for i in range(len(areas)):
-        row = areas.iloc[i]
+    # plain records: each row taken from the frame (areas.iloc[i]) copies its attrs
+    plain = pd.DataFrame(areas.drop(columns=areas.geometry.name))
+    plain.attrs = {}
+    for row in plain.to_dict("records"):
         lines: list[tuple[str, Any]] = [
             ("code", row.get(code)),
             ("organisations", fmt(row.get("n_organisations"), 0)),
