@@ -28,6 +28,7 @@ __all__ = [
     "is_text_categorical",
     "parse_numbers",
     "read_csv_text",
+    "row_records",
     "shown",
     "unique_ignoring_case",
 ]
@@ -288,3 +289,31 @@ def unique_ignoring_case(columns: Sequence[object]) -> dict[str, str]:
         renames[name] = f"{name}_{number}"
         used.add(f"{key}_{number}")
     return renames
+
+
+def row_records(
+    frame: pd.DataFrame, columns: Sequence[object] | None = None
+) -> list[dict[Any, Any]]:
+    """Return the rows of ``frame`` as dicts, without its geometry column.
+
+    The one way the package walks rows to write text (explanations, popups, tooltips,
+    labels): not ``iterrows``, each of whose rows copies the frame's ``attrs`` (the
+    provenance), which took 20 s over England's 33,755 LSOAs.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame or geopandas.GeoDataFrame
+    columns : sequence, optional
+        Only these columns (by default every column but the geometry).
+
+    Examples
+    --------
+    >>> row_records(pd.DataFrame({"code": ["E1"], "n": [3]}))
+    [{'code': 'E1', 'n': 3}]
+    """
+    geometry = getattr(frame, "_geometry_column_name", None)
+    if columns is None:
+        columns = [c for c in frame.columns if c != geometry]
+    plain = pd.DataFrame(frame[list(columns)])
+    plain.attrs = {}
+    return plain.to_dict("records")

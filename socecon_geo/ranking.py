@@ -45,6 +45,7 @@ from socecon_geo._errors import InputError, Problems
 from socecon_geo._html import escape_text
 from socecon_geo._ranking_text import gap_text, strength_text
 from socecon_geo._schema import RANK_STATUS, RANK_STATUSES
+from socecon_geo._tables import row_records
 from socecon_geo.geography import Geography, resolve_geography
 from socecon_geo.provenance import attribution_lines, get_provenance, with_provenance
 
@@ -661,22 +662,11 @@ def _strengths(
     out["explanation"] = pd.array(
         [
             strength_text(row, support, strongest_class)
-            for row, strongest_class in zip(_records(out), strongest_ordered, strict=True)
+            for row, strongest_class in zip(row_records(out), strongest_ordered, strict=True)
         ],
         dtype="string",
     )
     return out, used, unavailable, support
-
-
-def _records(frame: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """Return the rows of ``frame`` without its geometry, as dicts, for the explanations.
-
-    Not ``iterrows``: each of its rows copies the frame's ``attrs`` (the provenance), which
-    took 20 s over the 33,755 LSOAs of England.
-    """
-    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    plain.attrs = {}
-    return plain.to_dict("records")
 
 
 # ---------------------------------------------------------------------- gaps
@@ -804,7 +794,7 @@ def _gaps(
     out["explanation"] = pd.array(
         [
             gap_text(row, code_column, name_column, hot is not None, cold, notes, minimum)
-            for row, cold in zip(_records(out), strongest_ordered, strict=True)
+            for row, cold in zip(row_records(out), strongest_ordered, strict=True)
         ],
         dtype="string",
     )
@@ -936,10 +926,3 @@ def rank_candidates(
     with_provenance(strengths, get_provenance(cluster_frame), hot)
     with_provenance(gaps, get_provenance(area_frame), hot)
     return Candidates(strengths=strengths, gaps=gaps, weights=effective, attrs=attrs)
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return the rows of ``frame`` as dicts, without its geometry (cheaper than iterrows)."""
-    geometry = getattr(frame, "_geometry_column_name", None)
-    columns = [c for c in frame.columns if c != geometry]
-    return pd.DataFrame(frame[columns]).to_dict("records")

@@ -23,6 +23,7 @@ import pandas as pd
 from socecon_geo._atomic import write_atomic
 from socecon_geo._errors import InputError
 from socecon_geo._html import escape_text, neutralise_frame, single_line
+from socecon_geo._tables import row_records
 from socecon_geo.provenance import attribution_lines, with_provenance
 
 __all__ = ["accessible_table", "table_frames", "write_tables"]
@@ -185,10 +186,8 @@ def _area_identity(frame: pd.DataFrame) -> tuple[str | None, str | None, str]:
 
 def _labels(frame: pd.DataFrame, code: str | None, name: str | None) -> list[str]:
     labels = []
-    # not frame.iterrows(): each of its rows copies the frame's attrs (the provenance)
-    plain = pd.DataFrame(frame[list(dict.fromkeys(c for c in (name, code) if c is not None))])
-    plain.attrs = {}
-    rows = zip(frame.index, plain.to_dict("records"), strict=True)
+    shown_columns = list(dict.fromkeys(c for c in (name, code) if c is not None))
+    rows = zip(frame.index, row_records(frame, shown_columns), strict=True)
     for position, (label, row) in enumerate(rows):
         parts = [row[c] for c in (name, code) if c is not None and not _missing(row[c])]
         if name is not None and code is not None and len(parts) == 2:

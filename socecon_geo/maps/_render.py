@@ -14,6 +14,7 @@ from folium.plugins import Fullscreen
 from shapely.geometry import mapping
 
 from socecon_geo._errors import InputError
+from socecon_geo._tables import row_records
 from socecon_geo.deprivation import DOMAINS
 from socecon_geo.maps._elements import (
     AreaLayer,
@@ -215,7 +216,7 @@ def _deprivation_data(
 
 def _ward_tooltips(wards: gpd.GeoDataFrame, classes: pd.Series | None) -> list[str]:
     out = []
-    for i, row in enumerate(_records(wards)):
+    for i, row in enumerate(row_records(wards)):
         rows = [
             ("authority", row.get("lad_name")),
             ("organisations", fmt(row.get("n_organisations"), 0)),
@@ -229,18 +230,6 @@ def _ward_tooltips(wards: gpd.GeoDataFrame, classes: pd.Series | None) -> list[s
         name = row.get("ward_name", row.get("area_name", row.get("ward_code")))
         out.append(html_table(str(name) if pd.notna(name) else "", rows))
     return out
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Return the rows of ``frame`` as dicts, without its geometry and attrs.
-
-    Not ``iterrows``: each of its rows copies the frame's attrs (the provenance), which
-    was most of the time of the tooltips of England's 33,755 LSOAs.
-    """
-    geometry = getattr(frame, "_geometry_column_name", None)
-    plain = pd.DataFrame(frame.drop(columns=[geometry]) if geometry in frame else frame)
-    plain.attrs = {}
-    return plain.to_dict("records")
 
 
 def _hot_classes(areas: gpd.GeoDataFrame, spots: gpd.GeoDataFrame | None) -> pd.Series | None:
@@ -623,7 +612,7 @@ def render_map(
         styles = [
             {"fillColor": "#e66101", "fillOpacity": 0.45, "color": "#b35806", "weight": 2}
         ] * len(top)
-        popups = [_gap_popup(row) for row in top.to_dict("records")]
+        popups = [_gap_popup(row) for row in row_records(top)]
         labels = [f"G{int(r)}" for r in top["rank"]]
         features = area_features(top, styles=styles, popups=popups, labels=labels, tooltips=None)
         AreaLayer(features, fg, label_class="socecon-label socecon-label-gap").add_to(fmap)
@@ -649,7 +638,7 @@ def render_map(
             {"fillColor": "#2171b5", "fillOpacity": 0.3, "color": "#08306b", "weight": 2}
         ] * len(frame)
         if ranked:
-            popups = [_strength_popup(row) for row in frame.to_dict("records")]
+            popups = [_strength_popup(row) for row in row_records(frame)]
             labels = [fmt(r, 0) for r in frame["rank"]]
         else:
             popups = [
@@ -661,7 +650,7 @@ def render_map(
                         ("top sector", row.get("top_sector")),
                     ],
                 )
-                for row in frame.to_dict("records")
+                for row in row_records(frame)
             ]
             labels = [fmt(r, 0) for r in frame["cluster_id"]]
         AreaLayer(area_features(frame, styles=styles, popups=popups, labels=labels), fg).add_to(
@@ -807,10 +796,10 @@ def _sites_layer(
         nearest_five = match.pairs[match.pairs["rank"] <= 5].sort_values(
             ["site_row", "rank"], kind="stable"
         )
-        for pair in nearest_five.to_dict("records"):
+        for pair in row_records(nearest_five):
             by_site.setdefault(int(pair["site_row"]), []).append(pair)
     styles, popups = [], []
-    for i, row in enumerate(frame.to_dict("records")):
+    for i, row in enumerate(row_records(frame)):
         colour = _site_colour(counts.iloc[i])
         styles.append(
             {

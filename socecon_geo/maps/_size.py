@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from socecon_geo._tables import row_records
 from socecon_geo.maps._layers import area_features, fmt, html_table
 
 __all__ = ["SIZE_COLOURS", "size_column", "size_layer_parts"]
@@ -66,10 +67,7 @@ def size_layer_parts(
     ]
     money = column.startswith("income")
     tooltips = []
-    # plain records: each row taken from the frame (areas.iloc[i]) copies its attrs
-    plain = pd.DataFrame(areas.drop(columns=areas.geometry.name))
-    plain.attrs = {}
-    for row in plain.to_dict("records"):
+    for row in row_records(areas):
         lines: list[tuple[str, Any]] = [
             ("code", row.get(code)),
             ("organisations", fmt(row.get("n_organisations"), 0)),
