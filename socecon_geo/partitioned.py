@@ -41,13 +41,14 @@ import pandas as pd
 
 from socecon_geo._checks import check_geodataframe, has_geometry
 from socecon_geo._errors import InputError, MissingExtraError
+from socecon_geo._headings import standardise_columns
 from socecon_geo.areas import _LEVELS, Level, assign_areas
 from socecon_geo.geocoding import geocode
 from socecon_geo.geocoding._geocode import _as_geocoder
-from socecon_geo.geography import load_geography
+from socecon_geo.geography import load_geography, summary_inputs
 from socecon_geo.provenance import combine_provenance, with_provenance
 from socecon_geo.registers import read_organisations
-from socecon_geo.summaries import DEFAULT_MIN_POPULATION, _summarise
+from socecon_geo.summaries import DEFAULT_MIN_POPULATION, _infer_level, _summarise
 
 if TYPE_CHECKING:  # pragma: no cover
     import dask.dataframe as dd
@@ -379,11 +380,26 @@ def assign_areas_partitioned(
 # -------------------------------------------------------------------------- summaries
 
 
-def _tally_columns(type_column: str, sector_column: str) -> list[str]:
-    """Return the columns of the organisations a summary reads (those present are tallied)."""
-    codes = [code for code, _ in _LEVELS.values()]
-    wanted = [*codes, type_column, sector_column, "area_status", "geocode_status", _DUPLICATE]
-    return list(dict.fromkeys(wanted))
+def _tally_columns(code_column: str, type_column: str, sector_column: str) -> list[str]:
+    """Return the columns of the organisations a summary reads (those present are tallied).
+
+    ``lad_code`` is read for the warning about codes the areas lack; it follows from
+    the area code, so it adds few combinations.
+    """
+    wanted = [code_column, "lad_code", type_column, sector_column]
+    return list(dict.fromkeys([*wanted, "area_status", "geocode_status", _DUPLICATE]))
+
+
+def _code_column(areas: Any, level: Any, geography: Any, tables: dict[str, Any]) -> str:
+    """Return the code column the summary will count by (as :func:`_summarise` finds it)."""
+    defaults = summary_inputs(geography, areas=areas, level=level, **tables)
+    areas = defaults["areas"]
+    check_geodataframe(areas, "areas", "area polygons")
+    standard = standardise_columns(
+        pd.DataFrame(areas.drop(columns=areas.geometry.name)),
+        [c for pair in _LEVELS.values() for c in pair],
+    )
+    return _LEVELS[_infer_level(standard, defaults["level"])][0]
 
 
 def _tally(
@@ -459,9 +475,10 @@ def summarise_areas_partitioned(
     """Summarise the organisations of a Dask dataframe for every area.
 
     Each partition is reduced on its worker to a tally: one row per distinct combination
-    of the area codes, type, SIC section, area and geocoding statuses, duplicate marker
-    and presence of a point, with the number of organisations sharing it (a few
-    thousand rows for millions of organisations). The tallies are added up, and
+    of the level's area code (and authority), type, SIC section, area and geocoding
+    statuses, duplicate marker and presence of a point, with the number of organisations
+    sharing it: its size is bounded by the number of combinations (areas × types ×
+    sections, at most), not of organisations. The tallies are added up, and
     :func:`socecon_geo.summarise_areas` computes the counts, rates, location quotients,
     smoothed rates and deprivation profile from the one tally, so the result (and its
     ``attrs``) equals ``summarise_areas(points.compute(), ...)``.
@@ -493,7 +510,14 @@ def summarise_areas_partitioned(
     dask, _ = _dask()
     _check_dask_frame(points, "points", "assign_areas_partitioned")
     check_geodataframe(points._meta, "points", "organisations (the output of geocode)")
-    columns = _tally_columns(type_column, sector_column)
+    tables = {
+        "population": population,
+        "deprivation": deprivation,
+        "area_lookup": area_lookup,
+        "lsoas": lsoas,
+    }
+    code_column = _code_column(areas, level, geography, tables)
+    columns = _tally_columns(code_column, type_column, sector_column)
     tallies = dask.compute(
         *[dask.delayed(_tally_partition)(part, columns) for part in points.to_delayed()]
     )
