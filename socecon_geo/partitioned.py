@@ -14,6 +14,9 @@ cluster, or Dask's threads), and give the same results as the in-memory path:
 :func:`assign_areas_partitioned`
     :func:`socecon_geo.assign_areas` (point in polygon, lookups) on every partition,
     the geography sent to each worker once;
+:func:`attach_deprivation_partitioned`
+    :func:`socecon_geo.attach_deprivation` on every partition, the deprivation table
+    sent to each worker once;
 :func:`summarise_areas_partitioned`
     :func:`socecon_geo.summarise_areas`: each partition is reduced to a tally (one row
     per distinct combination of the columns the summary reads, with the number of
@@ -43,6 +46,7 @@ from socecon_geo._checks import check_geodataframe, has_geometry
 from socecon_geo._errors import InputError, MissingExtraError
 from socecon_geo._headings import standardise_columns
 from socecon_geo.areas import _LEVELS, Level, assign_areas
+from socecon_geo.attach import attach_deprivation
 from socecon_geo.geocoding import geocode
 from socecon_geo.geocoding._geocode import _as_geocoder
 from socecon_geo.geography import load_geography, summary_inputs
@@ -60,6 +64,7 @@ __all__ = [
     "DEFAULT_ROWS_PER_PARTITION",
     "INSTALL_COMMAND",
     "assign_areas_partitioned",
+    "attach_deprivation_partitioned",
     "geocode_partitioned",
     "read_organisations_partitioned",
     "summarise_areas_partitioned",
@@ -375,6 +380,59 @@ def assign_areas_partitioned(
     # the columns and dtypes assign_areas gives: from one organisation without a place
     meta = _without_counts(assign_areas(_blank(points._meta), **options).iloc[:0])
     return points.map_partitions(_assign_partition, _shared(options), meta, meta=meta)
+
+
+def _attach_partition(frame: pd.DataFrame, options: dict[str, Any], meta: Any) -> Any:
+    if len(frame) == 0:
+        return meta
+    return attach_deprivation(frame, **options)
+
+
+def attach_deprivation_partitioned(
+    points: Any,
+    deprivation: Any = "iod2025",
+    *,
+    geography: Geography | None = None,
+    lsoa_lookup: Any = None,
+    columns: Sequence[str] | None = None,
+) -> Any:
+    """Give every organisation the deprivation of its LSOA, partition by partition.
+
+    :func:`socecon_geo.attach_deprivation` runs on every partition with the same
+    deprivation table and lookup, which are sent to each worker once.
+
+    Parameters
+    ----------
+    points : dask.dataframe.DataFrame
+        Organisations with LSOA codes, from :func:`assign_areas_partitioned`.
+    deprivation, geography, lsoa_lookup, columns
+        As for :func:`socecon_geo.attach_deprivation`.
+
+    Returns
+    -------
+    dask_geopandas.GeoDataFrame or dask.dataframe.DataFrame
+        Lazy; computed, the frame :func:`socecon_geo.attach_deprivation` returns for the
+        computed points.
+
+    Raises
+    ------
+    InputError
+        If ``points`` is not a Dask dataframe, or as
+        :func:`socecon_geo.attach_deprivation`.
+    MissingExtraError
+        If the ``dask`` extra is not installed.
+    """
+    _check_dask_frame(points, "points", "assign_areas_partitioned")
+    if geography is None and isinstance(deprivation, str) and lsoa_lookup is None:
+        geography = load_geography()  # what attach_deprivation uses then: loaded once, here
+    options = {
+        "deprivation": deprivation,
+        "geography": geography,
+        "lsoa_lookup": lsoa_lookup,
+        "columns": columns,
+    }
+    meta = attach_deprivation(_blank(points._meta), **options).iloc[:0]
+    return points.map_partitions(_attach_partition, _shared(options), meta, meta=meta)
 
 
 # -------------------------------------------------------------------------- summaries

@@ -79,6 +79,8 @@ def test_coopsuk_register_same_as_in_memory(cluster_client, shared_data):
             sp.summarise_areas_partitioned(placed, level=level),
             sg.summarise_areas(expected_placed, level=level),
         )
+    deprived = sp.attach_deprivation_partitioned(placed).compute()
+    _same(deprived, _without_status_counts(sg.attach_deprivation(expected_placed)))
 
 
 @pytest.fixture(scope="module")
@@ -202,6 +204,9 @@ def test_empty_partitions_and_no_client(monkeypatch, tmp_path):
         got = placed.compute()
         assert len(got) == 0
         assert list(got.columns) == list(sg.assign_areas(sg.geocode(frame)).columns)
+        deprived = sp.attach_deprivation_partitioned(placed).compute()
+        assert len(deprived) == 0
+        assert "imd_decile" in deprived.columns
         with pytest.raises(sg.InputError, match="points is empty"):
             sp.summarise_areas_partitioned(placed)
 
@@ -220,6 +225,8 @@ def test_wrong_arguments(tmp_path):
         sp.assign_areas_partitioned(sg.geocode(frame))
     with pytest.raises(sg.InputError, match="points must be a Dask dataframe"):
         sp.summarise_areas_partitioned(sg.geocode(frame))
+    with pytest.raises(sg.InputError, match="points must be a Dask dataframe"):
+        sp.attach_deprivation_partitioned(sg.geocode(frame))
     plain = dd.from_pandas(frame, npartitions=1)
     with pytest.raises(sg.InputError, match="GeoDataFrame"):
         sp.assign_areas_partitioned(plain)
