@@ -170,6 +170,25 @@ def _merged_attrs(described: Sequence[tuple[int, dict[str, Any], pd.DataFrame]])
     }
 
 
+def _check_same_columns(paths: Sequence[Any], metas: Sequence[pd.DataFrame]) -> None:
+    """Raise unless every file gave the first file's columns and dtypes."""
+    first = metas[0].dtypes
+    for path, meta in zip(paths[1:], metas[1:], strict=True):
+        if not meta.dtypes.equals(first):
+            extra = [str(c) for c in meta.columns if c not in first.index]
+            lacking = [str(c) for c in first.index if c not in meta.columns]
+            differs = f"columns {extra} not in" if extra else f"no columns {lacking} of"
+            if not extra and not lacking:
+                differs = "other column dtypes than"
+            msg = (
+                f"register file '{os.fspath(path)}' reads with {differs} "
+                f"'{os.fspath(paths[0])}'; partitions of one dataframe need one layout. Read "
+                "files of different registers or layouts separately (and combine them with "
+                "socecon_geo.combine_registers), or pass the same options for every file."
+            )
+            raise InputError(msg)
+
+
 def read_organisations_partitioned(
     sources: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     *,
@@ -211,7 +230,8 @@ def read_organisations_partitioned(
     ------
     InputError
         If ``sources`` is empty, ``rows_per_partition`` is not a positive whole number,
-        or a file cannot be read (the reader's message: file, column, row).
+        a file cannot be read (the reader's message: file, column, row), or the files
+        read into different columns (other registers or layouts).
     MissingExtraError
         If the ``dask`` extra is not installed.
 
@@ -235,6 +255,7 @@ def read_organisations_partitioned(
         raise InputError(msg)
     reads = dask.persist(*[dask.delayed(_read_file)(os.fspath(p), options) for p in paths])
     described = dask.compute(*[dask.delayed(_describe)(read) for read in reads])
+    _check_same_columns(paths, [meta for _, _, meta in described])
     attrs = _merged_attrs(described)
     parts = []
     offset = 0
@@ -490,8 +511,8 @@ def _tally(
     data: dict[str, Any] = {}
     for column in present:
         if column == _DUPLICATE:
-            marker = np.where(taken[column].notna().to_numpy(), "duplicate", None)
-            data[column] = pd.array(marker, dtype="string")
+            marker = pd.Series("duplicate", index=taken.index, dtype="string")
+            data[column] = marker.where(taken[column].notna().to_numpy()).array
         else:
             data[column] = taken[column].array
     data[_TALLY_COUNT] = total

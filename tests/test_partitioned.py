@@ -175,6 +175,11 @@ def test_source_row_stays_the_files_across_partitions(cluster_client, tmp_path):
     assert both.attrs["files"] == [first.attrs, second.attrs]
     assert sg.get_provenance(both) == sg.get_provenance(first)
 
+    other = tmp_path / "other.csv"
+    other.write_text("Name,Postcode,Members\nOrg Y,B1 1AY,3\n", encoding="utf-8")
+    with pytest.raises(sg.InputError, match=r"'.*other\.csv' reads with columns \['src_Members'\]"):
+        sp.read_organisations_partitioned([one, other])
+
 
 def test_error_in_a_partition_names_the_files_row(cluster_client, tmp_path):
     rows = _rows(3000)
