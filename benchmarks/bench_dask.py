@@ -129,7 +129,7 @@ def run_dask(n: int, seed: int, out: Path, workers: int, rows: int) -> dict[str,
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.CRITICAL,
     )
     client = distributed.Client(cluster)

@@ -74,7 +74,7 @@ def _number(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
-def _type_counts(row: pd.Series) -> str:
+def _type_counts(row: Mapping[str, Any]) -> str:
     counts = []
     for key, (singular, plural) in _TYPE_WORDS.items():
         value = row.get(f"n_{key}")
@@ -88,7 +88,7 @@ def _type_counts(row: pd.Series) -> str:
     return _listed(parts, limit=4)
 
 
-def strength_text(row: pd.Series, support: str | None, strongest: str | None) -> str:
+def strength_text(row: Mapping[str, Any], support: str | None, strongest: str | None) -> str:
     n = int(row["n_organisations"])
     first = f"Cluster {row['cluster_id']}: {_count(n, 'organisation', 'organisations')}"
     types = _type_counts(row)
@@ -152,7 +152,7 @@ def _sentence(parts: list[str]) -> str:
 
 
 def gap_text(
-    row: pd.Series,
+    row: Mapping[str, Any],
     code_column: str,
     name_column: str | None,
     have_hotspots: bool,

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -70,6 +70,8 @@ __all__ = [
 
 Level = Literal["lsoa21", "lsoa11", "msoa21", "ward", "lad"]
 
+
+_T = TypeVar("_T")
 
 _LEVELS: Final[dict[str, tuple[str, str]]] = {
     "lsoa21": ("lsoa21_code", "lsoa21_name"),
@@ -552,19 +554,59 @@ def assign_areas(
         check_projected(points.crs, "points")
     points_crs = points.crs if meet else None
 
+    # what comes from a Geography is prepared once and kept there for the next call
+    from_geography: frozenset[str] = inputs.pop("from_geography", frozenset())
+    derived = inputs.pop("derived", None)
+    crs_key = None if points_crs is None else points_crs.to_string()
+
+    def once(key: tuple[Any, ...], make: Callable[[], _T], *sources: str) -> _T:
+        if derived is not None and all(source in from_geography for source in sources):
+            return derived(("assign_areas", *key), make)
+        return make()
+
+    def prepared(name: str, layer: Any) -> Callable[[], _Layer]:
+        return lambda: _prepare_layer(layer, name, points_crs)
+
     layers = {
-        name: _prepare_layer(layer, name, points_crs)
+        name: once(("layer", name, crs_key), prepared(name, layer), name)
         for name, layer in given.items()
         if layer is not None
     }
     lookup = (
-        prepare_lsoa_lookup(inputs["lsoa_lookup"]) if inputs["lsoa_lookup"] is not None else None
+        once(("lsoa_lookup",), lambda: prepare_lsoa_lookup(inputs["lsoa_lookup"]), "lsoa_lookup")
+        if inputs["lsoa_lookup"] is not None
+        else None
     )
     bestfit = (
-        prepare_area_lookup(inputs["area_lookup"], "area_lookup")
+        once(
+            ("area_lookup",),
+            lambda: prepare_area_lookup(inputs["area_lookup"], "area_lookup"),
+            "area_lookup",
+        )
         if inputs["area_lookup"] is not None
         else None
     )
+    frames: dict[str, Any] = {
+        **layers,
+        "msoa_lookup": inputs.get("msoa_lookup"),
+        "lsoa_lookup": lookup.frame if lookup is not None else None,
+        "area_lookup": bestfit,
+    }
+
+    def mapping(*sources: tuple[str, str, str]) -> pd.Series:
+        """``_first_mapping`` of (source, key, value) columns, kept when all are the geography's."""
+        return once(
+            ("mapping", sources, crs_key),
+            lambda: _first_mapping(
+                [
+                    pair
+                    for name, key, value in sources
+                    for pair in _pairs(frames.get(name), key, value)
+                ]
+            ),
+            *(name for name, _, _ in sources),
+        )
+
     if lookup is not None:
         _check_layer_vintages(layers, lookup)
 
@@ -603,22 +645,18 @@ def assign_areas(
 
     # MSOA 2021: the MSOA of the LSOA 2021, else point in polygon.
     msoa21 = _Assignment(n)
-    lsoa21_layer, msoa21_layer = layers.get("lsoas21"), layers.get("msoas21")
-    lsoa21_to_msoa = _first_mapping(
-        [
-            *_pairs(inputs.get("msoa_lookup"), "lsoa21_code", "msoa21_code"),
-            *_pairs(lsoa21_layer, "lsoa21_code", "msoa21_code"),
-        ]
+    msoa21_layer = layers.get("msoas21")
+    lsoa21_to_msoa = mapping(
+        ("msoa_lookup", "lsoa21_code", "msoa21_code"),
+        ("lsoas21", "lsoa21_code", "msoa21_code"),
     )
     msoa21.fill(lsoa21.coded.map(lsoa21_to_msoa), "parent_of_lsoa")
     if msoa21_layer is not None:
         need = located[msoa21.missing()[located_at]]
         msoa21.fill(_point_in_polygon(need, msoa21_layer), "point_in_polygon")
-    msoa_names = _first_mapping(
-        [
-            *_pairs(msoa21_layer, "msoa21_code", "msoa21_name"),
-            *_pairs(lsoa21_layer, "msoa21_code", "msoa21_name"),
-        ]
+    msoa_names = mapping(
+        ("msoas21", "msoa21_code", "msoa21_name"),
+        ("lsoas21", "msoa21_code", "msoa21_name"),
     )
 
     # Ward: the postcode table (when the layer knows the code), else point in polygon
@@ -631,68 +669,54 @@ def assign_areas(
     if ward_layer is not None:
         need = located[ward.missing()[located_at]]
         found = _point_in_polygon(need, ward_layer)
-        found_lad = _map_codes(found, _first_mapping(_pairs(ward_layer, "ward_code", "lad_code")))
+        found_lad = _map_codes(found, mapping(("wards", "ward_code", "lad_code")))
         known_lad = postcode["lad"].take(found.index.to_numpy())
         agrees = known_lad.isna() | found_lad.isna() | (found_lad == known_lad)
         ward.fill(found[agrees.fillna(False).to_numpy()], "point_in_polygon")
     ward.fill(postcode["ward"], "postcode_table")
-    lsoa11_layer = layers.get("lsoas11")
-    lookup_frame = lookup.frame if lookup is not None else None
-    bestfit_wards = _first_mapping(
-        [
-            *_pairs(bestfit, "lsoa21_code", "ward_code"),
-            *_pairs(lsoa21_layer, "lsoa21_code", "ward_code"),
-        ]
+    bestfit_wards = mapping(
+        ("area_lookup", "lsoa21_code", "ward_code"),
+        ("lsoas21", "lsoa21_code", "ward_code"),
     )
     ward.fill(lsoa21.coded.map(bestfit_wards), "lsoa21_bestfit_lookup")
 
     # Authority: the postcode table, else the ward's, else point in polygon, else the
     # LSOA's.
     lad.fill(postcode["lad"], "postcode_table")
-    ward_to_lad = _first_mapping(
-        [
-            *_pairs(ward_layer, "ward_code", "lad_code"),
-            *_pairs(bestfit, "ward_code", "lad_code"),
-            *_pairs(lsoa21_layer, "ward_code", "lad_code"),
-        ]
+    ward_to_lad = mapping(
+        ("wards", "ward_code", "lad_code"),
+        ("area_lookup", "ward_code", "lad_code"),
+        ("lsoas21", "ward_code", "lad_code"),
     )
     lad.fill(ward.coded.map(ward_to_lad), "parent_of_ward")
     if "authorities" in layers:
         need = located[lad.missing()[located_at]]
         lad.fill(_point_in_polygon(need, layers["authorities"]), "point_in_polygon")
-    lsoa21_to_lad = _first_mapping(
-        [
-            *_pairs(lsoa21_layer, "lsoa21_code", "lad_code"),
-            *_pairs(bestfit, "lsoa21_code", "lad_code"),
-            *_pairs(lookup_frame, "lsoa21_code", "lad_code"),
-        ]
+    lsoa21_to_lad = mapping(
+        ("lsoas21", "lsoa21_code", "lad_code"),
+        ("area_lookup", "lsoa21_code", "lad_code"),
+        ("lsoa_lookup", "lsoa21_code", "lad_code"),
     )
-    lsoa11_to_lad = _first_mapping(
-        [
-            *_pairs(lsoa11_layer, "lsoa11_code", "lad_code"),
-            *_pairs(lookup_frame, "lsoa11_code", "lad_code"),
-        ]
+    lsoa11_to_lad = mapping(
+        ("lsoas11", "lsoa11_code", "lad_code"),
+        ("lsoa_lookup", "lsoa11_code", "lad_code"),
     )
     lad.fill(lsoa21.coded.map(lsoa21_to_lad), "parent_of_lsoa")
     lad.fill(lsoa11.coded.map(lsoa11_to_lad), "parent_of_lsoa")
 
     # Names, from the layers first, then the lookups.
-    ward_names = _first_mapping(
-        [
-            *_pairs(ward_layer, "ward_code", "ward_name"),
-            *_pairs(bestfit, "ward_code", "ward_name"),
-            *_pairs(lsoa21_layer, "ward_code", "ward_name"),
-        ]
+    ward_names = mapping(
+        ("wards", "ward_code", "ward_name"),
+        ("area_lookup", "ward_code", "ward_name"),
+        ("lsoas21", "ward_code", "ward_name"),
     )
-    lad_names = _first_mapping(
-        [
-            *_pairs(layers.get("authorities"), "lad_code", "lad_name"),
-            *_pairs(ward_layer, "lad_code", "lad_name"),
-            *_pairs(lsoa21_layer, "lad_code", "lad_name"),
-            *_pairs(lsoa11_layer, "lad_code", "lad_name"),
-            *_pairs(bestfit, "lad_code", "lad_name"),
-            *_pairs(lookup_frame, "lad_code", "lad_name"),
-        ]
+    lad_names = mapping(
+        ("authorities", "lad_code", "lad_name"),
+        ("wards", "lad_code", "lad_name"),
+        ("lsoas21", "lad_code", "lad_name"),
+        ("lsoas11", "lad_code", "lad_name"),
+        ("area_lookup", "lad_code", "lad_name"),
+        ("lsoa_lookup", "lad_code", "lad_name"),
     )
 
     available = _available_levels(postcode, layers, lookup, bestfit)

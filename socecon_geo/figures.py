@@ -30,7 +30,14 @@ if TYPE_CHECKING:
 
     from socecon_geo.geography import Geography
 
-__all__ = ["DECILE_COLOURS", "SERIES_COLOURS", "plot_deprivation", "plot_trajectory", "save_figure"]
+__all__ = [
+    "DECILE_COLOURS",
+    "MAX_LABELS",
+    "SERIES_COLOURS",
+    "plot_deprivation",
+    "plot_trajectory",
+    "save_figure",
+]
 
 # Ten steps of viridis, decile 1 (most deprived) darkest: its lightness rises steadily,
 # so the order survives greyscale printing and the common colour-vision deficiencies.
@@ -62,6 +69,9 @@ _NO_DATA: Final = "#d9d9d9"
 _CLUSTER_EDGE: Final = "#d7301f"
 _FIGSIZE: Final = (8.27, 6.6)
 _DPI: Final = 150
+MAX_LABELS: Final = 20
+"""At most this many clusters are labelled (the strongest); the others are outlined only."""
+_RASTER_OUTLINES: Final = 500  # more cluster outlines than this are drawn as pixels in an SVG
 _FORMATS: Final = {".png": "png", ".svg": "svg"}
 _SVG_SALT: Final = "socecon_geo"
 
@@ -154,7 +164,10 @@ def plot_deprivation(
         ``cluster_id`` (when no ``candidates`` are given).
     candidates : Candidates, optional
         What :func:`socecon_geo.rank_candidates` returned: its strengths are outlined and
-        labelled by rank (``#1`` is the strongest).
+        labelled by rank (``#1`` is the strongest). At most :data:`MAX_LABELS` (20)
+        clusters are labelled, the strongest (or the first by ``cluster_id``); the others
+        are outlined only, and with more than 500 of them the outlines are drawn as
+        pixels in an SVG (which would otherwise hold every vertex).
     areas : GeoDataFrame or HotspotResult, optional
         Areas to outline instead of the geography's wards (an area summary).
     title : str, optional
@@ -188,10 +201,14 @@ def plot_deprivation(
     sources: list[Any] = [lsoas]
     if candidates is not None:
         polygons = _frame_of(candidates, "strengths", "candidates")
-        labels = [f"#{int(r)}" if pd.notna(r) else "" for r in polygons["rank"]]
+        labels = [f"#{int(r)}" if pd.notna(r) and r <= MAX_LABELS else "" for r in polygons["rank"]]
     elif clusters is not None:
         polygons = _frame_of(clusters, "clusters", "clusters")
-        labels = [f"C{int(c)}" for c in polygons["cluster_id"]]
+        order = polygons["cluster_id"].rank(method="first").to_numpy()
+        labels = [
+            f"C{int(c)}" if o <= MAX_LABELS else ""
+            for c, o in zip(polygons["cluster_id"], order, strict=True)
+        ]
     outlines = None
     if areas is not None:
         outlines = _frame_of(areas, "areas", "areas")
@@ -217,8 +234,9 @@ def plot_deprivation(
     if polygons is not None and not polygons.empty:
         sources.append(polygons)
         shown = polygons.to_crs(crs)
-        shown.boundary.plot(ax=ax, color="white", linewidth=3.0, zorder=4)
-        shown.boundary.plot(ax=ax, color=_CLUSTER_EDGE, linewidth=1.6, zorder=5)
+        many = len(shown) > _RASTER_OUTLINES
+        shown.boundary.plot(ax=ax, color="white", linewidth=3.0, zorder=4, rasterized=many)
+        shown.boundary.plot(ax=ax, color=_CLUSTER_EDGE, linewidth=1.6, zorder=5, rasterized=many)
         import matplotlib.patheffects as effects
 
         halo = [effects.withStroke(linewidth=3, foreground="white")]

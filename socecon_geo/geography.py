@@ -777,7 +777,9 @@ def area_inputs(geography: Geography | None, **given: Any) -> dict[str, Any]:
     Returns
     -------
     dict
-        The same keys, filled in, and ``msoa_lookup`` (LSOA 2021 → MSOA 2021, or None).
+        The same keys, filled in, and ``msoa_lookup`` (LSOA 2021 → MSOA 2021, or None);
+        with a geography also ``from_geography`` (the keys filled from it) and
+        ``derived`` (its :meth:`Geography.derived`, to keep what is prepared from them).
     """
     from socecon_geo.lookups import prepare_area_lookup, prepare_lsoa_lookup
 
@@ -786,18 +788,25 @@ def area_inputs(geography: Geography | None, **given: Any) -> dict[str, Any]:
     if geography is None and any(value is not None for value in given.values()):
         return out
     geo = resolve_geography(geography)
+    taken: set[str] = set()
     for level, argument in LAYER_ARGUMENTS.items():
         if out.get(argument) is None and geo.has_layer(level):
             out[argument] = geo._layer(level)
+            taken.add(argument)
     if out.get("lsoa_lookup") is None and geo._has("lsoa_lookup"):
         out["lsoa_lookup"] = geo.derived(
             "prepared_lsoa_lookup", lambda: prepare_lsoa_lookup(geo._get("lsoa_lookup"))
         )
+        taken.add("lsoa_lookup")
     if out.get("area_lookup") is None and geo._has("area_lookup"):
         out["area_lookup"] = geo.derived(
             "prepared_area_lookup", lambda: prepare_area_lookup(geo._get("area_lookup"))
         )
+        taken.add("area_lookup")
     out["msoa_lookup"] = geo.lsoa_to_area("msoa21")
+    taken.add("msoa_lookup")
+    out["from_geography"] = frozenset(taken)
+    out["derived"] = geo.derived
     return out
 
 

@@ -15,10 +15,7 @@ flagged and why.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import hashlib
 import inspect
-import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,36 +26,39 @@ import geopandas as gpd
 import pandas as pd
 
 from socecon_geo import __version__
-from socecon_geo._atomic import write_atomic
 from socecon_geo._errors import InputError, Problems
-from socecon_geo._html import neutralise_frame
 from socecon_geo._progress import Progress
-from socecon_geo._report import build_report, candidates_frame, report_markdown, summary_text
-from socecon_geo._tables import unique_ignoring_case
+from socecon_geo._report import build_report, summary_text
+from socecon_geo._save import GEOPACKAGE_LAYERS, OUTPUT_FILES, file_sha256, save_analysis
 from socecon_geo.areas import assign_areas
 from socecon_geo.attach import attach_deprivation
 from socecon_geo.clusters import ClusterResult, find_clusters
 from socecon_geo.deprivation import read_deprivation
-from socecon_geo.figures import SERIES_COLOURS, plot_deprivation, plot_trajectory, save_figure
 from socecon_geo.geocoding import Geocoder, GeocodingReport, geocode, geocoding_report
 from socecon_geo.geography import GEOGRAPHY_LEVELS, Geography, Level, resolve_geography
 from socecon_geo.growth import Trajectory, births_and_deaths, doubling_trajectory
 from socecon_geo.hotspot_stats import HotspotResult
 from socecon_geo.hotspot_stats import hotspots as find_hotspots
-from socecon_geo.maps import render_map, save_map
-from socecon_geo.procurement import SupplierMatch, match_suppliers, shortlist_frame
+from socecon_geo.maps import render_map
+from socecon_geo.procurement import SupplierMatch, match_suppliers
 from socecon_geo.provenance import Provenance, combine_provenance, get_provenance
 from socecon_geo.ranking import Candidates, rank_candidates
 from socecon_geo.registers import ORGANISATION_COLUMNS, combine_registers, read_organisations
 from socecon_geo.sites import read_sites
 from socecon_geo.size import SizeResult, measures_with_values, social_economy_size
 from socecon_geo.summaries import summarise_areas
-from socecon_geo.tables import write_tables
 
 if TYPE_CHECKING:
     import folium
 
-__all__ = ["STEPS", "Analysis", "analyse"]
+__all__ = [
+    "GEOPACKAGE_LAYERS",
+    "OUTPUT_FILES",
+    "STEPS",
+    "Analysis",
+    "analyse",
+    "file_sha256",
+]
 
 STEPS: Final[tuple[str, ...]] = (
     "read",
@@ -74,43 +74,6 @@ STEPS: Final[tuple[str, ...]] = (
     "suppliers",
 )
 """The steps of :func:`analyse`, in order (the keys of :attr:`Analysis.timings`)."""
-
-OUTPUT_FILES: Final[dict[str, str]] = {
-    "map": "map.html",
-    "tables": "tables.html",
-    "strengths_csv": "strengths.csv",
-    "gaps_csv": "gaps.csv",
-    "areas_csv": "areas.csv",
-    "candidates": "candidates.csv",
-    "geopackage": "analysis.gpkg",
-    "figure_png": "figure.png",
-    "figure_svg": "figure.svg",
-    "report_md": "report.md",
-    "report_json": "report.json",
-    "size_csv": "size_by_authority.csv",
-    "growth_csv": "growth.csv",
-    "trajectory_csv": "trajectory.csv",
-    "trajectory_png": "trajectory.png",
-    "trajectory_svg": "trajectory.svg",
-    "shortlist_csv": "shortlist.csv",
-    "run": "run.json",
-}
-"""What :meth:`Analysis.save` writes: key → file name in the output folder.
-
-``run.json`` is written last, once every other file is complete: it names the library
-version, the date, the inputs (name, size, SHA-256), the parameters and every file
-written with its size and SHA-256, so its presence means the folder is complete.
-"""
-
-GEOPACKAGE_LAYERS: Final[tuple[str, ...]] = (
-    "organisations",
-    "areas",
-    "clusters",
-    "gaps",
-    "size",
-    "sites",
-)
-"""The layers of ``analysis.gpkg``, in order (``size`` and ``sites`` when those steps ran)."""
 
 # the keywords each step takes from the options of analyse (the rest are analyse's own)
 _OWN_KEYWORDS: Final[dict[str, frozenset[str]]] = {
@@ -310,177 +273,7 @@ class Analysis:
         InputError
             If ``directory`` is an existing file, or cannot be created.
         """
-        folder = Path(directory)
-        if folder.exists() and not folder.is_dir():
-            msg = f"Cannot save the analysis in {folder}: it is a file; name a folder."
-            raise InputError(msg)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            msg = f"Cannot create the output folder {folder}: {exc.strerror or exc}."
-            raise InputError(msg) from exc
-        # a run.json from an earlier save says that save's files were complete; these
-        # are about to be replaced one by one, so it goes first and comes back last
-        (folder / OUTPUT_FILES["run"]).unlink(missing_ok=True)
-        written: dict[str, Path] = {}
-        save_map(
-            self.map(table_link=OUTPUT_FILES["tables"]),
-            folder / OUTPUT_FILES["map"],
-            assets=map_assets,
-        )
-        written["map"] = folder / OUTPUT_FILES["map"]
-        csv_text = _raw if raw_csv else _spreadsheet
-        tables = write_tables(self.candidates, self.hotspots, folder, raw_csv=raw_csv)
-        written["tables"] = tables["html"]
-        for part in ("strengths", "gaps", "areas"):
-            if part in tables:
-                written[f"{part}_csv"] = tables[part]
-        written["candidates"] = write_atomic(
-            folder / OUTPUT_FILES["candidates"],
-            lambda p: csv_text(candidates_frame(self.candidates)).to_csv(
-                p, index=False, encoding="utf-8-sig"
-            ),
-        )
-        written["geopackage"] = self._write_geopackage(folder / OUTPUT_FILES["geopackage"])
-        figure = plot_deprivation(
-            geography=self.geography,
-            clusters=self.clusters,
-            candidates=self.candidates,
-            title=self.parameters.get("title"),
-        )
-        try:
-            for key in ("figure_png", "figure_svg"):
-                written[key] = save_figure(figure, folder / OUTPUT_FILES[key])
-        finally:
-            import matplotlib.pyplot as plt
-
-            plt.close(figure)
-        written.update(self._write_size_and_growth(folder, csv_text))
-        report = self.report()
-        report["outputs"] = {
-            key: path.name for key, path in {**written, **_report_paths(folder)}.items()
-        }
-        written["report_json"] = write_atomic(
-            folder / OUTPUT_FILES["report_json"],
-            lambda p: p.write_text(
-                json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-            ),
-        )
-        written["report_md"] = write_atomic(
-            folder / OUTPUT_FILES["report_md"],
-            lambda p: p.write_text(report_markdown(report), encoding="utf-8"),
-        )
-        written["run"] = write_atomic(  # last: its presence means every file is complete
-            folder / OUTPUT_FILES["run"],
-            lambda p: p.write_text(
-                json.dumps(self._run_record(written, raw_csv), indent=2, ensure_ascii=False) + "\n",
-                encoding="utf-8",
-            ),
-        )
-        return written
-
-    def _run_record(self, written: Mapping[str, Path], raw_csv: bool) -> dict[str, Any]:
-        """Return what ``run.json`` holds: which run wrote the folder, from what, every file."""
-        params = self.parameters
-        return {
-            "complete": True,
-            "socecon_geo": params.get("socecon_geo", __version__),
-            "date": params.get("date"),
-            "inputs": params.get("input_files", []),
-            "parameters": {k: v for k, v in params.items() if k != "input_files"},
-            "raw_csv": raw_csv,
-            "files": {
-                path.name: {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
-                for key, path in written.items()
-                if key != "run"
-            },
-        }
-
-    def _write_geopackage(self, target: Path) -> Path:
-        import pyogrio
-
-        layers = {
-            "organisations": self.points,
-            "areas": self.hotspots.areas,
-            "clusters": self.candidates.strengths,
-            "gaps": self.candidates.gaps,
-        }
-        if self.size is not None:
-            layers["size"] = self.size.areas
-        if self.suppliers is not None:
-            layers["sites"] = self.suppliers.sites
-        # GeoPackage tables carry a last-change time; fix it to the run's date so that
-        # the same analysis writes the same bytes.
-        stamp = f"{self.parameters['date']}T00:00:00.000Z"
-        before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
-        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
-        try:
-
-            def write(path: Path) -> None:
-                path.unlink()  # GDAL creates the file itself
-                for name in GEOPACKAGE_LAYERS:
-                    if name in layers:
-                        _for_file(layers[name]).to_file(path, layer=name, driver="GPKG")
-
-            return write_atomic(target, write, suffix=".gpkg")
-        finally:
-            pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
-
-    def _write_size_and_growth(self, folder: Path, csv_text: Any = None) -> dict[str, Path]:
-        """Write the size by authority, the growth table and the trajectory (and chart)."""
-        written: dict[str, Path] = {}
-        tables = {
-            "size_csv": None if self.size is None else self.size.totals,
-            "growth_csv": self.growth,
-            "trajectory_csv": None if self.trajectory is None else self.trajectory.areas,
-        }
-        for key, frame in tables.items():
-            if frame is None:
-                continue
-            plain = pd.DataFrame(frame).drop(columns="geometry", errors="ignore")
-            text = (csv_text or _spreadsheet)(plain)
-            written[key] = write_atomic(folder / OUTPUT_FILES[key], functools.partial(_csv, text))
-        if self.suppliers is not None:
-            shortlist = shortlist_frame(self.suppliers)  # neutralised for spreadsheets
-            written["shortlist_csv"] = write_atomic(
-                folder / OUTPUT_FILES["shortlist_csv"], functools.partial(_csv, shortlist)
-            )
-        # a chart tells at most len(SERIES_COLOURS) areas apart; the table has them all
-        if self.trajectory is not None and len(self.trajectory.areas) <= len(SERIES_COLOURS):
-            import matplotlib.pyplot as plt
-
-            chart = plot_trajectory(self.trajectory)
-            try:
-                for key in ("trajectory_png", "trajectory_svg"):
-                    written[key] = save_figure(chart, folder / OUTPUT_FILES[key])
-            finally:
-                plt.close(chart)
-        return written
-
-
-def _report_paths(folder: Path) -> dict[str, Path]:
-    return {key: folder / OUTPUT_FILES[key] for key in ("report_json", "report_md", "run")}
-
-
-def _spreadsheet(frame: pd.DataFrame) -> pd.DataFrame:
-    return neutralise_frame(frame, one_line=True)
-
-
-def _raw(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame
-
-
-def _csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    """Return the SHA-256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
+        return save_analysis(self, directory, map_assets=map_assets, raw_csv=raw_csv)
 
 
 def _input_files(
@@ -504,29 +297,6 @@ def _input_files(
         if path.is_file():
             record.update(bytes=path.stat().st_size, sha256=file_sha256(path))
         out.append(record)
-    return out
-
-
-def _for_file(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return a copy whose columns every vector format can hold.
-
-    Lists become text, categories text, and headings that differ only in case (two
-    registers' ``src_Name`` and ``src_name``: a GeoPackage's field names ignore case)
-    get a number.
-    """
-    out = frame.copy()
-    out.attrs = {}
-    out = out.rename(columns=unique_ignoring_case(list(out.columns)))
-    for column in out.columns:
-        if column == out.geometry.name:
-            continue
-        values = out[column]
-        if values.dtype == object and values.map(lambda v: isinstance(v, list | tuple)).any():
-            out[column] = values.map(
-                lambda v: "; ".join(map(str, v)) if isinstance(v, list | tuple) else v
-            ).astype("string")
-        elif isinstance(values.dtype, pd.CategoricalDtype):
-            out[column] = values.astype("string")
     return out
 
 
@@ -604,12 +374,15 @@ def _sources(organisations: Any) -> list[Any]:
     raise InputError(msg)
 
 
-def _read(source: Any, register: str | None, options: dict[str, Any]) -> pd.DataFrame:
+def _read(
+    source: Any, register: str | None, options: dict[str, Any], progress: bool = False
+) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         if set(ORGANISATION_COLUMNS) <= set(source.columns):
             return source  # already read
         return read_organisations(source, register=register, **options)  # type: ignore[arg-type]
     if isinstance(source, str | os.PathLike):
+        options = {"progress": progress, **options}
         return read_organisations(source, register=register, **options)  # type: ignore[arg-type]
     msg = (
         "analyse needs each register as a path or a DataFrame; item "
@@ -740,7 +513,8 @@ def analyse(
         The title of the map, the figure and the report; by default one naming the
         geography.
     progress : bool, default True
-        Report each step on standard error as it starts.
+        Report each step on standard error as it starts, and the reading of each
+        register file as it goes (``read_organisations(..., progress=True)``).
 
     Returns
     -------
@@ -782,6 +556,11 @@ def analyse(
         problems.add(
             f"sites must be a path or a GeoDataFrame from read_sites, not {type(sites).__name__}"
         )
+    elif isinstance(sites, str | os.PathLike) and not Path(sites).is_file():
+        problems.add(  # found before the other steps run, not after them
+            f"sites={os.fspath(sites)!r} names no file; pass the path of the investment "
+            "sites (a brownfield land register, GeoJSON, GeoPackage or CSV)"
+        )
     growth_kwargs = (
         None if growth is False else _check_step_options("growth", _on(growth), problems)
     )
@@ -794,7 +573,7 @@ def analyse(
     steps = Progress(len(STEPS), enabled=progress)
 
     with steps.step("read", f"{len(sources)} register{'s' if len(sources) > 1 else ''}"):
-        frames = [_read(source, register, read_kwargs) for source in sources]
+        frames = [_read(source, register, read_kwargs, progress) for source in sources]
         orgs = combine_registers(*_distinct_row_ids(frames)) if len(frames) > 1 else frames[0]
         if isinstance(deprivation_source, Path):
             deprivation_source = read_deprivation(deprivation_source)

@@ -661,7 +661,7 @@ def _strengths(
     out["explanation"] = pd.array(
         [
             strength_text(row, support, strongest_class)
-            for (_, row), strongest_class in zip(out.iterrows(), strongest_ordered, strict=True)
+            for row, strongest_class in zip(_records(out), strongest_ordered, strict=True)
         ],
         dtype="string",
     )
@@ -793,7 +793,7 @@ def _gaps(
     out["explanation"] = pd.array(
         [
             gap_text(row, code_column, name_column, hot is not None, cold, notes, minimum)
-            for (_, row), cold in zip(out.iterrows(), strongest_ordered, strict=True)
+            for row, cold in zip(_records(out), strongest_ordered, strict=True)
         ],
         dtype="string",
     )
@@ -925,3 +925,10 @@ def rank_candidates(
     with_provenance(strengths, get_provenance(cluster_frame), hot)
     with_provenance(gaps, get_provenance(area_frame), hot)
     return Candidates(strengths=strengths, gaps=gaps, weights=effective, attrs=attrs)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Return the rows of ``frame`` as dicts, without its geometry (cheaper than iterrows)."""
+    geometry = getattr(frame, "_geometry_column_name", None)
+    columns = [c for c in frame.columns if c != geometry]
+    return pd.DataFrame(frame[columns]).to_dict("records")

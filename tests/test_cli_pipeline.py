@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+import pyogrio
 import pytest
 
+import socecon_geo as sg
 from socecon_geo.cli import main
 
 CLI = [sys.executable, "-m", "socecon_geo.cli"]
@@ -201,3 +205,46 @@ def test_suppliers_output_must_be_csv(tmp_path, capsys, shared_data):
         f"socecon-geo: error: --output {tmp_path / 'shortlist.gpkg'}: the shortlist is "
         "written as .csv; name a .csv file"
     ]
+
+
+@pytest.mark.shared_data
+def test_run_with_investment_sites(tmp_path, capsys, shared_data, no_network):
+    """`run --sites --programme --band`: the suppliers step runs and its files are written."""
+    sites = shared_data / "sites" / "wmca_brownfield_land_registers.csv"
+    sample = tmp_path / "sample.csv"
+    assert main(["sample", "-n", "400", "-o", str(sample)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "with-sites"
+    argv = ["run", str(sample), "--out", str(out), "--sites", str(sites)]
+    argv += ["--programme", "housing", "--band", "2000", "--band", "8000", "-q"]
+    assert main(argv) == 0, capsys.readouterr().err
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["parameters"]["suppliers"]["bands_m"] == [2000, 8000]
+    assert report["parameters"]["suppliers"]["programme"] == "housing"
+    shortlist = pd.read_csv(out / "shortlist.csv", encoding="utf-8-sig")
+    assert set(shortlist["programme"].dropna()) == {"housing"}
+    layers = set(pyogrio.list_layers(out / "analysis.gpkg")[:, 0])
+    assert "sites" in layers
+    sites_layer = pyogrio.read_dataframe(out / "analysis.gpkg", layer="sites")
+    assert len(sites_layer) == 2_115  # every row of the registers, with its status
+    assert {"n_suppliers_2000m", "n_suppliers_8000m"} <= set(sites_layer.columns)
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert "Investment sites" in page
+    # no 3 km band: the sites are coloured by the band nearest to it, 2 km
+    assert "suppliers within 2 km in a straight line" in page
+
+
+def test_run_with_a_missing_sites_file(tmp_path, capsys):
+    sample = tmp_path / "sample.csv"
+    assert main(["sample", "-n", "50", "-o", str(sample)]) == 0
+    capsys.readouterr()
+    missing = tmp_path / "nowhere.csv"
+    code = main(["run", str(sample), "--out", str(tmp_path / "o"), "--sites", str(missing)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        f"socecon-geo: error: analyse: --sites {missing} names no file; pass the path of "
+        "the investment sites (a brownfield land register, GeoJSON, GeoPackage or CSV)\n"
+    )
+    with pytest.raises(sg.InputError, match=r"sites='.*nowhere\.csv' names no file"):
+        sg.analyse(sg.sample_organisations(20), sites=missing, progress=False)

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from shapely.geometry import box
 
 import socecon_geo as sg
-from socecon_geo.figures import DECILE_COLOURS, plot_deprivation, save_figure
+from socecon_geo.figures import DECILE_COLOURS, MAX_LABELS, plot_deprivation, save_figure
 from socecon_geo.geography import Geography
 
 mpl.use("Agg")
@@ -167,3 +167,27 @@ def test_the_figure_of_the_real_cooperatives(shared_data: Path, tmp_path: Path) 
     assert 100_000 < svg.stat().st_size < 5_000_000
     assert "#1" in svg.read_text(encoding="utf-8")
     assert_geodataframe_equal(ranked.strengths, kept)
+
+
+def test_many_clusters_get_twenty_labels_and_a_small_svg(
+    geography: Geography, tmp_path: Path
+) -> None:
+    # 600 invented clusters on a grid over Birmingham: the 20 strongest are labelled,
+    # the rest outlined, and their outlines drawn as pixels in the SVG
+    cells = [
+        box(395_000 + 600 * i, 280_000 + 600 * j, 395_400 + 600 * i, 280_400 + 600 * j)
+        for i in range(30)
+        for j in range(20)
+    ]
+    many = gpd.GeoDataFrame(
+        {"cluster_id": range(1, 601), "n_organisations": 10}, geometry=cells, crs=27700
+    )
+    fig = plot_deprivation(geography=geography, clusters=many)
+    labels = {t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("C")}
+    assert labels == {f"C{i}" for i in range(1, MAX_LABELS + 1)}
+    svg = save_figure(fig, tmp_path / "many.svg")
+    text = svg.read_text(encoding="utf-8")
+    assert "<image" in text  # the outlines as one picture
+    assert svg.stat().st_size < 5_000_000
+    few = plot_deprivation(geography=geography, clusters=many.head(30))
+    assert "<image" not in save_figure(few, tmp_path / "few.svg").read_text(encoding="utf-8")

@@ -233,3 +233,28 @@ def test_fetch_geography_from_services(
     msoa = alpha.lsoa_to_area("msoa21")
     assert msoa is not None
     assert msoa["msoa21_code"].tolist() == ["E02900001", "E02900001"]
+
+
+def test_assign_areas_prepares_the_geography_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from socecon_geo import areas
+
+    calls: list[str] = []
+    real = areas._prepare_layer
+
+    def counting(layer: Any, argument: str, crs: Any) -> Any:
+        calls.append(argument)
+        return real(layer, argument, crs)
+
+    monkeypatch.setattr(areas, "_prepare_layer", counting)
+    geography = Geography.from_files(wards=sg.load_wards())  # a geography of its own
+    points = sg.geocode(sg.sample_organisations(200, seed=3))
+    first = sg.assign_areas(points, geography=geography)
+    assert calls == ["wards"]
+    second = sg.assign_areas(points, geography=geography)
+    assert calls == ["wards"]  # kept in the geography
+    pd.testing.assert_frame_equal(pd.DataFrame(first), pd.DataFrame(second))
+    # a layer passed explicitly is the caller's: prepared each time, never kept
+    mine = _wards()
+    sg.assign_areas(points, geography=geography, wards=mine)
+    sg.assign_areas(points, geography=geography, wards=mine)
+    assert calls == ["wards", "wards", "wards"]

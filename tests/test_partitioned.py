@@ -34,7 +34,7 @@ def cluster_client() -> Iterator[distributed.Client]:
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.CRITICAL,
     )
     client = distributed.Client(cluster)

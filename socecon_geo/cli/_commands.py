@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -87,13 +88,18 @@ def _register(args: argparse.Namespace) -> Any:
 
 
 def read_files(args: argparse.Namespace, files: list[str]) -> list[pd.DataFrame]:
-    """Read each register file, printing what was read and what each filter set aside."""
+    """Read each register file, printing what was read and what each filter set aside.
+
+    The reading is reported on standard error when it is a terminal, or with
+    ``--progress``; never with ``--quiet``.
+    """
     import socecon_geo as sg
 
     options = read_options(args)
+    progress = not args.quiet and (args.progress or sys.stderr.isatty())
     frames = []
     for path in files:
-        orgs = sg.read_organisations(path, register=_register(args), **options)
+        orgs = sg.read_organisations(path, register=_register(args), progress=progress, **options)
         _say(args, reading_line(orgs, path, options))
         frames.append(orgs)
     return frames

@@ -105,6 +105,7 @@ _OPTIONS: Final[dict[str, tuple[str, str | None]]] = {
     "economy_year": ("--economy-year", "YEAR"),
     "national_threshold": ("--national-threshold", "POUNDS"),
     "gva_ratio": ("--gva-ratio", "RATIO"),
+    "sites": ("--sites", "FILE"),
 }
 
 _LEVEL_OF_LAYER: Final = {

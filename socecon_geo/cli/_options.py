@@ -155,6 +155,15 @@ def _register_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="with --economy: the economic year to take (default each organisation's latest)",
     )
+    group.add_argument(
+        "--progress",
+        action="store_true",
+        help=(
+            "report the reading of each register file (bytes read, rows read and kept, "
+            "rate) on standard error even when it is not a terminal, where it is shown "
+            "anyway; --quiet turns it off"
+        ),
+    )
     filters = parser.add_argument_group(
         "register filters",
         "Charity Commission extracts keep registered main charities and Companies House "

@@ -105,7 +105,10 @@ def script_json(value: Any) -> str:
     >>> print(script_json({"name": "</script>'"}))
     {"name":"\u003c/script\u003e\u0027"}
     """
-    text = json.dumps(_clean(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    try:  # most data has no NaN: encode it as it is, without walking every coordinate
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        text = json.dumps(_clean(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for char, escaped in _SCRIPT_ESCAPES.items():
         text = text.replace(char, escaped)
     # folium renders each script through Jinja a second time, so no "{{", "{%" or "{#"

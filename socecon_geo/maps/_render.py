@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import folium
@@ -103,6 +103,7 @@ _POSITRON_ATTR = (
 _EDITION_LAYER = {"iod2025": "lsoa21", "iod2019": "lsoa11"}
 _EDITION_CODE = {"iod2025": "lsoa21_code", "iod2019": "lsoa11_code"}
 _EDITION_TITLE = {"iod2025": "IoD2025", "iod2019": "IoD2019"}
+_DEFAULT_SITES_BAND_M = 3_000  # the band that colours the sites unless told otherwise
 
 _CLASS_LABELS = {
     "hot_99": "hot spot, 99% confidence",
@@ -199,7 +200,7 @@ def _deprivation_data(
 
 def _ward_tooltips(wards: gpd.GeoDataFrame, classes: pd.Series | None) -> list[str]:
     out = []
-    for i, (_, row) in enumerate(wards.iterrows()):
+    for i, row in enumerate(wards.to_dict("records")):
         rows = [
             ("authority", row.get("lad_name")),
             ("organisations", fmt(row.get("n_organisations"), 0)),
@@ -231,7 +232,7 @@ def _hot_classes(areas: gpd.GeoDataFrame, spots: gpd.GeoDataFrame | None) -> pd.
     return None
 
 
-def _strength_popup(row: pd.Series) -> str:
+def _strength_popup(row: Mapping[str, Any]) -> str:
     rows: list[tuple[str, Any]] = [
         ("score (0–1)", fmt(row.get("score"), 3)),
         ("organisations", fmt(row.get("n_organisations"), 0)),
@@ -248,7 +249,7 @@ def _strength_popup(row: pd.Series) -> str:
     return table.replace("</div>", f"<p>{_escape(text)}</p></div>") if pd.notna(text) else table
 
 
-def _gap_popup(row: pd.Series) -> str:
+def _gap_popup(row: Mapping[str, Any]) -> str:
     rows: list[tuple[str, Any]] = [
         ("score (0–1)", fmt(row.get("score"), 3)),
         ("authority", row.get("lad_name")),
@@ -299,7 +300,7 @@ def render_map(
     table_link: str | None = None,
     size: Any = None,
     sites: Any = None,
-    sites_band_m: int = 3_000,
+    sites_band_m: int | None = None,
 ) -> folium.Map:
     """Draw organisations, areas and the analysis results on one interactive map.
 
@@ -361,8 +362,9 @@ def render_map(
         :func:`socecon_geo.read_sites`, unmatched): a layer of the sites coloured by how
         many matching suppliers lie within ``sites_band_m``, with a popup listing the
         nearest suppliers, and its own legend.
-    sites_band_m : int
-        The band (one of the match's) whose counts colour the sites.
+    sites_band_m : int, optional
+        The band (one of the match's) whose counts colour the sites; by default 3,000 m,
+        or when the match has no such band, its band nearest to 3 km.
 
     Returns
     -------
@@ -569,7 +571,7 @@ def render_map(
         styles = [
             {"fillColor": "#e66101", "fillOpacity": 0.45, "color": "#b35806", "weight": 2}
         ] * len(top)
-        popups = [_gap_popup(row) for _, row in top.iterrows()]
+        popups = [_gap_popup(row) for row in top.to_dict("records")]
         labels = [f"G{int(r)}" for r in top["rank"]]
         features = area_features(top, styles=styles, popups=popups, labels=labels, tooltips=None)
         AreaLayer(features, fg, label_class="socecon-label socecon-label-gap").add_to(fmap)
@@ -595,7 +597,7 @@ def render_map(
             {"fillColor": "#2171b5", "fillOpacity": 0.3, "color": "#08306b", "weight": 2}
         ] * len(frame)
         if ranked:
-            popups = [_strength_popup(row) for _, row in frame.iterrows()]
+            popups = [_strength_popup(row) for row in frame.to_dict("records")]
             labels = [fmt(r, 0) for r in frame["rank"]]
         else:
             popups = [
@@ -607,7 +609,7 @@ def render_map(
                         ("top sector", row.get("top_sector")),
                     ],
                 )
-                for _, row in frame.iterrows()
+                for row in frame.to_dict("records")
             ]
             labels = [fmt(r, 0) for r in frame["cluster_id"]]
         AreaLayer(area_features(frame, styles=styles, popups=popups, labels=labels), fg).add_to(
@@ -716,7 +718,7 @@ def _sites_layer(
     fmap: folium.Map,
     fg: folium.FeatureGroup,
     sites: Any,
-    band_m: int,
+    band_m: int | None,
     used: list[Any],
     extent: Any,
 ) -> None:
@@ -724,6 +726,9 @@ def _sites_layer(
     match = sites if hasattr(sites, "pairs") and hasattr(sites, "bands_m") else None
     frame = _frame(sites, "sites", "sites", "a SupplierMatch or a GeoDataFrame of sites")
     assert frame is not None
+    if band_m is None:
+        bands = list(match.bands_m) if match is not None else [_DEFAULT_SITES_BAND_M]
+        band_m = min(bands, key=lambda b: (abs(b - _DEFAULT_SITES_BAND_M), b))
     if match is not None and band_m not in match.bands_m:
         raise InputError(
             f"render_map: sites_band_m {band_m!r} is not one of the match's bands "
@@ -731,11 +736,15 @@ def _sites_layer(
         )
     column = f"n_suppliers_{band_m}m"
     counts = frame[column] if column in frame.columns else pd.Series(pd.NA, index=frame.index)
-    by_site: dict[int, pd.DataFrame] = {}
-    if match is not None:
-        by_site = {int(k): v for k, v in match.pairs.groupby("site_row")}
+    by_site: dict[int, list[dict[str, Any]]] = {}
+    if match is not None:  # the five nearest of each site, in rank order
+        nearest_five = match.pairs[match.pairs["rank"] <= 5].sort_values(
+            ["site_row", "rank"], kind="stable"
+        )
+        for pair in nearest_five.to_dict("records"):
+            by_site.setdefault(int(pair["site_row"]), []).append(pair)
     styles, popups = [], []
-    for i, (_, row) in enumerate(frame.iterrows()):
+    for i, row in enumerate(frame.to_dict("records")):
         colour = _site_colour(counts.iloc[i])
         styles.append(
             {
@@ -762,15 +771,11 @@ def _sites_layer(
                         fmt(row.get(f"n_suppliers_{band}m"), 0),
                     )
                 )
-            nearest = by_site.get(i)
-            if nearest is not None:
-                for _, pair in nearest.head(5).iterrows():
-                    where = f"{pair['distance_m'] / 1000:.1f} km, SIC {pair['sic_code']}"
-                    if pair["approximate_position"]:
-                        where += " (approximate position)"
-                    rows.append(
-                        (f"{int(pair['rank'])}. {display_text(pair['organisation'])}", where)
-                    )
+            for pair in by_site.get(i, []):
+                where = f"{pair['distance_m'] / 1000:.1f} km, SIC {pair['sic_code']}"
+                if pair["approximate_position"]:
+                    where += " (approximate position)"
+                rows.append((f"{int(pair['rank'])}. {display_text(pair['organisation'])}", where))
         popups.append(html_table(display_text(row.get("site_name")) or "Site", rows))
     features = area_features(frame, styles=styles, popups=popups, tooltips=None)
     AreaLayer(features, fg).add_to(fmap)

@@ -92,6 +92,7 @@ import pandas as pd
 
 from socecon_geo._errors import InputError, Problems
 from socecon_geo._headings import heading_key
+from socecon_geo._progress import ReadProgress
 from socecon_geo._tables import shown
 from socecon_geo.provenance import get_provenance, with_provenance
 from socecon_geo.registers import ccew, companies_house, coopsuk
@@ -188,6 +189,7 @@ def read_organisations(
     chunksize: int = _DEFAULT_CHUNKSIZE,
     economy: str | PathLike[str] | pd.DataFrame | None = None,
     economy_year: int | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Read an organisation register into the organisation schema.
 
@@ -252,8 +254,10 @@ def read_organisations(
         :data:`COMPANIES_HOUSE_COLUMNS`.
     chunksize : int, default 100000
         Rows per chunk when filtering a register file, so a multi-gigabyte Companies
-        House file is read chunk by chunk with a column subset (JSON is parsed in
-        batches of at most 10,000 records).
+        House file is read chunk by chunk with a column subset and the category filter
+        applied to each chunk before anything else is done with its rows: memory stays
+        bounded whatever the file's size (JSON is parsed in batches of at most 10,000
+        records).
     economy : path or pandas.DataFrame, optional
         Co-operatives UK only: the extract's economy file
         (``2016open_data_economy_final.csv``: ``CUK Organisation ID``, ``Turnover``,
@@ -268,6 +272,11 @@ def read_organisations(
         With ``economy``: the economic year to take. By default each organisation's
         latest year in the file; a given year takes that year for every organisation
         (those without it get missing measures, counted as ``without_year``).
+    progress : bool, default False
+        Report the reading on standard error: the bytes read of the file's size (the
+        expanded size inside a ZIP), the rows read and kept, the rate; one line rewritten
+        in place on a terminal, otherwise a line per quarter of the file once the read
+        has taken a few seconds, and a last line when it is read.
 
     Returns
     -------
@@ -342,6 +351,9 @@ def read_organisations(
     if not isinstance(chunksize, int) or isinstance(chunksize, bool) or chunksize < 1:
         msg = f"chunksize must be a positive whole number of rows, got {chunksize!r}"
         raise InputError(msg)
+    if not isinstance(progress, bool):
+        msg = f"progress must be True or False, got {progress!r}"
+        raise InputError(msg)
     with contextlib.ExitStack() as stack:
         table = _open_table(
             source,
@@ -367,6 +379,7 @@ def read_organisations(
             economy=economy,
             economy_year=economy_year,
         )
+        bar = ReadProgress(table.source_file or table.label, total=table.size, enabled=progress)
         if chosen_register == "ccew":
             required = ["registered_charity_number", "charity_name", "charity_contact_postcode"]
             if not include_removed:
@@ -377,6 +390,7 @@ def read_organisations(
                 chunksize=chunksize,
                 quoting_none=table.delimiter == "\t",
                 row_filter=_ccew_filter(include_removed, include_linked),
+                progress=bar,
             )
             _check_has_rows(table, rows)
             fields = _map_ccew(rows.frame, rows.rows)
@@ -399,6 +413,7 @@ def read_organisations(
                 usecols=None if all_columns else COMPANIES_HOUSE_COLUMNS,
                 chunksize=chunksize,
                 row_filter=_ch_filter(categories, active_only),
+                progress=bar,
             )
             _check_has_rows(table, rows)
             fields = _map_companies_house(rows.frame, rows.rows)
@@ -408,11 +423,11 @@ def read_organisations(
             else:
                 required = ["Identifier", "Name", "Postcode"]
             _check_required(table, "coopsuk", required)
-            rows = _read_rows(table)
+            rows = _read_rows(table, progress=bar)
             _check_has_rows(table, rows)
             fields = _map_coopsuk(rows.frame, rows.rows)
         else:
-            rows = _read_rows(table)
+            rows = _read_rows(table, progress=bar)
             _check_has_rows(table, rows)
             if table.kind == "json":  # later records may add keys
                 table.headings = [str(c) for c in rows.frame.columns]

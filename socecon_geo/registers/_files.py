@@ -79,6 +79,7 @@ class _Table:
     typed: pd.DataFrame | None = None  # Excel: which cells hold numbers (not text)
     sheets: Callable[[], str] | None = None  # Excel: every sheet with its first headings
     ascii_sample: bool = True  # text: whether its first block is plain ASCII
+    size: int | None = None  # bytes of the file (expanded, in a ZIP), for progress reports
 
 
 def _describe(path: Path, member: str | None = None) -> str:
@@ -129,7 +130,7 @@ def _open_table(
     def opener() -> IO[bytes]:
         return path.open("rb")
 
-    return _open_by_suffix(
+    table = _open_by_suffix(
         suffix,
         label=_describe(path),
         source_file=path.name,
@@ -138,6 +139,8 @@ def _open_table(
         sheet_name=sheet_name,
         expected=expected,
     )
+    table.size = path.stat().st_size
+    return table
 
 
 def _open_zip_member(
@@ -175,7 +178,7 @@ def _open_zip_member(
     def opener() -> IO[bytes]:
         return archive.open(member)
 
-    return _open_by_suffix(
+    table = _open_by_suffix(
         suffix,
         label=_describe(path, member),
         source_file=f"{path.name}/{member}",
@@ -189,6 +192,8 @@ def _open_zip_member(
         sheet_name=sheet_name,
         expected=expected,
     )
+    table.size = archive.getinfo(member).file_size
+    return table
 
 
 _MAGIC: Final = (

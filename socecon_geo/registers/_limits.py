@@ -111,6 +111,11 @@ class _Guard(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    @property
+    def bytes_read(self) -> int:
+        """Bytes passed so far (expanded bytes of a ZIP member), for progress reports."""
+        return self._total
+
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         try:
             data = self._raw.read(len(buffer))

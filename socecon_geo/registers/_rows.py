@@ -15,8 +15,11 @@ from typing import IO, Any, Final
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from socecon_geo._errors import InputError
+from socecon_geo._progress import ReadProgress
 from socecon_geo._tables import shown
 from socecon_geo.registers._files import (
     _JSON_BATCH,
@@ -44,6 +47,39 @@ _BLANK: Final = "blank"  # filtered_out key of wholly blank rows
 _TRAILING: Final = "_trailing_blank"  # blank rows after the last filled one (so far)
 
 
+_TEXT: Final = pd.Series([], dtype=str).dtype  # what read_csv(dtype=str) gives
+_TEXT_IS_OBJECT: Final = pd.api.types.is_object_dtype(_TEXT)  # pandas < 3
+
+
+# The characters str.strip() removes (str.isspace() is true), as one-character strings.
+_WHITESPACE: Final = pa.array(
+    [
+        *"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680",
+        *map(chr, range(0x2000, 0x200B)),
+        *"\u2028\u2029\u202f\u205f\u3000",
+    ],
+    type=pa.string(),
+)
+
+
+def _filled_cells(values: pd.Series) -> np.ndarray:
+    """Which of the (non-missing) ``values`` hold more than spaces.
+
+    Text is checked in bulk: a cell whose first character is not a space is filled, and
+    only cells starting with one are stripped one by one.
+    """
+    try:
+        text = pa.array(values.to_numpy(dtype=object), type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: cell by cell
+        return values.map(lambda v: not isinstance(v, str) or bool(v.strip())).to_numpy(bool)
+    first = pc.utf8_slice_codeunits(text, 0, 1)
+    spaced = pc.is_in(first, value_set=_WHITESPACE).to_numpy(zero_copy_only=False)
+    filled = pc.greater(pc.binary_length(text), 0).to_numpy(zero_copy_only=False) & ~spaced
+    if spaced.any():
+        filled[spaced] = [bool(v.strip()) for v in values.to_numpy(dtype=object)[spaced]]
+    return filled
+
+
 def _blank_rows(chunk: pd.DataFrame) -> np.ndarray:
     """Rows with nothing in any cell (missing, or only spaces)."""
     filled = np.zeros(len(chunk), dtype=bool)
@@ -56,8 +92,7 @@ def _blank_rows(chunk: pd.DataFrame) -> np.ndarray:
         if pd.api.types.is_numeric_dtype(subset.dtype):
             filled |= candidates
             continue
-        text = subset.map(lambda v: not isinstance(v, str) or bool(v.strip()))
-        filled[np.flatnonzero(candidates)] = text.to_numpy(dtype=bool)
+        filled[np.flatnonzero(candidates)] = _filled_cells(subset)
         if filled.all():
             break
     return ~filled
@@ -119,18 +154,36 @@ def _read_rows(
     chunksize: int | None = None,
     quoting_none: bool = False,
     row_filter: _RowFilter | None = None,
+    progress: ReadProgress | None = None,
 ) -> _Rows:
-    """Read every row (in chunks if ``chunksize``), keeping those that pass ``row_filter``."""
+    """Read every row (in chunks if ``chunksize``), keeping those that pass ``row_filter``.
+
+    ``progress``, if given, is updated after each chunk of a text or JSON file with the
+    bytes read so far, and finished when the rows are read.
+    """
     if table.kind == "text":
-        return _read_text_rows(
+        found = _read_text_rows(
             table,
             usecols=usecols,
             chunksize=chunksize,
             quoting_none=quoting_none,
             row_filter=row_filter,
+            progress=progress,
         )
-    if table.kind == "json":
-        return _read_json_rows(table, chunksize=chunksize, row_filter=row_filter)
+    elif table.kind == "json":
+        found = _read_json_rows(
+            table, chunksize=chunksize, row_filter=row_filter, progress=progress
+        )
+    else:
+        found = _read_frame_rows(table, usecols=usecols, row_filter=row_filter)
+    if progress is not None:
+        progress.finish(rows=found.rows_read, kept=len(found.rows))
+    return found
+
+
+def _read_frame_rows(
+    table: _Table, *, usecols: Collection[str] | None, row_filter: _RowFilter | None
+) -> _Rows:
     assert table.frame is not None
     frame = table.frame.set_axis(table.headings, axis=1)
     if usecols is not None:
@@ -152,8 +205,17 @@ def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _bytes_read(handle: Any) -> int:
+    """Bytes a guarded stream (see ``_limits.guarded``) has passed so far, else 0."""
+    return int(getattr(getattr(handle, "raw", None), "bytes_read", 0))
+
+
 def _read_json_rows(
-    table: _Table, *, chunksize: int | None, row_filter: _RowFilter | None
+    table: _Table,
+    *,
+    chunksize: int | None,
+    row_filter: _RowFilter | None,
+    progress: ReadProgress | None = None,
 ) -> _Rows:
     # Parsed JSON objects are large Python dicts: keep batches small.
     batch_size = min(chunksize or _JSON_BATCH, _JSON_BATCH)
@@ -172,6 +234,9 @@ def _read_json_rows(
         rows.append(kept_rows)
         start += len(chunk)
         batch = []
+        if progress is not None:
+            kept_so_far = sum(len(r) for r in rows)
+            progress.update(progress.done, rows=start, kept=kept_so_far)
 
     for record in _iter_json_records(table):
         if not isinstance(record, dict):  # pragma: no cover - the streamer yields objects
@@ -194,6 +259,7 @@ def _read_text_rows(
     chunksize: int | None,
     quoting_none: bool,
     row_filter: _RowFilter | None,
+    progress: ReadProgress | None = None,
 ) -> _Rows:
     assert table.opener is not None
     assert table.encoding is not None
@@ -210,6 +276,7 @@ def _read_text_rows(
                 chunksize=chunksize,
                 quoting_none=quoting_none,
                 row_filter=row_filter,
+                progress=progress,
             )
         except UnicodeDecodeError as exc:
             if attempt + 1 < len(encodings):
@@ -250,12 +317,15 @@ def _parse_text(
     chunksize: int | None,
     quoting_none: bool,
     row_filter: _RowFilter | None,
+    progress: ReadProgress | None = None,
 ) -> _Rows:
     assert table.opener is not None
     counts: dict[str, int] = {}
     options: dict[str, Any] = {
         **_csv_options(table, quoting_none),
-        "dtype": str,
+        # Cells are read as Python strings and only the rows kept are made ``str``
+        # columns: most rows of a filtered register never need it.
+        "dtype": object,
         "keep_default_na": False,
         "na_values": [""],
         "encoding": encoding,
@@ -267,6 +337,9 @@ def _parse_text(
         options["skiprows"] = table.skip_lines
     if wanted is not None:
         options["usecols"] = lambda heading: str(heading).strip() in wanted
+    if wanted is not None and _has_long_rows(table, encoding, quoting_none):
+        error = pd.errors.ParserError("a row has more fields than the heading row")
+        raise InputError(_malformed_message(table, encoding, quoting_none, error))
     frames: list[pd.DataFrame] = []
     rows: list[np.ndarray] = []
     start = 0
@@ -281,12 +354,16 @@ def _parse_text(
                 chunks: Any = [pd.read_csv(handle, **options)]
             else:
                 chunks = pd.read_csv(handle, chunksize=chunksize, **options)
+            kept_so_far = 0
             for chunk in chunks:
                 chunk.columns = [str(c).strip() for c in chunk.columns]
                 kept, kept_rows = _apply_filters(chunk, start, row_filter, counts)
-                frames.append(kept)
+                frames.append(kept if _TEXT_IS_OBJECT else kept.astype(_TEXT))
                 rows.append(kept_rows)
                 start += len(chunk)
+                kept_so_far += len(kept_rows)
+                if progress is not None:
+                    progress.update(_bytes_read(raw_handle), rows=start, kept=kept_so_far)
     except pd.errors.EmptyDataError:
         msg = f"{table.label} is empty (no heading row); export the register again"
         raise InputError(msg) from None
@@ -297,6 +374,58 @@ def _parse_text(
     frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     filtered_out, rows_read = _finish_counts(counts, start, trim_trailing=True)
     return _Rows(frame.reset_index(drop=True), np.concatenate(rows), rows_read, filtered_out)
+
+
+def _has_long_rows(table: _Table, encoding: str, quoting_none: bool) -> bool:
+    """Whether a row of a delimited file has more fields than its heading row.
+
+    pandas reading a subset of the columns (``usecols``) drops the extra fields of such
+    a row without a word, so that its values would land in the wrong columns unnoticed;
+    this pass (pyarrow's CSV reader, about a tenth of the read's time) finds them.
+    Rows with fewer fields are left to pandas, which pads them as it always does.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    assert table.opener is not None
+    found: list[int] = []
+
+    def handler(row: Any) -> str:
+        if row.actual_columns > row.expected_columns:
+            found.append(row.actual_columns)
+            return "error"
+        return "skip"
+
+    names = [f"c{i}" for i in range(len(table.headings))]
+    if not names:
+        return False
+    arrow_encoding = (
+        "utf8" if encoding.lower().replace("-", "") in {"utf8", "utf8sig"} else encoding
+    )
+    parse = pa_csv.ParseOptions(
+        delimiter=table.delimiter,
+        quote_char=False if quoting_none else '"',
+        double_quote=not quoting_none,
+        newlines_in_values=not quoting_none,
+        invalid_row_handler=handler,
+    )
+    read = pa_csv.ReadOptions(
+        column_names=names,
+        skip_rows=table.skip_lines + 1,
+        encoding=arrow_encoding,
+        block_size=1 << 20,  # small blocks: a few MiB in memory, whatever the file
+    )
+    convert = pa_csv.ConvertOptions(include_columns=names[:1], column_types={names[0]: pa.string()})
+    try:
+        with table.opener() as handle:
+            reader = pa_csv.open_csv(
+                handle, read_options=read, parse_options=parse, convert_options=convert
+            )
+            for _ in reader:
+                pass
+    except (pa.ArrowInvalid, UnicodeDecodeError, LookupError, ValueError):
+        pass  # the read itself reports what is wrong with such a file
+    return bool(found)
 
 
 class _RejoinedLines(io.RawIOBase):
