@@ -115,11 +115,13 @@ def _count_table(
     value_uniques: pd.Index,
     area_codes: pd.Index,
     categories: list[str],
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Count each category per area (zeros included).
 
     ``rows`` holds the position of each organisation's area in ``area_codes`` (-1 when
-    it is not counted); ``value_uniques[value_keys]`` is its value (-1 for NA).
+    it is not counted); ``value_uniques[value_keys]`` is its value (-1 for NA); each row
+    counts ``weights`` organisations (once without).
     """
     columns = pd.Index(categories, dtype=object)
     if not columns.is_unique:
@@ -129,18 +131,23 @@ def _count_table(
             {
                 "code": area_codes.to_numpy()[rows[counted]],
                 "value": pd.array(values[counted], dtype="string"),
+                "n": 1 if weights is None else weights[counted],
             }
         ).dropna()
         if frame.empty:
             return pd.DataFrame(0, index=area_codes, columns=categories, dtype="int64")
-        counts = frame.groupby(["code", "value"]).size().unstack(fill_value=0)
+        counts = frame.groupby(["code", "value"])["n"].sum().unstack(fill_value=0)
         counts = counts.reindex(index=area_codes, columns=categories, fill_value=0)
         return counts.fillna(0).astype("int64")
     found = columns.get_indexer(pd.Index(np.asarray(value_uniques, dtype=object), dtype=object))
     cols = np.append(found, -1)[value_keys]
     counted = (rows >= 0) & (cols >= 0)
     width = len(columns)
-    flat = np.bincount(rows[counted] * width + cols[counted], minlength=len(area_codes) * width)
+    flat = np.bincount(
+        rows[counted] * width + cols[counted],
+        weights=None if weights is None else weights[counted],
+        minlength=len(area_codes) * width,
+    )
     return pd.DataFrame(
         flat.astype("int64").reshape(len(area_codes), width), index=area_codes, columns=categories
     )
@@ -507,6 +514,45 @@ def summarise_areas(
     0   E01000001                3      1500.0          20.0  2.0
     1   E01000002                1      2500.0           4.0  0.4
     """
+    return _summarise(
+        points,
+        None,
+        areas,
+        level=level,
+        geography=geography,
+        population=population,
+        deprivation=deprivation,
+        area_lookup=area_lookup,
+        lsoas=lsoas,
+        min_population=min_population,
+        type_column=type_column,
+        sector_column=sector_column,
+    )
+
+
+def _summarise(
+    points: gpd.GeoDataFrame,
+    row_counts: np.ndarray | None,
+    areas: gpd.GeoDataFrame | None,
+    *,
+    level: Level | None,
+    geography: Geography | None,
+    population: pd.DataFrame | PathLike | None,
+    deprivation: pd.DataFrame | PathLike | str | None,
+    area_lookup: pd.DataFrame | PathLike | None,
+    lsoas: gpd.GeoDataFrame | None,
+    min_population: float,
+    type_column: str,
+    sector_column: str,
+) -> gpd.GeoDataFrame:
+    """:func:`summarise_areas`, each row of ``points`` counting ``row_counts`` organisations.
+
+    ``row_counts=None`` counts every row once (:func:`summarise_areas` itself). With
+    counts, ``points`` is a tally: one row for each distinct combination of the columns
+    the summary reads, counting the organisations that share it, first occurrence first
+    (as :mod:`socecon_geo.partitioned` combines the tallies of its partitions), so the
+    summary equals that of the organisations themselves.
+    """
     _check_points(points, "summarise")
     defaults = summary_inputs(
         geography,
@@ -571,18 +617,20 @@ def summarise_areas(
         if "duplicate_of" in points.columns
         else np.zeros(len(points), dtype=bool)
     )
+    n_duplicates = int(duplicate.sum() if row_counts is None else row_counts[duplicate].sum())
     if duplicate.any():
         points = points.loc[~duplicate]
+        row_counts = None if row_counts is None else row_counts[~duplicate]
     point_codes = _Coded.from_series(points[code_column])
     # position of each organisation's area in area_codes (-1: no code, or another area)
     area_rows = np.append(area_codes.get_indexer(point_codes.uniques), -1)[point_codes.keys]
     in_areas = pd.Series(area_rows >= 0)
-    unassigned = _unassigned(points, point_codes, in_areas)
+    unassigned = _unassigned(points, point_codes, in_areas, row_counts)
     if duplicate.any():
-        unassigned["duplicate"] = int(duplicate.sum())
-    _warn_foreign_codes(points, point_codes, in_areas, standard, level)
+        unassigned["duplicate"] = n_duplicates
+    _warn_foreign_codes(points, point_codes, in_areas, standard, level, row_counts)
 
-    stats = _count_columns(points, area_rows, area_codes, type_column, sector_column)
+    stats = _count_columns(points, area_rows, area_codes, type_column, sector_column, row_counts)
 
     # Population and deprivation by LSOA, carried to the areas.
     dep_table = _resolve_deprivation(deprivation)
@@ -593,7 +641,7 @@ def summarise_areas(
             "missing: pass population= (e.g. socecon_geo.load_population(), Census 2021 "
             "residents by LSOA) or geography=socecon_geo.load_geography()."
         )
-        warnings.warn(msg, SocEconGeoWarning, stacklevel=2)
+        warnings.warn(msg, SocEconGeoWarning, stacklevel=3)
     weights: _Weights | None = None
     if pop_table is not None or dep_table is not None:
         prefer = None
@@ -685,8 +733,8 @@ def summarise_areas(
         "level": level,
         "code_column": code_column,
         "n_areas": len(out),
-        "n_points": len(points),
-        "n_counted": int(in_areas.sum()),
+        "n_points": len(points) if row_counts is None else int(row_counts.sum()),
+        "n_counted": int(in_areas.sum() if row_counts is None else row_counts[in_areas].sum()),
         "unassigned": unassigned,
         "population_source": pop_table.attrs.get("source") if pop_table is not None else None,
         "population_vintage": population_label,
@@ -700,10 +748,9 @@ def summarise_areas(
         "geocode_status": (
             {
                 str(k): int(v)
-                for k, v in points["geocode_status"]
-                .reset_index(drop=True)[in_areas]
-                .value_counts()
-                .items()
+                for k, v in _value_counts(
+                    points["geocode_status"].reset_index(drop=True), in_areas, row_counts
+                ).items()
                 if v > 0
             }
             if "geocode_status" in points.columns
@@ -721,21 +768,40 @@ def summarise_areas(
     )
 
 
+def _value_counts(values: pd.Series, mask: Any, weights: np.ndarray | None) -> pd.Series:
+    """``values[mask].value_counts()``, each row counting ``weights`` (once without)."""
+    if weights is None:
+        return values[mask].value_counts()
+    chosen = np.asarray(mask, dtype=bool)
+    return (
+        pd.Series(weights[chosen], index=values[chosen].to_numpy())
+        .groupby(level=0, observed=False, sort=False)
+        .sum()
+        .reindex(values[chosen].value_counts().index, fill_value=0)
+        .sort_values(ascending=False, kind="stable")
+    )
+
+
 def _count_columns(
     points: pd.DataFrame,
     area_rows: np.ndarray,
     area_codes: pd.Index,
     type_column: str,
     sector_column: str,
+    weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Count organisations per area: in all, by type, and by SIC section.
 
     ``area_rows`` holds the position of each organisation's area in ``area_codes`` (-1
-    when it is not counted).
+    when it is not counted); each row counts ``weights`` organisations (once without).
     """
     in_areas = area_rows >= 0
     stats = pd.DataFrame(index=area_codes)
-    totals = np.bincount(area_rows[in_areas], minlength=len(area_codes))
+    totals = np.bincount(
+        area_rows[in_areas],
+        weights=None if weights is None else weights[in_areas],
+        minlength=len(area_codes),
+    )
     stats["n_organisations"] = totals.astype("int64")
     if type_column in points.columns:
         types = points[type_column].reset_index(drop=True)
@@ -743,7 +809,7 @@ def _count_columns(
             categories = [str(c) for c in types.cat.categories]
         else:
             categories = sorted(types.dropna().astype(str).unique())
-        counts = _count_table(area_rows, *_text_keys(types), area_codes, categories)
+        counts = _count_table(area_rows, *_text_keys(types), area_codes, categories, weights)
         # Types spelt alike ("Charity", "charity ") share a column: add their counts.
         by_column: dict[str, np.ndarray] = {}
         for category in categories:
@@ -758,7 +824,9 @@ def _count_columns(
         keys = sectors.keys[in_areas]
         present = np.flatnonzero(np.bincount(keys[keys >= 0], minlength=len(sectors.uniques)))
         sections = sorted(sectors.uniques.take(present).tolist())
-        counts = _count_table(area_rows, sectors.keys, sectors.uniques, area_codes, sections)
+        counts = _count_table(
+            area_rows, sectors.keys, sectors.uniques, area_codes, sections, weights
+        )
         for section in sections:
             stats[f"n_sic_{_column_suffix(section).upper()}"] = counts[section].to_numpy()
         known = counts.sum(axis=1)
@@ -773,24 +841,35 @@ def _count_columns(
     return stats
 
 
-def _unassigned(points: pd.DataFrame, codes: _Coded, in_areas: pd.Series) -> dict[str, int]:
+def _unassigned(
+    points: pd.DataFrame, codes: _Coded, in_areas: pd.Series, weights: np.ndarray | None = None
+) -> dict[str, int]:
+    def total(mask: np.ndarray) -> int:
+        return int(mask.sum() if weights is None else weights[mask].sum())
+
     left_out: dict[str, int] = {}
     no_code = ~codes.notna()
     if no_code.any():
         if "area_status" in points.columns:
-            status = points["area_status"].reset_index(drop=True)[no_code].astype("string")
+            status = points["area_status"].reset_index(drop=True).astype("string")
             status = status.fillna("unknown")
-            left_out.update({str(k): int(v) for k, v in status.value_counts().items()})
+            counted = _value_counts(status, no_code, weights)
+            left_out.update({str(k): int(v) for k, v in counted.items()})
         else:
-            left_out["no_code"] = int(no_code.sum())
+            left_out["no_code"] = total(no_code)
     elsewhere = codes.notna() & ~in_areas.to_numpy()
     if elsewhere.any():
-        left_out["code_not_in_areas"] = int(elsewhere.sum())
+        left_out["code_not_in_areas"] = total(elsewhere)
     return left_out
 
 
 def _warn_foreign_codes(
-    points: pd.DataFrame, codes: _Coded, in_areas: pd.Series, areas: pd.DataFrame, level: str
+    points: pd.DataFrame,
+    codes: _Coded,
+    in_areas: pd.Series,
+    areas: pd.DataFrame,
+    level: str,
+    weights: np.ndarray | None = None,
 ) -> None:
     """Warn when organisations of the areas' authorities have codes the areas lack."""
     if level == "lad" or "lad_code" not in points.columns or "lad_code" not in areas.columns:
@@ -804,14 +883,15 @@ def _warn_foreign_codes(
     if len(foreign):
         example = codes.take(foreign[:1]).iloc[0]
         column = _LEVELS[level][0]
+        n_foreign = len(foreign) if weights is None else int(weights[foreign].sum())
         warnings.warn(
-            f"{len(foreign)} organisations in the areas' authorities have a {column} "
+            f"{n_foreign} organisations in the areas' authorities have a {column} "
             f"the areas do not contain (e.g. {example}), so they are not counted: their codes "
             "are of another vintage than the areas, or their points lie outside the areas' "
             "(generalised) polygons. Assign areas with these areas as the layer, e.g. "
             "assign_areas(points, wards=areas), or use areas of the codes' vintage.",
             SocEconGeoWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
 
