@@ -178,6 +178,8 @@ def parse_postcodes(values: Any) -> ParsedPostcodes:
     # canonical form of the valid ones, then their own distinct values
     valid_compact = compact.filter(pa.array(is_valid_np))
     spaced = pc.utf8_replace_slice(valid_compact, start=-3, stop=-3, replacement=" ")
+    if isinstance(spaced, pa.ChunkedArray):  # no values at all comes as an empty chunked array
+        spaced = spaced.combine_chunks()
     encoded = pc.dictionary_encode(spaced)
     unique_to_canonical = np.full(len(unique_status), -1, dtype=np.intp)
     unique_to_canonical[is_valid_np] = encoded.indices.to_numpy(zero_copy_only=False)

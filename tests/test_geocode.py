@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 import shapely
 
-from socecon_geo import _http
+from socecon_geo import _http, sample_organisations
 from socecon_geo._errors import CRSMismatchError, DownloadError, InputError, SocEconGeoWarning
 from socecon_geo.geocoding import (
     GEOCODE_STATUSES,
@@ -176,6 +176,14 @@ def test_empty_input(geocoder: OfflinePostcodeGeocoder) -> None:
     out = geocode(pd.DataFrame({"postcode": pd.Series([], dtype="str")}), geocoder=geocoder)
     assert len(out) == 0
     assert list(out.columns) == ["postcode", *ADDED, "geometry"]
+    assert out.crs.to_epsg() == 27700
+
+
+def test_an_empty_register_geocodes_to_an_empty_frame(geocoder: OfflinePostcodeGeocoder) -> None:
+    # the register schema's text columns are pyarrow strings: an empty one broke parsing
+    empty = sample_organisations(5).iloc[:0]
+    out = geocode(empty, geocoder=geocoder)
+    assert len(out) == 0
     assert out.crs.to_epsg() == 27700
 
 

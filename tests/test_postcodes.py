@@ -228,8 +228,9 @@ def test_non_text_values_are_read_as_text() -> None:
     ]
 
 
-def test_empty_input() -> None:
-    result = normalise_postcodes(pd.Series([], dtype="str"))
+@pytest.mark.parametrize("dtype", ["str", "string", "string[pyarrow]", "object"])
+def test_empty_input(dtype: str) -> None:
+    result = normalise_postcodes(pd.Series([], dtype=dtype))
     assert result.empty
     assert list(result.columns) == ["postcode_normalised", "postcode_status"]
 
