@@ -478,8 +478,13 @@ def social_economy_size(
     organisations["size_national"], organisations["size_national_reason"] = _national(
         points, national_threshold
     )
-    counted = organisations.loc[organisations["size_status"] == "counted"]
-    rows = pd.DataFrame(counted.drop(columns=counted.geometry.name))
+    counted = (organisations["size_status"] == "counted").to_numpy()
+    # only the columns the totals read: a copy of every column of a million rows is GBs
+    needed = [code_column, "size_national", "name", "org_id", "lad_code"]
+    needed += [m for m in measures if m != "count"]
+    columns = [c for c in dict.fromkeys(needed) if c in organisations.columns]
+    rows = pd.DataFrame(organisations.loc[counted, columns])
+    rows.attrs = {}
     rows[_AREA_CODE] = rows[code_column].astype("string")
     per_area = _aggregate(rows, area_codes, measures, top_n=top_n)
 
@@ -556,7 +561,9 @@ def social_economy_size(
         "size_status": status_counts,
         "n_national": int(organisations["size_national"].sum()),
         "activity_unknown_counted": int(
-            counted["active"].isna().sum() if "active" in counted.columns else len(counted)
+            organisations.loc[counted, "active"].isna().sum()
+            if "active" in organisations.columns
+            else counted.sum()
         ),
         "gva": gva,
     }
