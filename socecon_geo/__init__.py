@@ -121,6 +121,12 @@ _EXPORTS: dict[str, str] = {
     # the whole pipeline
     "analyse": "socecon_geo.pipeline",
     "Analysis": "socecon_geo.pipeline",
+    # beyond one machine: the steps on the partitions of a Dask dataframe (the dask extra)
+    "read_organisations_partitioned": "socecon_geo.partitioned",
+    "geocode_partitioned": "socecon_geo.partitioned",
+    "assign_areas_partitioned": "socecon_geo.partitioned",
+    "attach_deprivation_partitioned": "socecon_geo.partitioned",
+    "summarise_areas_partitioned": "socecon_geo.partitioned",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
@@ -207,6 +213,13 @@ if TYPE_CHECKING:  # pragma: no cover  (static type checkers see every export)
     from socecon_geo.maps import (  # noqa: F401
         render_map,
         save_map,
+    )
+    from socecon_geo.partitioned import (  # noqa: F401
+        assign_areas_partitioned,
+        attach_deprivation_partitioned,
+        geocode_partitioned,
+        read_organisations_partitioned,
+        summarise_areas_partitioned,
     )
     from socecon_geo.pipeline import (  # noqa: F401
         Analysis,
