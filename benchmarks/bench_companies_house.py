@@ -40,7 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
 SAMPLE = (
     REPO.parent
     / "shared/data/organisations/companies_house_BasicCompanyData-2020-06-01-part6_7_sample.csv"
@@ -75,14 +76,13 @@ BLOCK = 250_000
 READER = r"""
 import json, sys, time
 
-def status(field):
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(field)
-
 how, path, chunksize = sys.argv[1], sys.argv[2], int(sys.argv[3])
+sys.path.insert(0, sys.argv[4])
+from _common import memory_mib
+
+def status(field):  # bytes
+    return memory_mib(field) * 1024 * 1024
+
 import pandas as pd
 from socecon_geo.registers import (
     COMPANIES_HOUSE_COLUMNS, COMPANIES_HOUSE_SOCIAL_ECONOMY_CATEGORIES, read_organisations,
@@ -166,7 +166,7 @@ def write_file(path: Path, rows: int, seed: int = 0) -> dict[str, int]:
 
 def measure(how: str, path: Path, chunksize: int) -> dict[str, float]:
     done = subprocess.run(
-        [sys.executable, "-c", READER, how, str(path), str(chunksize)],
+        [sys.executable, "-c", READER, how, str(path), str(chunksize), str(HERE)],
         capture_output=True,
         text=True,
         check=True,

@@ -33,7 +33,6 @@ import functools
 import itertools
 import json
 import logging
-import os
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,9 @@ import numpy as np
 import pandas as pd
 
 import socecon_geo as sg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import machine_line
 
 GIB = 1024**3
 BASE_ROWS = 200_000  # organisations drawn by the sample generator, then repeated
@@ -172,16 +174,6 @@ def fresh(args: list[str]) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB
-    return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000000,2000000,4000000")
@@ -201,7 +193,7 @@ def main() -> None:
         return
 
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"machine: {machine()}; Python {sys.version.split()[0]}, pandas {pd.__version__}")
+    print(f"machine: {machine_line()}, pandas {pd.__version__}")
     print(
         f"steps: geocode, assign_areas, summarise_areas (wards); Dask: {args.workers} "
         f"worker processes x 1 thread, {args.rows_per_partition:,} rows per partition"

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -39,17 +38,11 @@ import json, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, sys.argv[5])
 import _england
+from _common import memory_mib as peak_mb
 import socecon_geo as sg
 
 n, seed, permutations = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 flags = set(sys.argv[4].split(","))
-
-
-def peak_mb():
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 out = {}
@@ -116,28 +109,6 @@ print(json.dumps(out))
 """
 
 
-def _machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
-    )
-    import os
-
-    memory = next(
-        (
-            int(line.split()[1]) / 1024**2
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        ),
-        float("nan"),
-    )
-    return f"{cpu}; {os.cpu_count()} cores; {memory:.1f} GiB; python {sys.version.split()[0]}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -151,8 +122,9 @@ def main() -> None:
     )
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import _england
+    from _common import machine_line
 
-    print(_machine())
+    print(machine_line())
     print("stand-in England geography (not official boundaries): building or reading it")
     geo = _england.england_geography()
     print(f"  {geo}")

@@ -46,15 +46,10 @@ end in under 30 s; 1,000,000 in under 5 minutes within 8 GiB. Uses only the bund
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import datetime as dt
-import gc
 import importlib.metadata
 import json
 import os
-import platform
-import re
 import subprocess
 import sys
 import tempfile
@@ -64,25 +59,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from _common import machine, memory_mib, reset_peak  # noqa: E402
+
+from socecon_geo.pipeline import STEPS as PIPELINE_STEPS  # noqa: E402
+
 SHARED = Path(os.environ.get("SOCECON_GEO_SHARED_DATA") or REPO.parent / "shared" / "data")
 BROWNFIELD = SHARED / "sites" / "wmca_brownfield_land_registers.csv"
 START, END = "<!-- bench_scale:start -->", "<!-- bench_scale:end -->"
 TARGETS = {100_000: (30.0, None), 1_000_000: (300.0, 8 * 1024.0)}  # seconds, MiB
-STEPS = (
-    "read",
-    "geocode",
-    "areas",
-    "deprivation",
-    "summaries",
-    "clusters",
-    "hotspots",
-    "ranking",
-    "size",
-    "suppliers",
-    "map",
-    "save",
-)
+# the pipeline's steps that run here (growth needs registration dates; the sample has
+# none), then drawing the map and writing the folder
+STEPS = (*(step for step in PIPELINE_STEPS if step != "growth"), "map", "save")
 BASELINES = {
     "read": "pandas.read_csv",
     "geocode": "pandas merge",
@@ -114,42 +105,21 @@ LIBRARIES = (
 # --------------------------------------------------------------------- memory and time
 
 
-def _status_mib(field: str) -> float:
-    text = Path("/proc/self/status").read_text()
-    found = re.search(rf"^{field}:\s+(\d+) kB", text, re.MULTILINE)
-    return int(found.group(1)) / 1024 if found else float("nan")
-
-
-def _reset_peak() -> None:
-    """Give freed memory back to the system, then reset the peak resident set (Linux).
-
-    Without giving it back, a step's new arrays would reuse pages an earlier step freed
-    but the allocator kept, and the resident set would not grow while it ran.
-    """
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    with contextlib.suppress(OSError):
-        Path("/proc/self/clear_refs").write_text("5")
-
-
 def measured(call: Callable[[], Any]) -> tuple[Any, dict[str, float]]:
     """Run ``call``; return its result, its seconds and its peak memory growth (MiB)."""
-    _reset_peak()
-    before = _status_mib("VmRSS")
+    reset_peak()
+    before = memory_mib("VmRSS")
     start = time.perf_counter()
     result = call()
     seconds = time.perf_counter() - start
-    return result, {"s": seconds, "peak_mib": max(_status_mib("VmHWM") - before, 0.0)}
+    return result, {"s": seconds, "peak_mib": max(memory_mib("VmHWM") - before, 0.0)}
 
 
 CHILD = r"""
-import json, re, sys, time, warnings
-from pathlib import Path
+import json, sys, time, warnings
 kind, path, extra = sys.argv[1], sys.argv[2], sys.argv[3]
-def mib(field):
-    found = re.search(rf"^{field}:\s+(\d+) kB", Path("/proc/self/status").read_text(), re.M)
-    return int(found.group(1)) / 1024
+sys.path.insert(0, sys.argv[4])
+from _common import memory_mib as mib
 warnings.simplefilter("ignore")
 if kind == "hdbscan":
     import numpy as np
@@ -173,7 +143,7 @@ def in_child(kind: str, path: Path, extra: str, timeout: float) -> dict[str, flo
     """Run a long baseline in a child process; None when it was stopped at ``timeout``."""
     try:
         out = subprocess.run(
-            [sys.executable, "-c", CHILD, kind, str(path), extra],
+            [sys.executable, "-c", CHILD, kind, str(path), extra, str(HERE)],
             capture_output=True,
             text=True,
             check=True,
@@ -226,10 +196,10 @@ def one_size(n: int, seed: int, timeout: float) -> dict[str, Any]:
 
     result: dict[str, Any] = {"n": n, "sites": len(sites), "sites_from": sites_from}
     result["warm_s"] = warm
-    result["rss_before_mib"] = _status_mib("VmRSS")
+    result["rss_before_mib"] = memory_mib("VmRSS")
 
     # ---- end to end: the file in, the folder out
-    _reset_peak()
+    reset_peak()
     start = time.perf_counter()
     analysis = sg.analyse(csv, sites=sites, seed=seed, progress=False)
     analysed = time.perf_counter() - start
@@ -240,7 +210,7 @@ def one_size(n: int, seed: int, timeout: float) -> dict[str, Any]:
         "analyse_s": analysed,
         "save_s": saved,
         "total_s": analysed + saved,
-        "peak_rss_mib": _status_mib("VmHWM"),
+        "peak_rss_mib": memory_mib("VmHWM"),
         "steps_s": dict(analysis.timings),
         "files_mb": {k: p.stat().st_size / 1e6 for k, p in written.items()},
         "clusters": len(analysis.clusters.clusters),
@@ -337,7 +307,6 @@ def one_size(n: int, seed: int, timeout: float) -> dict[str, Any]:
     record("size", ours, base)
 
     match, ours = measured(lambda: sg.match_suppliers(sites, deprived, programme="housing"))
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_suppliers import BANDS, baseline
 
     chain = sg.supply_chain_table()
@@ -376,17 +345,8 @@ def one_size(n: int, seed: int, timeout: float) -> dict[str, Any]:
 # ------------------------------------------------------------------ machine and table
 
 
-def machine() -> dict[str, str]:
-    """What the numbers were measured on."""
-    model = "unknown processor"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:  # pragma: no cover
-        pass
-    memory = _meminfo_gib()
+def described() -> dict[str, str]:
+    """The machine (:func:`_common.machine`), the libraries' versions and socecon_geo's."""
     versions = []
     for name in LIBRARIES:
         try:
@@ -394,21 +354,10 @@ def machine() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             versions.append(f"{name} not installed")
     return {
-        "processor": f"{os.cpu_count()} cores ({model})",
-        "memory": f"{memory:.0f} GiB",
-        "system": f"{platform.system()} {platform.release()}, Python {platform.python_version()}",
+        **machine(),
         "libraries": ", ".join(versions),
         "socecon_geo": importlib.metadata.version("socecon_geo"),
     }
-
-
-def _meminfo_gib() -> float:
-    try:
-        text = Path("/proc/meminfo").read_text()
-    except OSError:  # pragma: no cover
-        return float("nan")
-    found = re.search(r"^MemTotal:\s+(\d+) kB", text, re.MULTILINE)
-    return int(found.group(1)) / 1024**2 if found else float("nan")
 
 
 def _load() -> str:
@@ -617,7 +566,7 @@ def main() -> None:
         if args.baseline_timeout != 300.0:
             command += f" --baseline-timeout {args.baseline_timeout:g}"
         span = f"{loads[0]} before, {loads[-1]} after"
-        write_docs(args.write_docs, report(runs, command, machine(), span))
+        write_docs(args.write_docs, report(runs, command, described(), span))
         print(f"wrote the table into {args.write_docs}")
 
 
