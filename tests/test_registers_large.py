@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -295,47 +294,3 @@ def test_benchmark_file_has_the_companies_house_layout(bench, tmp_path: Path) ->
     assert orgs.attrs["filtered_out"] == {"category": 3_000 - kept}
     assert orgs["postcode"].notna().all()
     assert orgs["company_number"].is_unique
-
-
-_PEAK = """
-import sys
-from socecon_geo.registers import read_organisations
-
-def status(field):
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(field)
-
-warm, path = sys.argv[1:3]
-read_organisations(warm, chunksize=10_000)  # imports and first-use caches
-with open("/proc/self/clear_refs", "w") as handle:  # the peak starts again from here
-    handle.write("5")
-before = status("VmRSS")
-frame = read_organisations(path, chunksize=10_000)
-print(len(frame), status("VmHWM") - before)
-"""
-
-
-@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/status")
-def test_peak_memory_does_not_grow_with_the_file(bench, tmp_path: Path) -> None:
-    peaks = {}
-    for rows in (20_000, 200_000):
-        path = tmp_path / f"BasicCompanyData-{rows}.csv"
-        bench.write_file(path, rows, seed=2)
-        warm = tmp_path / "warm.csv"
-        if not warm.exists():
-            warm.write_text("\n".join(path.read_text().splitlines()[:10_001]) + "\n")
-        done = subprocess.run(
-            [sys.executable, "-c", _PEAK, str(warm), str(path)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        kept, peak = map(int, done.stdout.split())
-        assert 0 < kept < 0.05 * rows
-        peaks[rows] = max(peak, 1)
-        path.unlink()
-    # ten times the file, far less than ten times the memory
-    assert peaks[200_000] < 3 * peaks[20_000], peaks
