@@ -596,7 +596,7 @@ def assign_areas(
     def mapping(*sources: tuple[str, str, str]) -> pd.Series:
         """``_first_mapping`` of (source, key, value) columns, kept when all are the geography's."""
         return once(
-            ("mapping", sources, crs_key),
+            ("mapping", sources),
             lambda: _first_mapping(
                 [
                     pair
