@@ -331,6 +331,7 @@ def one_size(n: int, seed: int, timeout: float) -> dict[str, Any]:
         "map",
         ours,
         base,
+        timeout_s=timeout,
         ours_mb=page.stat().st_size / 1e6,
         baseline_mb=(work / "explore.html").stat().st_size / 1e6 if base else None,
     )

@@ -88,3 +88,29 @@ def test_the_scale_benchmark_measures_every_step_and_writes_the_page(tmp_path: P
     for step in bench.STEPS:
         assert f"| {step} | 800 |" in section, step
     assert "| 800 |" in section  # the end-to-end table
+
+
+def test_a_baseline_stopped_at_its_timeout_is_reported_as_such() -> None:
+    bench = _module()
+    steps = {step: {"ours": {"s": 2.0, "peak_mib": 10.0}, "baseline": None} for step in bench.STEPS}
+    steps["clusters"]["timeout_s"] = 300.0
+    steps["map"].update(timeout_s=300.0, ours_mb=30.0, baseline_mb=None)
+    steps["geocode"]["baseline"] = {"s": 1.0, "peak_mib": 2048.0}
+    run = {"n": 1_000_000, "steps": steps}
+    table = bench.step_table([run])
+    assert (
+        "| clusters | 1,000,000 | 2.00 s | 10 MiB | scikit-learn HDBSCAN "
+        "| not done in 300 s | — | > 150× |" in table
+    )
+    assert (
+        "| geocode | 1,000,000 | 2.00 s | 10 MiB | pandas merge | 1.00 s | 2.00 GiB | 0.50× |"
+        in table
+    )
+    assert "| ranking | 1,000,000 | 2.00 s | 10 MiB | — | — | — | — |" in table
+    assert (
+        "| map | 1,000,000 | 2.00 s | 10 MiB | explore() + save (30 MB vs —) "
+        "| not done in 300 s | — | > 150× |"
+    ) in table
+    e2e = {"analyse_s": 200.0, "save_s": 150.0, "total_s": 350.0, "peak_rss_mib": 4096.0}
+    rows = bench.end_to_end_table([{"n": 1_000_000, "end_to_end": e2e}])
+    assert "| 1,000,000 | 200 s | 150 s | 350 s | 4.00 GiB | < 300 s, < 8 GiB | **no** |" in rows
